@@ -1,0 +1,71 @@
+"""The exceptions matcher raises for problems a person can fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class MatcherError(Exception):
+    """Base class for every error matcher reports to a user."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one profile file: where, which field, what, and how to fix it."""
+
+    path: Path
+    message: str
+    line: int | None = None
+    field: str | None = None
+    hint: str | None = None
+    severity: str = "error"  # "error" stops the profile loading; "warning" does not
+
+    def __str__(self) -> str:
+        where = str(self.path) + (f":{self.line}" if self.line else "")
+        what = f"{self.field}: {self.message}" if self.field else self.message
+        text = f"{where}: {what}"
+        return f"{text} — {self.hint}" if self.hint else text
+
+
+class ProfileError(MatcherError):
+    """A profile file could not be loaded; carries every problem found in it."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @property
+    def path(self) -> Path:
+        return self.problems[0].path
+
+
+class InvalidProfiles(MatcherError):
+    """Some profiles could not be loaded and the caller asked for strict loading."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        files = len({p.path for p in self.problems if p.severity == "error"})
+        super().__init__(f"{files} profile file(s) could not be loaded")
+
+
+class UnknownOrganisation(MatcherError):
+    """No profile has this name or alias."""
+
+    def __init__(self, name: str, suggestions: list[str]):
+        self.name = name
+        self.suggestions = suggestions
+        msg = f"No organisation named {name!r}."
+        if suggestions:
+            msg += " Did you mean " + " or ".join(repr(s) for s in suggestions) + "?"
+        else:
+            msg += " Run 'matcher list' to see every organisation."
+        super().__init__(msg)
+
+
+class ProfilesNotFound(MatcherError):
+    """The profiles folder or store does not exist or holds no profiles."""
+
+
+class StoreError(MatcherError):
+    """A profile store or cached index is unreadable."""
