@@ -1,0 +1,144 @@
+"""Explain a match: which need met which capability, through which terms, backed by which quote.
+
+Every number here is a part of a score, never a separate estimate: the term contributions of a
+statement pair add up to the pair's contribution, and the pairs of a direction add up to that direction's
+score (``Index`` builds organisation vectors so that this holds exactly).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .index import CAPABILITY, NEED, Index
+
+
+@dataclass(frozen=True)
+class TermShare:
+    """One term's part of a score."""
+
+    term: str
+    contribution: float
+    share: float  # fraction of the enclosing score (pair or direction)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The verbatim quote from a seed article that backs a statement."""
+
+    article: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class StatementMatch:
+    """One need statement met by one capability statement."""
+
+    need: str
+    capability: str
+    contribution: float
+    share: float  # fraction of the direction's score
+    terms: list[TermShare]
+    need_evidence: Evidence | None = None
+    capability_evidence: Evidence | None = None
+
+
+@dataclass(frozen=True)
+class Direction:
+    """How well ``provider`` offers what ``seeker`` needs."""
+
+    seeker: str
+    provider: str
+    defined: bool  # False when the seeker lists no needs: the direction then plays no part
+    score: float
+    weight: float  # the direction's weight in the final score
+    share: float  # fraction of the final score that comes from this direction
+    pairs: list[StatementMatch]
+    terms: list[TermShare]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Both directions of a match."""
+
+    forward: Direction  # the candidate offers what the organisation needs
+    backward: Direction  # the organisation offers what the candidate needs
+    mutual: bool  # both directions contribute
+
+
+def _shares(parts: dict[str, float], total: float) -> list[TermShare]:
+    items = sorted(parts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [TermShare(t, float(c), float(c / total) if total > 0 else 0.0) for t, c in items]
+
+
+def _evidence(index: Index, row: int) -> Evidence | None:
+    k = int(index.stmt_evidence[row]) if row >= 0 else -1
+    if k < 0:
+        return None
+    src = index.profiles[int(index.stmt_org[row])].sources[k]
+    return Evidence(src.article, src.quote)
+
+
+def explain_direction(
+    index: Index,
+    seeker: int | None,
+    provider: int,
+    *,
+    defined: bool,
+    weight: float,
+    final_score: float,
+    query: tuple[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    seeker_name: str | None = None,
+) -> Direction:
+    """Decompose ``provider``'s capabilities against ``seeker``'s needs (or a free-text ``query``)."""
+    if query is not None:
+        text, vec = query
+        needs = [(text, vec, -1)]
+        need_norm = 1.0
+    else:
+        rows = index.statement_rows(seeker, NEED)
+        needs = [(index.statement_text(r), index.statements.row(r), r) for r in rows]
+        need_norm = float(index.org_norms[seeker, NEED])
+    cap_rows = index.statement_rows(provider, CAPABILITY)
+    caps = [(index.statement_text(r), index.statements.row(r), r) for r in cap_rows]
+    cap_norm = float(index.org_norms[provider, CAPABILITY])
+    denom = need_norm * cap_norm
+
+    pairs: list[tuple[str, str, float, dict[str, float], int, int]] = []
+    totals: dict[str, float] = {}
+    if defined and denom > 0:
+        for need_text, (n_idx, n_val), n_row in needs:
+            for cap_text, (c_idx, c_val), c_row in caps:
+                common, ia, ib = np.intersect1d(n_idx, c_idx, assume_unique=True, return_indices=True)
+                if len(common) == 0:
+                    continue
+                contrib = n_val[ia].astype(np.float64) * c_val[ib] / denom
+                terms = {index.display[t]: float(c) for t, c in zip(common, contrib)}
+                for t, c in terms.items():
+                    totals[t] = totals.get(t, 0.0) + c
+                pairs.append((need_text, cap_text, float(contrib.sum()), terms, n_row, c_row))
+    score = float(sum(p[2] for p in pairs))
+    pairs.sort(key=lambda p: -p[2])
+    matches = [
+        StatementMatch(
+            need=n,
+            capability=c,
+            contribution=total,
+            share=total / score if score > 0 else 0.0,
+            terms=_shares(terms, total),
+            need_evidence=_evidence(index, n_row),
+            capability_evidence=_evidence(index, c_row),
+        )
+        for n, c, total, terms, n_row, c_row in pairs
+    ]
+    return Direction(
+        seeker=seeker_name if seeker_name is not None else index.profiles[seeker].name,
+        provider=index.profiles[provider].name,
+        defined=defined,
+        score=score,
+        weight=weight,
+        share=(score * weight / final_score) if final_score > 0 else 0.0,
+        pairs=matches,
+        terms=_shares(totals, score),
+    )

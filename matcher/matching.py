@@ -1,0 +1,161 @@
+"""Rank the partners of one organisation and explain each match: the library behind ``match``."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import MatcherError, UnknownOrganisation
+from .explain import Explanation, explain_direction
+from .index import CAPABILITY, NEED, Index
+from .profiles import Profile
+from .score import combine, pair_scores, top_k
+
+
+@dataclass(frozen=True)
+class Match:
+    """One recommended partner."""
+
+    rank: int
+    name: str
+    country: str
+    kind: str
+    score: float
+    forward: float | None  # how well it offers what the organisation needs (None: nothing needed)
+    backward: float | None  # how well the organisation offers what it needs (None: it lists no needs)
+    explanation: Explanation
+
+
+@dataclass(frozen=True)
+class MatchList:
+    """The ranked partners of one organisation."""
+
+    org: str
+    country: str
+    kind: str
+    candidates: int  # organisations that passed the filters
+    matches: list[Match]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which candidates may be recommended."""
+
+    countries: frozenset[str] = frozenset()
+    exclude_countries: frozenset[str] = frozenset()
+    kinds: frozenset[str] = frozenset()
+    min_score: float = 0.0
+
+    @classmethod
+    def make(
+        cls,
+        countries: Iterable[str] = (),
+        exclude_countries: Iterable[str] = (),
+        kinds: Iterable[str] = (),
+        min_score: float = 0.0,
+    ) -> Filters:
+        return cls(
+            frozenset(c.upper() for c in countries),
+            frozenset(c.upper() for c in exclude_countries),
+            frozenset(kinds),
+            min_score,
+        )
+
+
+class Matcher:
+    """Scores and explains matches over one set of profiles."""
+
+    def __init__(self, index: Index):
+        self.index = index
+        self._names: dict[str, int] = {}
+        for i, p in enumerate(index.profiles):
+            for n in p.names:
+                self._names.setdefault(n.casefold(), i)
+        self._country = np.array([p.country for p in index.profiles])
+        self._kind = np.array([p.kind for p in index.profiles])
+
+    @classmethod
+    def from_profiles(cls, profiles: Sequence[Profile]) -> Matcher:
+        return cls(Index.build(profiles))
+
+    @property
+    def profiles(self) -> list[Profile]:
+        return self.index.profiles
+
+    def find(self, name: str) -> int:
+        """Row of the organisation with this name or alias (case-insensitive)."""
+        row = self._names.get(name.strip().casefold())
+        if row is not None:
+            return row
+        raise UnknownOrganisation(name, self.suggest(name))
+
+    def suggest(self, name: str, n: int = 3) -> list[str]:
+        """Names close to a mistyped one: containing it, or similar in spelling."""
+        key = name.strip().casefold()
+        canonical = {k: self.index.profiles[i].name for k, i in self._names.items()}
+        found = [canonical[k] for k in sorted(canonical) if key and (key in k or k in key)]
+        found += [canonical[k] for k in difflib.get_close_matches(key, list(canonical), n=n, cutoff=0.6)]
+        return list(dict.fromkeys(found))[:n]
+
+    def get(self, name: str) -> Profile:
+        return self.index.profiles[self.find(name)]
+
+    def _candidates(self, exclude: int | None, filters: Filters) -> np.ndarray:
+        mask = np.ones(self.index.n_orgs, dtype=bool)
+        if exclude is not None:
+            mask[exclude] = False
+        if filters.countries:
+            mask &= np.isin(self._country, list(filters.countries))
+        if filters.exclude_countries:
+            mask &= ~np.isin(self._country, list(filters.exclude_countries))
+        if filters.kinds:
+            mask &= np.isin(self._kind, list(filters.kinds))
+        return np.flatnonzero(mask)
+
+    def match(self, org: str, *, top: int = 10, filters: Filters = Filters()) -> MatchList:
+        """The ``top`` best partners of ``org``, best first, each with its explanation."""
+        a = self.find(org)
+        score, forward, backward, has_needs = pair_scores(self.index, a)
+        candidates = self._candidates(a, filters)
+        rows = top_k(np.where(score >= filters.min_score, score, 0.0), top, candidates)
+        profile = self.index.profiles[a]
+        matches = [self._match(rank, a, int(b)) for rank, b in enumerate(rows, start=1)]
+        return MatchList(profile.name, profile.country, profile.kind, len(candidates), matches)
+
+    def explain(self, org_a: str, org_b: str) -> Match:
+        """The full explanation of one pair, whether or not it would be ranked."""
+        a, b = self.find(org_a), self.find(org_b)
+        if a == b:
+            raise MatcherError(f"{org_a!r} and {org_b!r} are the same organisation: name two different ones.")
+        return self._match(0, a, b)
+
+    def _match(self, rank: int, a: int, b: int) -> Match:
+        idx = self.index
+        has_needs = idx.has_side(NEED)
+        fdef, bdef = bool(has_needs[a]), bool(has_needs[b])
+        fvec, bvec = idx.vector(a, NEED), idx.vector(b, NEED)
+        f = float(np.dot(*_aligned(fvec, idx.vector(b, CAPABILITY)))) if fdef else 0.0
+        bk = float(np.dot(*_aligned(bvec, idx.vector(a, CAPABILITY)))) if bdef else 0.0
+        score, fw, bw = (float(x) for x in combine(f, bk, fdef, bdef))
+        forward = explain_direction(idx, a, b, defined=fdef, weight=fw, final_score=score)
+        backward = explain_direction(idx, b, a, defined=bdef, weight=bw, final_score=score)
+        profile = idx.profiles[b]
+        return Match(
+            rank=rank,
+            name=profile.name,
+            country=profile.country,
+            kind=profile.kind,
+            score=score,
+            forward=f if fdef else None,
+            backward=bk if bdef else None,
+            explanation=Explanation(forward, backward, mutual=fdef and bdef and f > 0 and bk > 0),
+        )
+
+
+def _aligned(x: tuple[np.ndarray, np.ndarray], y: tuple[np.ndarray, np.ndarray]):
+    """The values of two sparse vectors on their common terms, as two dense arrays."""
+    _, ix, iy = np.intersect1d(x[0], y[0], assume_unique=True, return_indices=True)
+    return x[1][ix].astype(np.float64), y[1][iy].astype(np.float64)

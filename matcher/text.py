@@ -1,0 +1,101 @@
+"""Turn statements into terms: tokens, stop words, English stemming and word n-grams."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+DOMAIN_STOP_WORDS = frozenset(
+    """
+    technology technologies technological tech partner partners partnership partnerships cooperation
+    cooperate cooperating cooperative collaboration collaborate collaborating company companies enterprise
+    enterprises project projects solution solutions product products organisation organization field fields
+    area areas various related new
+    """.split()
+)
+"""Words that every transfer-office profile uses ("cooperation with partners on new technology projects"):
+they would link any two profiles and explain nothing, so they are not terms."""
+
+
+def default_stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words plus DOMAIN_STOP_WORDS (only called when an index is built)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | DOMAIN_STOP_WORDS
+
+
+class Analyzer:
+    """Splits text into stemmed unigrams and the bigrams of adjacent kept words.
+
+    ``modelling`` and ``modeling`` both become ``model``; ``laser mapping and modelling``
+    gives ``laser``, ``map``, ``model``, ``laser map`` and ``map model``. It is a plain
+    callable, so it serves as scikit-learn's ``analyzer`` when fitting and as the query
+    analyser without importing scikit-learn.
+    """
+
+    def __init__(self, *, stop_words: Iterable[str] = (), ngram_max: int = 2, stem: bool = True):
+        self.stop_words = frozenset(stop_words)
+        self.ngram_max = ngram_max
+        self.stem = stem
+        self._stemmer = None
+        self._cache: dict[str, str | None] = {}
+
+    def _stem(self, word: str) -> str | None:
+        cached = self._cache.get(word, "")
+        if cached != "":
+            return cached
+        lower = word.lower()
+        if lower in self.stop_words:
+            out = None
+        elif self.stem:
+            if self._stemmer is None:
+                import snowballstemmer
+
+                self._stemmer = snowballstemmer.stemmer("english")
+            out = self._stemmer.stemWord(lower)
+        else:
+            out = lower
+        if len(self._cache) < 500_000:
+            self._cache[word] = out
+        return out
+
+    def words(self, text: str) -> list[tuple[str, str]]:
+        """(term, surface word) for every kept word, in order."""
+        out = []
+        for m in TOKEN.finditer(text):
+            stem = self._stem(m.group())
+            if stem is not None:
+                out.append((stem, m.group().lower()))
+        return out
+
+    def __call__(self, text: str) -> list[str]:
+        stems = [s for s, _ in self.words(text)]
+        terms = list(stems)
+        for n in range(2, self.ngram_max + 1):
+            terms += [" ".join(stems[i : i + n]) for i in range(len(stems) - n + 1)]
+        return terms
+
+    def display_forms(self, texts: Iterable[str]) -> dict[str, str]:
+        """The most common surface word for every stem, so terms read as words: ``model`` -> ``modelling``."""
+        seen: dict[str, Counter] = defaultdict(Counter)
+        for text in texts:
+            for stem, surface in self.words(text):
+                seen[stem][surface] += 1
+        return {stem: counts.most_common(1)[0][0] for stem, counts in seen.items()}
+
+    def config(self) -> dict:
+        """What is needed to rebuild this analyser next to a stored index."""
+        return {"stop_words": sorted(self.stop_words), "ngram_max": self.ngram_max, "stem": self.stem}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Analyzer:
+        return cls(stop_words=config["stop_words"], ngram_max=config["ngram_max"], stem=config["stem"])
+
+
+def display_term(term: str, forms: dict[str, str]) -> str:
+    """A stemmed (possibly multi-word) term written with the words people used."""
+    return " ".join(forms.get(part, part) for part in term.split(" "))
