@@ -1,0 +1,36 @@
+"""Where profiles and seed articles are found: an option, the environment, ./profiles, or the bundled set."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENV_PROFILES = "MATCHER_PROFILES"
+
+
+def bundled(name: str) -> Path:
+    """A folder shipped with matcher (``profiles`` or ``seeds``), installed or in a source checkout."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "_data" / name, package.parent / name):
+        if candidate.is_dir():
+            return candidate
+    return package / "_data" / name
+
+
+def profiles_location(option: str | os.PathLike | None = None) -> tuple[Path, str]:
+    """The profiles folder or store to use, and why: ``--profiles``, $MATCHER_PROFILES, ./profiles, bundled."""
+    if option:
+        return Path(option), "--profiles"
+    env = os.environ.get(ENV_PROFILES)
+    if env:
+        return Path(env), f"${ENV_PROFILES}"
+    local = Path("profiles")
+    if local.is_dir():
+        return local, "./profiles"
+    return bundled("profiles"), "bundled profiles"
+
+
+def seeds_for(profiles_dir: Path) -> Path:
+    """The seed articles that a profiles folder's sources cite: a ``seeds`` folder beside it, else the bundled."""
+    beside = profiles_dir.resolve().parent / "seeds"
+    return beside if beside.is_dir() else bundled("seeds")
