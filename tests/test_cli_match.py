@@ -1,0 +1,86 @@
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from matcher.cli import cli, match_command
+
+
+def run(args, **kw):
+    return CliRunner().invoke(match_command, args, **kw)
+
+
+def test_table_output(tiny):
+    result = run(["--org", "Alpha", "--profiles", str(tiny)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Partners for Alpha (CN, company): top 3 of 4 candidates"
+    ranked = [line.strip() for line in lines if line[:3].strip().rstrip(".").isdigit()]
+    assert ranked[0].startswith("1. Beta (RU, research-institute) — score 1.000 · mutual")
+    assert ranked[2].startswith("3. Gamma (RU, university) — score 0.250 · one-sided")
+    assert "Alpha needs “laser scanning”" in result.output
+    assert "— Beta offers “laser scanning”" in result.output
+    assert "Epsilon lists no needs, so the score rests on what it offers Alpha." in result.output
+
+
+def test_json_output(tiny):
+    result = run(["--org", "alpha labs", "--profiles", str(tiny), "--format", "json"], catch_exceptions=False)
+    data = json.loads(result.output)
+    assert data["org"] == "Alpha"
+    assert [m["name"] for m in data["matches"]] == ["Beta", "Epsilon", "Gamma"]
+    first = data["matches"][0]
+    assert set(first) >= {"rank", "name", "score", "forward", "backward", "explanation"}
+    assert first["rank"] == 1 and first["score"] == 1.0
+    assert data["matches"][1]["backward"] is None
+    pair = first["explanation"]["forward"]["pairs"][0]
+    assert pair["need"] == "laser scanning" and pair["capability"] == "laser scanning"
+
+
+def test_group_and_standalone_are_the_same(tiny):
+    a = CliRunner().invoke(cli, ["match", "--org", "Alpha", "--profiles", str(tiny)])
+    b = run(["--org", "Alpha", "--profiles", str(tiny)])
+    assert a.exit_code == 0 and a.output == b.output
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["--org", "Alpah"], 2, "No organisation named 'Alpah'. Did you mean 'Alpha'?"),
+        (["--org", "Zzzz"], 2, "No organisation named 'Zzzz'. Run 'matcher list'"),
+        (["--org", "Alpha", "--country", "Russia"], 2, "'Russia' is not an ISO 3166-1 alpha-2 country code"),
+        (["--org", "Alpha", "--kind", "startup"], 2, "'startup' is not one of"),
+        (["--org", "Alpha", "--top", "0"], 2, "0 is not in the range x>=1"),
+        (["--org", "Alpha", "--min-score", "2"], 2, "2.0 is not in the range 0<=x<=1"),
+    ],
+)
+def test_usage_errors(tiny, args, code, message):
+    result = run([*args, "--profiles", str(tiny)])
+    assert result.exit_code == code
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_profiles_folder(tmp_path):
+    result = run(["--org", "Alpha", "--profiles", str(tmp_path / "nope")])
+    assert result.exit_code == 1
+    assert f"Error: Profiles folder '{tmp_path / 'nope'}' does not exist" in result.output
+
+
+def test_country_filter_accepts_lists(tiny):
+    result = run(["--org", "Alpha", "--profiles", str(tiny), "--country", "ru,hu", "--format", "json"])
+    assert [m["name"] for m in json.loads(result.output)["matches"]] == ["Beta", "Epsilon", "Gamma"]
+
+
+def test_profiles_location_order(tiny, tmp_path, monkeypatch):
+    """--profiles beats $MATCHER_PROFILES, which beats ./profiles, which beats the bundled set."""
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "solo.yaml").write_text("name: Solo\ncountry: CN\nkind: other\nneeds: [laser scanning]\n")
+    monkeypatch.chdir(tmp_path)  # tmp_path/profiles is the tiny set
+    assert "Partners for Alpha" in run(["--org", "Alpha"]).output
+    monkeypatch.setenv("MATCHER_PROFILES", str(other))
+    assert "No organisation named 'Alpha'" in run(["--org", "Alpha"]).output
+    assert run(["--org", "Alpha", "--profiles", str(tiny)]).exit_code == 0
+    monkeypatch.delenv("MATCHER_PROFILES")
+    monkeypatch.chdir(other)  # no ./profiles here: the bundled profiles are used
+    assert run(["--org", "Ehang"]).exit_code == 0
