@@ -20,11 +20,12 @@ class Problem:
     field: str | None = None
     hint: str | None = None
     severity: str = "error"  # "error" stops the profile loading; "warning" does not
+    related: Path | None = None  # another file the problem involves (e.g. the other holder of a name)
 
     def __str__(self) -> str:
         where = str(self.path) + (f":{self.line}" if self.line else "")
         what = f"{self.field}: {self.message}" if self.field else self.message
-        text = f"{where}: {what}"
+        text = f"{where}: {'warning: ' if self.severity == 'warning' else ''}{what}"
         return f"{text} — {self.hint}" if self.hint else text
 
 

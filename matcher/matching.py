@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import MatcherError, UnknownOrganisation
-from .explain import Explanation, explain_direction
+from .explain import Evidence, Explanation, _evidence, explain_direction
 from .index import CAPABILITY, NEED, Index
 from .profiles import Profile
 from .score import combine, pair_scores, top_k
@@ -65,6 +65,33 @@ class Filters:
         )
 
 
+@dataclass(frozen=True)
+class Statement:
+    """A capability or need as the matcher reads it: its terms and the quote that backs it."""
+
+    text: str
+    terms: list[str]
+    evidence: Evidence | None
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    """A profile as the matcher sees it."""
+
+    name: str
+    aliases: list[str]
+    country: str
+    city: str | None
+    kind: str
+    sectors: list[str]
+    summary: str | None
+    capabilities: list[Statement]
+    needs: list[Statement]
+    partners: list[str]
+    sources: list[Evidence]
+    path: str | None
+
+
 class Matcher:
     """Scores and explains matches over one set of profiles."""
 
@@ -102,6 +129,33 @@ class Matcher:
 
     def get(self, name: str) -> Profile:
         return self.index.profiles[self.find(name)]
+
+    def profile_view(self, name: str) -> ProfileView:
+        """The profile of ``name`` with, for each statement, its terms and its evidence."""
+        o = self.find(name)
+        p, idx = self.index.profiles[o], self.index
+
+        def statements(side: int) -> list[Statement]:
+            out = []
+            for row in idx.statement_rows(o, side):
+                cols, _ = idx.statements.row(row)
+                out.append(Statement(idx.statement_text(row), [idx.display[c] for c in cols], _evidence(idx, row)))
+            return out
+
+        return ProfileView(
+            name=p.name,
+            aliases=list(p.aliases),
+            country=p.country,
+            city=p.city,
+            kind=p.kind,
+            sectors=list(p.sectors),
+            summary=p.summary,
+            capabilities=statements(CAPABILITY),
+            needs=statements(NEED),
+            partners=list(p.partners),
+            sources=[Evidence(s.article, s.quote) for s in p.sources],
+            path=p.path,
+        )
 
     def _candidates(self, exclude: int | None, filters: Filters) -> np.ndarray:
         mask = np.ones(self.index.n_orgs, dtype=bool)

@@ -488,14 +488,8 @@ def load_files(paths: Iterable[Path]) -> LoadResult:
             other = owner.get(name.casefold())
             if other is not None:
                 field_name = "name" if i == 0 else f"aliases[{i - 1}]"
-                other_line = next(
-                    (
-                        other.line_of(f)
-                        for f in ["name", *[f"aliases[{j}]" for j in range(len(other.aliases))]]
-                        if (other.line_of(f) is not None)
-                    ),
-                    None,
-                )
+                k = [n.casefold() for n in other.names].index(name.casefold())
+                other_line = other.line_of("name" if k == 0 else f"aliases[{k - 1}]")
                 where = f"{other.path}" + (f":{other_line}" if other_line else "")
                 clashes.append(
                     Problem(
@@ -504,6 +498,7 @@ def load_files(paths: Iterable[Path]) -> LoadResult:
                         profile.line_of(field_name),
                         field_name,
                         "names and aliases must be unique (ignoring case): rename one, or merge the two files",
+                        related=Path(other.path) if other.path else None,
                     )
                 )
         if clashes:

@@ -8,7 +8,7 @@ import textwrap
 from typing import Any
 
 from .explain import Direction, Evidence, StatementMatch
-from .matching import Match, MatchList
+from .matching import Match, MatchList, ProfileView
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -32,9 +32,9 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def _terms(stmt: StatementMatch, n: int = 4) -> str:
+def _terms(stmt: StatementMatch, n: int | None = 4) -> str:
     shown = [f"{t.term} {t.share:.0%}" for t in stmt.terms[:n]]
-    if len(stmt.terms) > n:
+    if n is not None and len(stmt.terms) > n:
         shown.append("…")
     return ", ".join(shown)
 
@@ -108,3 +108,68 @@ def render_explanation(m: Match) -> str:
 def match_list_json(result: MatchList) -> str:
     """``{"org": ..., "matches": [{"rank", "name", "score", "forward", "backward", "explanation"}]}``."""
     return to_json(result)
+
+
+def render_profile(view: ProfileView) -> str:
+    """A profile for reading: fields, each statement with the terms the matcher uses, and the sources."""
+    lines = [f"{view.name} ({view.country}, {view.kind})"]
+    if view.aliases:
+        lines.append("also known as: " + ", ".join(view.aliases))
+    for label, value in (("city", view.city), ("sectors", ", ".join(view.sectors)), ("file", view.path)):
+        if value:
+            lines.append(f"{label}: {value}")
+    if view.summary:
+        lines += ["", textwrap.fill(view.summary, 100)]
+    for label, stmts in (("Offers", view.capabilities), ("Needs", view.needs)):
+        lines += ["", f"{label}:" if stmts else f"{label}: (nothing listed)"]
+        for st in stmts:
+            lines.append(f"  - {st.text}")
+            lines.append("      terms: " + (", ".join(st.terms) if st.terms else "(none: only common words)"))
+            if st.evidence:
+                lines.append(f"      evidence: “{_clip(st.evidence.quote, 110)}” [{st.evidence.article}]")
+    if view.partners:
+        lines += ["", "Works with: " + ", ".join(view.partners)]
+    if view.sources:
+        lines += ["", "Sources:"]
+        lines += [f"  [{src.article}] “{src.quote}”" for src in view.sources]
+    return "\n".join(lines) + "\n"
+
+
+def organisations_frame(profiles, *, countries=(), kinds=(), sectors=()):
+    """One row per organisation (name, country, kind, city, capabilities, needs, sectors), filtered."""
+    import pandas as pd
+
+    wanted_sectors = {s.casefold() for s in sectors}
+    rows = [
+        {
+            "name": p.name,
+            "country": p.country,
+            "kind": p.kind,
+            "city": p.city or "",
+            "capabilities": len(p.capabilities),
+            "needs": len(p.needs),
+            "sectors": ", ".join(p.sectors),
+        }
+        for p in profiles
+        if (not countries or p.country in countries)
+        and (not kinds or p.kind in kinds)
+        and (not wanted_sectors or wanted_sectors & {s.casefold() for s in p.sectors})
+    ]
+    columns = ["name", "country", "kind", "city", "capabilities", "needs", "sectors"]
+    return pd.DataFrame(rows, columns=columns).sort_values("name", key=lambda c: c.str.casefold(), ignore_index=True)
+
+
+def render_frame(frame, fmt: str) -> str:
+    """A table as aligned text, CSV or JSON records."""
+    if fmt == "csv":
+        return frame.to_csv(index=False)
+    if fmt == "json":
+        return json.dumps(frame.to_dict(orient="records"), indent=2, ensure_ascii=False) + "\n"
+    if frame.empty:
+        return "No organisations match.\n"
+    import pandas as pd
+
+    text_columns = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    formatters = {c: (lambda v, w=int(frame[c].astype(str).str.len().max()): f"{v:<{w}}") for c in text_columns}
+    table = frame.to_string(index=False, formatters=formatters, justify="left")
+    return table + f"\n{len(frame)} organisations\n"

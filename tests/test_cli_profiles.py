@@ -1,0 +1,227 @@
+"""matcher new, validate, list, show, explain."""
+
+import json
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from matcher.cli import cli
+from matcher.scaffold import create_profile, slugify
+
+from .conftest import write_profile
+
+
+def invoke(*args, **kw):
+    return CliRunner().invoke(cli, list(args), **kw)
+
+
+# ----------------------------------------------------------------------------- new
+
+
+def test_new_from_options_writes_a_valid_profile(tiny):
+    result = invoke(
+        "new",
+        "--name",
+        "Volga Lasers",
+        "--country",
+        "ru",
+        "--kind",
+        "company",
+        "--capability",
+        "laser scanning",
+        "--need",
+        "drone platforms",
+        "--profiles",
+        str(tiny),
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    path = tiny / "volga-lasers.yaml"
+    assert result.output == f"Wrote {path}. Check it with: matcher validate {path}\n"
+    assert path.read_text().startswith("name: Volga Lasers\ncountry: RU\nkind: company\n")
+    assert invoke("validate", str(path)).exit_code == 0
+    ranked = json.loads(invoke("match", "--org", "Alpha", "--profiles", str(tiny), "--format", "json").output)
+    assert "Volga Lasers" in [m["name"] for m in ranked["matches"]]
+
+
+def test_new_interactive(tiny):
+    answers = "Volga Lasers\nRussia\nRU\ncompany\nlaser scanning\n\ndrone platforms\n\n"
+    result = invoke("new", "--profiles", str(tiny), input=answers, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "'Russia' is not an ISO 3166-1 alpha-2 country code — use 'RU'" in result.output  # asked again
+    text = (tiny / "volga-lasers.yaml").read_text()
+    assert "capabilities:\n- laser scanning\nneeds:\n- drone platforms\n" in text
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--name", "beta"], "'beta' is already the name or an alias of 'Beta'"),
+        (["--name", "New", "--alias", "ALPHA LABS"], "'ALPHA LABS' is already the name or an alias of 'Alpha'"),
+        (["--name", "New", "--country", "Russia"], "'Russia' is not an ISO 3166-1 alpha-2 country code — use 'RU'"),
+    ],
+)
+def test_new_refuses(tiny, args, message):
+    base = {"--country": "RU", "--kind": "company", "--need": "x"}
+    full = list(args) + [x for k, v in base.items() if k not in args for x in (k, v)]
+    before = sorted(p.name for p in tiny.iterdir())
+    result = invoke("new", *full, "--profiles", str(tiny))
+    assert result.exit_code in (1, 2)
+    assert message in result.output
+    assert sorted(p.name for p in tiny.iterdir()) == before  # nothing written, no temp file left
+
+
+def test_new_refuses_to_overwrite_a_file(tiny):
+    (tiny / "volga.yaml").write_text("# not a profile yet\n")
+    result = invoke(
+        "new", "--name", "Volga", "--country", "RU", "--kind", "company", "--need", "x", "--profiles", str(tiny)
+    )
+    assert result.exit_code == 1
+    assert "volga.yaml already exists" in result.output
+    assert (tiny / "volga.yaml").read_text() == "# not a profile yet\n"
+
+
+def test_new_interrupted_leaves_no_file(tiny, monkeypatch):
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        create_profile(tiny, {"name": "Half", "country": "CN", "kind": "other", "needs": ["x"]})
+    assert not (tiny / "half.yaml").exists()
+    assert not [p for p in tiny.iterdir() if p.name.startswith(".new-")]
+
+
+def test_slugify():
+    assert slugify("China-Hungary Technology Transfer Center") == "china-hungary-technology-transfer-center"
+    assert slugify("Café Ölmühle GmbH") == "cafe-olmuhle-gmbh"
+    assert slugify("华为") == "profile"
+
+
+# ----------------------------------------------------------------------------- validate
+
+
+def test_validate_reports_everything(tiny, tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text("Alpha makes drones.\nIt also   makes boats.")
+    write_profile(
+        tiny,
+        "zeta",
+        name="Zeta",
+        country="CN",
+        kind="company",
+        needs=["x"],
+        partners=["Nobody"],
+        sources=[
+            {"article": "a.txt", "quote": "makes drones. It also makes boats."},
+            {"article": "a.txt", "quote": "makes planes"},
+            {"article": "missing.txt", "quote": "x"},
+        ],
+    )
+    (tiny / "typo.yaml").write_text("name: Typo\ncountry: Russia\nkind: company\ncapabilites: [x]\nneeds: ['  ']\n")
+    (tiny / "copy.yaml").write_text("name: Other\naliases: [GAMMA]\ncountry: CN\nkind: other\nneeds: [x]\n")
+    result = invoke("validate", "--profiles", str(tiny))
+    assert result.exit_code == 1
+    out = result.output.splitlines()
+    assert out[0].startswith(
+        f"{tiny / 'gamma.yaml'}:1: name: 'Gamma' is already used by 'Other' in {tiny / 'copy.yaml'}:2 — names"
+    )
+    assert out[1:5] == [
+        f"{tiny / 'typo.yaml'}:2: country: 'Russia' is not an ISO 3166-1 alpha-2 country code — use 'RU' for"
+        " Russian Federation",
+        f"{tiny / 'typo.yaml'}:4: capabilites: unknown key — did you mean 'capabilities'?",
+        f"{tiny / 'typo.yaml'}:5: needs[0]: is empty — write a statement or remove the line",
+        f"{tiny / 'zeta.yaml'}:7: warning: partners[0]: 'Nobody' names no profile in {tiny} — check the spelling,"
+        " or add a profile for it",
+    ]
+    assert out[5].startswith(f"{tiny / 'zeta.yaml'}:12: sources[1].quote: quote does not occur in a.txt")
+    assert out[6].startswith(f"{tiny / 'zeta.yaml'}:13: sources[2].article: article 'missing.txt' is not in")
+    assert out[-1] == "8 profiles, 3 with problems, 1 warning(s)"
+
+
+def test_validate_one_file_checks_names_against_its_folder(tiny):
+    path = write_profile(tiny, "aaa", name="BETA", country="CN", kind="other", needs=["x"])
+    result = invoke("validate", str(path))
+    assert result.exit_code == 1
+    assert f"beta.yaml:1: name: 'Beta' is already used by 'BETA' in {path}:1" in result.output
+    assert result.output.splitlines()[-1] == "1 profiles, 1 with problems"
+
+
+def test_validate_clean_folder(tiny):
+    result = invoke("validate", str(tiny))
+    assert (result.exit_code, result.output) == (0, "5 profiles, 0 with problems\n")
+
+
+# ----------------------------------------------------------------------------- list, show, explain
+
+
+def test_list_table_and_filters(tiny):
+    result = invoke("list", "--profiles", str(tiny), catch_exceptions=False)
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["name", "country", "kind", "city", "capabilities", "needs", "sectors"]
+    assert [line.split()[0] for line in lines[1:-1]] == ["Alpha", "Beta", "Delta", "Epsilon", "Gamma"]
+    assert lines[-1] == "5 organisations"
+    csv = invoke("list", "--profiles", str(tiny), "--country", "RU", "--format", "csv").output
+    assert csv.splitlines() == [
+        "name,country,kind,city,capabilities,needs,sectors",
+        "Beta,RU,research-institute,,1,1,",
+        "Gamma,RU,university,,1,1,",
+    ]
+    data = json.loads(invoke("list", "--profiles", str(tiny), "--kind", "university", "--format", "json").output)
+    assert data == [
+        {
+            "name": "Gamma",
+            "country": "RU",
+            "kind": "university",
+            "city": "",
+            "capabilities": 1,
+            "needs": 1,
+            "sectors": "",
+        }
+    ]
+
+
+def test_list_by_sector():
+    result = invoke("list", "--sector", "AGRICULTURAL MACHINERY", "--format", "csv")
+    assert [line.split(",")[0] for line in result.output.splitlines()[1:]] == [
+        "Gomselmash",
+        "Zongshen",
+        "Zongshen-Gomselmash",
+    ]
+
+
+def test_show(tiny):
+    result = invoke("show", "alpha labs", "--profiles", str(tiny), catch_exceptions=False)
+    assert result.output.splitlines()[:2] == ["Alpha (CN, company)", "also known as: Alpha Labs"]
+    assert "  - laser scanning\n      terms: laser, laser scanning, scanning\n" in result.output
+    assert invoke("show", "Nobody", "--profiles", str(tiny)).exit_code == 2
+
+
+def test_show_bundled_with_sources():
+    result = invoke("show", "Ehang", catch_exceptions=False)
+    assert "Sources:\n  [000_601ee1cda363bd9a.txt] “Guangzhou-based company Ehang" in result.output
+
+
+def test_explain_pair_outside_top(tiny):
+    result = invoke("explain", "Alpha", "Gamma", "--profiles", str(tiny), catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == "Alpha and Gamma (RU, university): score 0.250 · one-sided"
+    assert "Gamma offers what Alpha needs: 1.000 (100% of the score)" in result.output
+    assert "Nothing Alpha offers matches what Gamma needs." in result.output
+    data = json.loads(invoke("explain", "Alpha", "Beta", "--profiles", str(tiny), "--format", "json").output)
+    assert data["explanation"]["backward"]["pairs"][0]["need"] == "drone platforms"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["Alpha", "Alpah"], "Invalid value for ORG_B: No organisation named 'Alpah'. Did you mean 'Alpha'?"),
+        (["Alpha", "alpha labs"], "'Alpha' and 'alpha labs' are the same organisation"),
+    ],
+)
+def test_explain_errors(tiny, args, message):
+    result = invoke("explain", *args, "--profiles", str(tiny))
+    assert result.exit_code == 2
+    assert message in result.output
