@@ -1,11 +1,11 @@
-"""Open a profiles folder as a ready Matcher: load, check, index."""
+"""Open a profiles folder as a ready Matcher: load, check, index — or reuse the cached index."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InvalidProfiles, Problem, ProfilesNotFound
+from .errors import InvalidProfiles, MatcherError, Problem, ProfilesNotFound
 from .matching import Matcher
 from .profiles import load_folder
 
@@ -17,6 +17,7 @@ class Catalog:
     location: Path
     matcher: Matcher
     problems: list[Problem]
+    cached: bool = False  # True when the index came from the cache
 
     def bad_files(self) -> dict[Path, list[Problem]]:
         """Problems grouped by file, for files that could not be loaded."""
@@ -27,22 +28,64 @@ class Catalog:
         return out
 
 
-def open_catalog(location: Path | str, *, strict: bool = False) -> Catalog:
-    """Load and index every profile under ``location``; bad files are skipped (or raise when ``strict``)."""
-    location = Path(location)
+def _check(location: Path) -> None:
     if not location.exists():
         raise ProfilesNotFound(
             f"Profiles folder '{location}' does not exist. Give --profiles DIR or set MATCHER_PROFILES."
         )
     if not location.is_dir():
         raise ProfilesNotFound(f"'{location}' is not a folder of profile YAML files.")
+
+
+def _build(location: Path) -> tuple[Matcher, list[Problem]]:
     loaded = load_folder(location)
-    if strict and loaded.errors:
-        raise InvalidProfiles(loaded.errors)
     if not loaded.profiles:
         detail = f" ({len({p.path for p in loaded.errors})} file(s) had problems)" if loaded.errors else ""
         raise ProfilesNotFound(
             f"No profiles could be loaded from '{location}'{detail}. Add *.yaml profiles or check them with"
             " 'matcher validate'."
         )
-    return Catalog(location, Matcher.from_profiles(loaded.profiles), loaded.problems)
+    return Matcher.from_profiles(loaded.profiles), loaded.problems
+
+
+def open_catalog(location: Path | str, *, strict: bool = False, cache: bool = True) -> Catalog:
+    """Index every profile under ``location``; bad files are skipped (or raise when ``strict``).
+
+    The index is cached per folder and reused while no profile file has changed; any added, edited or
+    removed file changes the folder's fingerprint and the index is rebuilt before it is used.
+    """
+    from .store import cache_folder, fingerprint, load_index, save_index
+
+    location = Path(location)
+    _check(location)
+    matcher = None
+    cached = False
+    if cache:
+        folder = cache_folder(location)
+        key = fingerprint(location)
+        stamp = folder / "fingerprint"
+        try:
+            if stamp.read_text() == key:
+                index, problems = load_index(folder / "index")
+                matcher, cached = Matcher(index), True
+        except (OSError, MatcherError):
+            matcher = None
+    if matcher is None:
+        try:
+            matcher, problems = _build(location)
+        except ProfilesNotFound:
+            loaded = load_folder(location)
+            if strict and loaded.errors:
+                raise InvalidProfiles(loaded.errors) from None
+            raise
+        if cache:
+            try:
+                save_index(matcher.index, folder / "index", problems)
+                tmp = stamp.with_suffix(".tmp")
+                tmp.write_text(key)
+                tmp.replace(stamp)
+            except OSError:
+                pass  # a read-only cache only costs speed
+    if strict and any(p.severity == "error" for p in problems):
+        raise InvalidProfiles([p for p in problems if p.severity == "error"])
+    return Catalog(location, matcher, problems, cached)

@@ -12,10 +12,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .profiles import Profile
+from .profiles import KINDS, Profile
 from .text import Analyzer, default_stop_words
 
 CAPABILITY, NEED = 0, 1
+
+
+def name_key(name: str) -> int:
+    """A stable 64-bit key of a name, ignoring case and surrounding space (for the sorted name table)."""
+    import hashlib
+
+    digest = hashlib.blake2b(name.strip().casefold().encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
 
 
 @dataclass(frozen=True)
@@ -68,10 +76,10 @@ def dot_all(query: tuple[np.ndarray, np.ndarray], postings: Csr) -> np.ndarray:
 class Index:
     """Everything the matcher needs to score and explain: vocabulary, statement and organisation vectors."""
 
-    profiles: list[Profile]
+    profiles: Sequence[Profile]  # a list, or records decoded on demand from a stored index
     analyzer: Analyzer
-    terms: list[str]
-    display: list[str]
+    terms: Sequence[str]
+    display: Sequence[str]
     idf: np.ndarray
     stmt_org: np.ndarray  # statement -> organisation row
     stmt_side: np.ndarray  # CAPABILITY or NEED
@@ -81,6 +89,22 @@ class Index:
     org_vectors: tuple[Csr, Csr]  # (capabilities, needs): orgs x terms, rows L2-normalised
     org_norms: np.ndarray  # (n_orgs, 2): norm of the summed statement vectors before normalising
     postings: tuple[Csr, Csr] = field(repr=False)  # transposes of org_vectors: terms x orgs
+    country: np.ndarray = field(repr=False, default=None)  # ISO code per organisation
+    kind: np.ndarray = field(repr=False, default=None)  # index into KINDS per organisation
+    name_keys: np.ndarray = field(repr=False, default=None)  # sorted name_key() of every name and alias
+    name_rows: np.ndarray = field(repr=False, default=None)  # the organisation of each name_keys entry
+
+    def find_row(self, name: str) -> int | None:
+        """The organisation with this name or alias (ignoring case), without a dictionary of all names."""
+        key = np.uint64(name_key(name))
+        wanted = name.strip().casefold()
+        i = int(np.searchsorted(self.name_keys, key))
+        while i < len(self.name_keys) and self.name_keys[i] == key:
+            row = int(self.name_rows[i])
+            if any(n.casefold() == wanted for n in self.profiles[row].names):
+                return row
+            i += 1
+        return None
 
     @property
     def n_orgs(self) -> int:
@@ -186,6 +210,12 @@ class Index:
             postings=(postings[0], postings[1]),
         )
         index.stmt_evidence = _evidence(index)
+        index.country = np.array([p.country for p in profiles], dtype="<U2")
+        index.kind = np.array([KINDS.index(p.kind) for p in profiles], dtype=np.uint8)
+        keys = [(name_key(n), o) for o, p in enumerate(profiles) for n in dict.fromkeys(p.names)]
+        keys.sort()
+        index.name_keys = np.array([k for k, _ in keys], dtype=np.uint64)
+        index.name_rows = np.array([o for _, o in keys], dtype=np.int32)
         return index
 
 

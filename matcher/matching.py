@@ -11,7 +11,7 @@ import numpy as np
 from .errors import MatcherError, UnknownOrganisation
 from .explain import Evidence, Explanation, _evidence, explain_direction
 from .index import CAPABILITY, NEED, Index
-from .profiles import Profile
+from .profiles import KINDS, Profile
 from .score import combine, pair_scores, top_k
 
 
@@ -97,12 +97,6 @@ class Matcher:
 
     def __init__(self, index: Index):
         self.index = index
-        self._names: dict[str, int] = {}
-        for i, p in enumerate(index.profiles):
-            for n in p.names:
-                self._names.setdefault(n.casefold(), i)
-        self._country = np.array([p.country for p in index.profiles])
-        self._kind = np.array([p.kind for p in index.profiles])
 
     @classmethod
     def from_profiles(cls, profiles: Sequence[Profile]) -> Matcher:
@@ -114,15 +108,18 @@ class Matcher:
 
     def find(self, name: str) -> int:
         """Row of the organisation with this name or alias (case-insensitive)."""
-        row = self._names.get(name.strip().casefold())
+        row = self.index.find_row(name)
         if row is not None:
             return row
         raise UnknownOrganisation(name, self.suggest(name))
 
     def suggest(self, name: str, n: int = 3) -> list[str]:
-        """Names close to a mistyped one: containing it, or similar in spelling."""
+        """Names close to a mistyped one: containing it, or similar in spelling (reads every name: error path only)."""
         key = name.strip().casefold()
-        canonical = {k: self.index.profiles[i].name for k, i in self._names.items()}
+        canonical: dict[str, str] = {}
+        for p in self.index.profiles:
+            for alias in p.names:
+                canonical.setdefault(alias.casefold(), p.name)
         found = [canonical[k] for k in sorted(canonical) if key and (key in k or k in key)]
         found += [canonical[k] for k in difflib.get_close_matches(key, list(canonical), n=n, cutoff=0.6)]
         return list(dict.fromkeys(found))[:n]
@@ -162,11 +159,11 @@ class Matcher:
         if exclude is not None:
             mask[exclude] = False
         if filters.countries:
-            mask &= np.isin(self._country, list(filters.countries))
+            mask &= np.isin(self.index.country, list(filters.countries))
         if filters.exclude_countries:
-            mask &= ~np.isin(self._country, list(filters.exclude_countries))
+            mask &= ~np.isin(self.index.country, list(filters.exclude_countries))
         if filters.kinds:
-            mask &= np.isin(self._kind, list(filters.kinds))
+            mask &= np.isin(self.index.kind, [KINDS.index(k) for k in filters.kinds])
         return np.flatnonzero(mask)
 
     def match(self, org: str, *, top: int = 10, filters: Filters = Filters()) -> MatchList:

@@ -56,3 +56,9 @@ def tiny(tmp_path: Path) -> Path:
     write_profile(folder, "delta", name="Delta", country="DE", kind="company", capabilities=["fish farming"])
     write_profile(folder, "epsilon", name="Epsilon", country="HU", kind="company", capabilities=["laser scanning"])
     return folder
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory, monkeypatch):
+    """Every test gets its own index cache, so tests neither share nor leave state."""
+    monkeypatch.setenv("MATCHER_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

@@ -1,0 +1,208 @@
+"""Store a built index on disk and open it again fast: arrays memory-mapped, profiles decoded on demand.
+
+A stored index is a folder of ``.npy`` arrays plus JSON. Opening it imports neither scikit-learn nor scipy
+and reads no profile until one is shown, so a query costs the same whether there are 30 or 1,000,000
+organisations behind it. Folders are written under a temporary name and renamed into place, so a reader
+never sees half an index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import Problem, StoreError
+from .index import Csr, Index
+from .profiles import Profile, Source, profile_files
+from .text import Analyzer
+
+FORMAT = 1
+ENV_CACHE = "MATCHER_CACHE_DIR"
+_ARRAYS = (
+    "idf",
+    "stmt_org",
+    "stmt_side",
+    "stmt_first",
+    "stmt_evidence",
+    "org_norms",
+    "country",
+    "kind",
+    "name_keys",
+    "name_rows",
+)
+
+
+class Records(Sequence):
+    """Profiles stored as JSON records in one memory-mapped blob, decoded one at a time."""
+
+    def __init__(self, blob: np.ndarray, offsets: np.ndarray):
+        self._blob, self._offsets = blob, offsets
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        raw = json.loads(self._blob[self._offsets[i] : self._offsets[i + 1]].tobytes())
+        raw["sources"] = tuple(Source(**s) for s in raw["sources"])
+        for key in ("capabilities", "needs", "aliases", "sectors", "partners"):
+            raw[key] = tuple(raw[key])
+        return Profile(**raw)
+
+
+class LazyJsonList(Sequence):
+    """A JSON list read from disk the first time it is used."""
+
+    def __init__(self, path: Path):
+        self._path, self._items = path, None
+
+    def _load(self) -> list:
+        if self._items is None:
+            self._items = json.loads(self._path.read_text(encoding="utf-8"))
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __getitem__(self, i):
+        return self._load()[i]
+
+
+def _profile_record(p: Profile) -> bytes:
+    d = asdict(p)
+    d.pop("lines", None)
+    return json.dumps(d, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def save_index(index: Index, folder: Path, problems: Sequence[Problem] = ()) -> None:
+    """Write ``index`` (and the load problems that go with it) to ``folder`` atomically."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.tmp-"))
+    try:
+        for name in _ARRAYS:
+            np.save(tmp / f"{name}.npy", np.asarray(getattr(index, name)))
+        for label, m in (
+            ("statements", index.statements),
+            ("cap", index.org_vectors[0]),
+            ("need", index.org_vectors[1]),
+            ("cap_t", index.postings[0]),
+            ("need_t", index.postings[1]),
+        ):
+            for part in ("indptr", "indices", "data"):
+                np.save(tmp / f"{label}.{part}.npy", getattr(m, part))
+        records = [_profile_record(p) for p in index.profiles]
+        offsets = np.zeros(len(records) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(r) for r in records])
+        np.save(tmp / "profiles.off.npy", offsets)
+        np.save(tmp / "profiles.bin.npy", np.frombuffer(b"".join(records), dtype=np.uint8))
+        (tmp / "terms.json").write_text(json.dumps(list(index.terms), ensure_ascii=False), encoding="utf-8")
+        (tmp / "display.json").write_text(json.dumps(list(index.display), ensure_ascii=False), encoding="utf-8")
+        (tmp / "problems.json").write_text(
+            json.dumps(
+                [
+                    {**asdict(p), "path": str(p.path), "related": str(p.related) if p.related else None}
+                    for p in problems
+                ],
+                ensure_ascii=False,
+            ),
+            encoding="utf-8",
+        )
+        meta = {
+            "format": FORMAT,
+            "matcher": __version__,
+            "analyzer": index.analyzer.config(),
+            "shape": [index.n_orgs, len(index.terms)],
+            "statements": index.statements.shape[0],
+        }
+        (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load_index(folder: Path) -> tuple[Index, list[Problem]]:
+    """Open a stored index: arrays memory-mapped, profiles and vocabulary read when first needed."""
+    folder = Path(folder)
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT:
+            raise StoreError(f"{folder} was written by another version of matcher: rebuild it.")
+
+        def arr(name: str) -> np.ndarray:
+            return np.load(folder / f"{name}.npy", mmap_mode="r")
+
+        n_orgs, n_terms = meta["shape"]
+        n_stmt = meta["statements"]
+
+        def csr(label: str, shape: tuple[int, int]) -> Csr:
+            return Csr(arr(f"{label}.indptr"), arr(f"{label}.indices"), arr(f"{label}.data"), shape)
+
+        problems = [
+            Problem(**{**p, "path": Path(p["path"]), "related": Path(p["related"]) if p["related"] else None})
+            for p in json.loads((folder / "problems.json").read_text(encoding="utf-8"))
+        ]
+        index = Index(
+            profiles=Records(arr("profiles.bin"), arr("profiles.off")),
+            analyzer=Analyzer.from_config(meta["analyzer"]),
+            terms=LazyJsonList(folder / "terms.json"),
+            display=LazyJsonList(folder / "display.json"),
+            idf=arr("idf"),
+            stmt_org=arr("stmt_org"),
+            stmt_side=arr("stmt_side"),
+            stmt_first=arr("stmt_first"),
+            stmt_evidence=arr("stmt_evidence"),
+            statements=csr("statements", (n_stmt, n_terms)),
+            org_vectors=(csr("cap", (n_orgs, n_terms)), csr("need", (n_orgs, n_terms))),
+            org_norms=arr("org_norms"),
+            postings=(csr("cap_t", (n_terms, n_orgs)), csr("need_t", (n_terms, n_orgs))),
+            country=arr("country"),
+            kind=arr("kind"),
+            name_keys=arr("name_keys"),
+            name_rows=arr("name_rows"),
+        )
+    except StoreError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StoreError(
+            f"The stored index in {folder} is unreadable ({exc}). Delete the folder to rebuild it."
+        ) from None
+    return index, problems
+
+
+def cache_root() -> Path:
+    """Where cached indexes live: $MATCHER_CACHE_DIR, else $XDG_CACHE_HOME/matcher, else ~/.cache/matcher."""
+    if os.environ.get(ENV_CACHE):
+        return Path(os.environ[ENV_CACHE])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "matcher"
+
+
+def fingerprint(folder: Path) -> str:
+    """Changes whenever a profile file is added, removed, renamed or rewritten (name, size, times, inode)."""
+    h = hashlib.sha256(f"{FORMAT}:{__version__}".encode())
+    for path in profile_files(folder):
+        st = path.stat()
+        h.update(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n".encode())
+    return h.hexdigest()[:24]
+
+
+def cache_folder(location: Path) -> Path:
+    """The cache folder for one profiles folder (one per folder; it holds the index of one fingerprint)."""
+    digest = hashlib.sha256(str(Path(location).resolve()).encode()).hexdigest()[:16]
+    return cache_root() / digest

@@ -1,0 +1,125 @@
+"""The cached index is reused while profiles are unchanged and rebuilt as soon as any file changes."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matcher.catalog import open_catalog
+from matcher.cli import match_command
+from matcher.index import Index
+from matcher.profiles import Profile
+from matcher.score import combine, pair_scores, top_k
+
+from .conftest import write_profile
+
+
+def ranked(folder):
+    out = CliRunner().invoke(match_command, ["--org", "Alpha", "--profiles", str(folder), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    return [(m["name"], m["score"]) for m in json.loads(out.output)["matches"]]
+
+
+def test_cache_is_reused_then_invalidated(tiny):
+    first = open_catalog(tiny)
+    assert not first.cached
+    again = open_catalog(tiny)
+    assert again.cached
+    assert [p.name for p in again.matcher.profiles] == [p.name for p in first.matcher.profiles]
+    assert ranked(tiny) == [("Beta", 1.0), ("Epsilon", 1.0), ("Gamma", 0.25)]
+
+    # add
+    write_profile(
+        tiny,
+        "zeta",
+        name="Zeta",
+        country="CN",
+        kind="company",
+        capabilities=["laser scanning"],
+        needs=["drone platforms"],
+    )
+    assert ("Zeta", 1.0) in ranked(tiny)
+    # edit: Beta stops offering laser scanning
+    write_profile(
+        tiny,
+        "beta",
+        name="Beta",
+        country="RU",
+        kind="research-institute",
+        capabilities=["fish farming"],
+        needs=["drone platforms"],
+    )
+    assert "Beta" not in [n for n, s in ranked(tiny) if s > 0.5]
+    # delete
+    (tiny / "zeta.yaml").unlink()
+    assert "Zeta" not in [n for n, _ in ranked(tiny)]
+    # a broken file still warns from the cache
+    (tiny / "bad.yaml").write_text("name: [\n")
+    for _ in range(2):
+        out = CliRunner().invoke(match_command, ["--org", "Alpha", "--profiles", str(tiny)])
+        assert "bad.yaml:2: YAML syntax error" in out.stderr
+
+
+def test_cached_results_equal_fresh(tmp_path):
+    from matcher.paths import bundled
+
+    fresh = open_catalog(bundled("profiles"), cache=False).matcher.match("Ehang", top=25)
+    open_catalog(bundled("profiles"))
+    cached_catalog = open_catalog(bundled("profiles"))
+    assert cached_catalog.cached
+    cached = cached_catalog.matcher.match("Ehang", top=25)
+    assert cached == fresh
+
+
+def test_cached_query_imports_no_sklearn_or_scipy(tiny):
+    open_catalog(tiny)
+    code = (
+        "import sys; from matcher.catalog import open_catalog; "
+        f"c = open_catalog({str(tiny)!r}); assert c.cached; c.matcher.match('Alpha'); "
+        "print(sorted(m for m in ('sklearn', 'scipy', 'pandas', 'pydantic') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+WORDS = [f"w{i}" for i in range(25)]
+
+
+@st.composite
+def random_profiles(draw):
+    n = draw(st.integers(3, 30))
+    statement = st.lists(st.sampled_from(WORDS), min_size=1, max_size=6).map(" ".join)
+    return [
+        Profile(
+            name=f"O{i}",
+            country="CN",
+            kind="company",
+            capabilities=tuple(draw(st.lists(statement, min_size=1, max_size=3))),
+            needs=tuple(draw(st.lists(statement, max_size=3))),
+        )
+        for i in range(n)
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(random_profiles(), st.integers(1, 12))
+def test_top_k_equals_brute_force(profiles, k):
+    """Inverted-index scores and top-k equal a dense computation of the same score over every pair."""
+    index = Index.build(profiles)
+    cap = index.org_vectors[0].to_scipy().toarray()
+    need = index.org_vectors[1].to_scipy().toarray()
+    has_needs = index.has_side(1)
+    forward = need @ cap.T  # forward[a, b]: b's capabilities against a's needs
+    for a in range(len(profiles)):
+        brute, _, _ = combine(forward[a], forward[:, a], has_needs[a], has_needs)
+        score, _, _, _ = pair_scores(index, a)
+        assert np.allclose(score, brute, atol=1e-6)
+        candidates = np.array([b for b in range(len(profiles)) if b != a])
+        got = top_k(score, k, candidates)
+        best = np.sort(brute[candidates][brute[candidates] > 1e-9])[::-1][:k]
+        assert np.allclose(brute[got], best, atol=1e-6)  # the k truly best scores, in order
+        assert np.all(np.diff(score[got]) <= 0)
