@@ -145,7 +145,7 @@ def load_index(folder: Path) -> tuple[Index, list[Problem]]:
             raise StoreError(f"{folder} was written by another version of matcher: rebuild it.")
 
         def arr(name: str) -> np.ndarray:
-            return np.load(folder / f"{name}.npy", mmap_mode="r")
+            return np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r"))  # plain view: memmap slicing is slow
 
         n_orgs, n_terms = meta["shape"]
         n_stmt = meta["statements"]
