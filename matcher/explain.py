@@ -72,7 +72,8 @@ def _shares(parts: dict[str, float], total: float) -> list[TermShare]:
     return [TermShare(t, float(c), float(c / total) if total > 0 else 0.0) for t, c in items]
 
 
-def _evidence(index: Index, row: int) -> Evidence | None:
+def evidence_for(index: Index, row: int) -> Evidence | None:
+    """The quote that backs statement ``row`` of the index, if its profile has one that fits."""
     k = int(index.stmt_evidence[row]) if row >= 0 else -1
     if k < 0:
         return None
@@ -127,8 +128,8 @@ def explain_direction(
             contribution=total,
             share=total / score if score > 0 else 0.0,
             terms=_shares(terms, total),
-            need_evidence=_evidence(index, n_row),
-            capability_evidence=_evidence(index, c_row),
+            need_evidence=evidence_for(index, n_row),
+            capability_evidence=evidence_for(index, c_row),
         )
         for n, c, total, terms, n_row, c_row in pairs
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -114,9 +115,10 @@ class Index:
         lo, hi = self.stmt_first[org, side]
         return range(int(lo), int(hi))
 
-    def has_side(self, side: int) -> np.ndarray:
-        """Boolean mask of organisations with at least one statement on ``side``."""
-        return self.stmt_first[:, side, 1] > self.stmt_first[:, side, 0]
+    @cached_property
+    def has_needs(self) -> np.ndarray:
+        """Boolean mask of organisations that list at least one need (computed once per index)."""
+        return self.stmt_first[:, NEED, 1] > self.stmt_first[:, NEED, 0]
 
     def vector(self, org: int, side: int) -> tuple[np.ndarray, np.ndarray]:
         return self.org_vectors[side].row(org)
@@ -129,7 +131,7 @@ class Index:
 
     def transform(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """TF-IDF vector of a new text on this index's vocabulary (terms sorted, L2-normalised)."""
-        lookup = self._term_ids()
+        lookup = self.term_ids
         counts: dict[int, int] = {}
         for term in self.analyzer(text):
             t = lookup.get(term)
@@ -142,10 +144,10 @@ class Index:
         w = (1.0 + np.log(tf)) * self.idf[ids]
         return ids, (w / np.linalg.norm(w)).astype(np.float32)
 
-    def _term_ids(self) -> dict[str, int]:
-        if not hasattr(self, "_lookup"):
-            self._lookup = {t: i for i, t in enumerate(self.terms)}
-        return self._lookup
+    @cached_property
+    def term_ids(self) -> dict[str, int]:
+        """Column of every term (built on first use: only free-text queries and index builds need it)."""
+        return {t: i for i, t in enumerate(self.terms)}
 
     @classmethod
     def build(cls, profiles: Sequence[Profile], *, min_df: int | None = None) -> Index:
@@ -225,7 +227,7 @@ def _evidence(index: Index) -> np.ndarray:
     Overlap is weighted by IDF, so a quote sharing "pipeline inspection" beats one sharing only "integrate".
     """
     out = np.full(len(index.stmt_org), -1, dtype=np.int32)
-    lookup = index._term_ids()
+    lookup = index.term_ids
     idf = index.idf
 
     def weights(text: str) -> dict[str, float]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import MatcherError, UnknownOrganisation
-from .explain import Evidence, Explanation, _evidence, explain_direction
+from .explain import Evidence, Explanation, evidence_for, explain_direction
 from .index import CAPABILITY, NEED, Index
 from .profiles import KINDS, Profile
 from .score import combine, pair_scores, top_k
@@ -136,7 +136,7 @@ class Matcher:
             out = []
             for row in idx.statement_rows(o, side):
                 cols, _ = idx.statements.row(row)
-                out.append(Statement(idx.statement_text(row), [idx.display[c] for c in cols], _evidence(idx, row)))
+                out.append(Statement(idx.statement_text(row), [idx.display[c] for c in cols], evidence_for(idx, row)))
             return out
 
         return ProfileView(
@@ -185,7 +185,7 @@ class Matcher:
 
     def _match(self, rank: int, a: int, b: int) -> Match:
         idx = self.index
-        has_needs = idx.has_side(NEED)
+        has_needs = idx.has_needs
         fdef, bdef = bool(has_needs[a]), bool(has_needs[b])
         fvec, bvec = idx.vector(a, NEED), idx.vector(b, NEED)
         f = float(np.dot(*_aligned(fvec, idx.vector(b, CAPABILITY)))) if fdef else 0.0

@@ -41,7 +41,7 @@ def pair_scores(index: Index, org: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     Returns ``(score, forward, backward, backward_defined)``. Each direction is a sparse dot product
     computed by walking the postings of the seeker's terms only.
     """
-    has_needs = index.has_side(NEED)
+    has_needs = index.has_needs
     forward_defined = bool(has_needs[org])
     forward = dot_all(index.vector(org, NEED), index.postings[CAPABILITY])
     backward = dot_all(index.vector(org, CAPABILITY), index.postings[NEED])

@@ -112,7 +112,7 @@ def test_top_k_equals_brute_force(profiles, k):
     index = Index.build(profiles)
     cap = index.org_vectors[0].to_scipy().toarray()
     need = index.org_vectors[1].to_scipy().toarray()
-    has_needs = index.has_side(1)
+    has_needs = index.has_needs
     forward = need @ cap.T  # forward[a, b]: b's capabilities against a's needs
     for a in range(len(profiles)):
         brute, _, _ = combine(forward[a], forward[:, a], has_needs[a], has_needs)

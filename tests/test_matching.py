@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.index import NEED, Index
+from matcher.index import Index
 from matcher.matching import Filters, Matcher
 from matcher.profiles import Profile, load_folder
 from matcher.score import combine, pair_scores
@@ -123,7 +123,7 @@ def test_explanations_are_faithful(profiles, data):
 def test_scores_are_symmetric(profiles):
     """A's score for B equals B's score for A when both list needs."""
     index = Index.build(profiles)
-    has_needs = index.has_side(NEED)
+    has_needs = index.has_needs
     full = np.array([pair_scores(index, a)[0] for a in range(len(profiles))])
     both = np.outer(has_needs, has_needs)
     assert np.allclose(full[both], full.T[both], atol=1e-6)
