@@ -37,8 +37,10 @@ def _check(location: Path) -> None:
         raise ProfilesNotFound(f"'{location}' is not a folder of profile YAML files.")
 
 
-def _build(location: Path) -> tuple[Matcher, list[Problem]]:
+def _build(location: Path, strict: bool) -> tuple[Matcher, list[Problem]]:
     loaded = load_folder(location)
+    if strict and loaded.errors:
+        raise InvalidProfiles(loaded.errors)
     if not loaded.profiles:
         detail = f" ({len({p.path for p in loaded.errors})} file(s) had problems)" if loaded.errors else ""
         raise ProfilesNotFound(
@@ -71,13 +73,7 @@ def open_catalog(location: Path | str, *, strict: bool = False, cache: bool = Tr
         except (OSError, MatcherError):
             matcher = None
     if matcher is None:
-        try:
-            matcher, problems = _build(location)
-        except ProfilesNotFound:
-            loaded = load_folder(location)
-            if strict and loaded.errors:
-                raise InvalidProfiles(loaded.errors) from None
-            raise
+        matcher, problems = _build(location, strict)
         if cache:
             try:
                 save_index(matcher.index, folder / "index", problems)

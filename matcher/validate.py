@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import Problem
 from .paths import seeds_for
-from .profiles import check_sources, load_folder, profile_files
+from .profiles import check_sources, load_files, load_folder, profile_files
 
 
 @dataclass
@@ -44,14 +44,9 @@ def validate(paths: Iterable[Path]) -> Report:
     for folder in folders:
         loaded = load_folder(folder)
         # files given by name that the folder scan does not pick up (other suffix, hidden): load them on their own
-        extra = [
-            p
-            for p in wanted
-            if p.resolve().parent == folder and p.resolve() not in {f.resolve() for f in profile_files(folder)}
-        ]
+        scanned = {f.resolve() for f in profile_files(folder)}
+        extra = [p for p in wanted if p.resolve().parent == folder and p.resolve() not in scanned]
         if extra:
-            from .profiles import load_files
-
             more = load_files(extra)
             loaded.profiles += more.profiles
             loaded.problems += more.problems
