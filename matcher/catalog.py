@@ -34,7 +34,7 @@ def _check(location: Path) -> None:
             f"Profiles folder '{location}' does not exist. Give --profiles DIR or set MATCHER_PROFILES."
         )
     if not location.is_dir():
-        raise ProfilesNotFound(f"'{location}' is not a folder of profile YAML files.")
+        raise ProfilesNotFound(f"'{location}' is not a folder of profile YAML files or a profile store.")
 
 
 def _build(location: Path, strict: bool) -> tuple[Matcher, list[Problem]]:
@@ -56,10 +56,13 @@ def open_catalog(location: Path | str, *, strict: bool = False, cache: bool = Tr
     The index is cached per folder and reused while no profile file has changed; any added, edited or
     removed file changes the folder's fingerprint and the index is rebuilt before it is used.
     """
-    from .store import cache_folder, fingerprint, load_index, save_index
+    from .store import cache_folder, fingerprint, is_store, load_index, save_index
 
     location = Path(location)
     _check(location)
+    if is_store(location):  # a bulk store (e.g. from 'matcher import-cordis') is its own index
+        index, problems = load_index(location)
+        return Catalog(location, Matcher(index), problems, cached=True)
     matcher = None
     cached = False
     if cache:

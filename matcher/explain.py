@@ -7,7 +7,7 @@ score (``Index`` builds organisation vectors so that this holds exactly).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -59,12 +59,26 @@ class Direction:
 
 
 @dataclass(frozen=True)
+class SignalShare:
+    """One signal's part of a need query's score: its value for the candidate, weight and share."""
+
+    signal: str
+    label: str
+    value: float
+    weight: float
+    contribution: float
+    share: float
+    detail: str | None = None  # e.g. which past partners
+
+
+@dataclass(frozen=True)
 class Explanation:
-    """Both directions of a match."""
+    """Both directions of a match (and, for a need query, the part of each signal)."""
 
     forward: Direction  # the candidate offers what the organisation needs
     backward: Direction  # the organisation offers what the candidate needs
     mutual: bool  # both directions contribute
+    signals: list[SignalShare] = field(default_factory=list)
 
 
 def _shares(parts: dict[str, float], total: float) -> list[TermShare]:
@@ -91,8 +105,12 @@ def explain_direction(
     final_score: float,
     query: tuple[str, tuple[np.ndarray, np.ndarray]] | None = None,
     seeker_name: str | None = None,
+    scale: float = 1.0,
 ) -> Direction:
-    """Decompose ``provider``'s capabilities against ``seeker``'s needs (or a free-text ``query``)."""
+    """Decompose ``provider``'s capabilities against ``seeker``'s needs (or a free-text ``query``).
+
+    Contributions are divided by ``scale`` (the text score a need query is measured against).
+    """
     if query is not None:
         text, vec = query
         needs = [(text, vec, -1)]
@@ -104,7 +122,7 @@ def explain_direction(
     cap_rows = index.statement_rows(provider, CAPABILITY)
     caps = [(index.statement_text(r), index.statements.row(r), r) for r in cap_rows]
     cap_norm = float(index.org_norms[provider, CAPABILITY])
-    denom = need_norm * cap_norm
+    denom = need_norm * cap_norm * scale
 
     pairs: list[tuple[str, str, float, dict[str, float], int, int]] = []
     totals: dict[str, float] = {}

@@ -1,8 +1,17 @@
 """Vectorise every capability and need statement on one TF-IDF vocabulary, per statement and per organisation.
 
-An organisation's capability vector is the L2-normalised sum of its (L2-normalised) capability statement
-vectors, and likewise for needs. The dot product of A's need vector with B's capability vector is therefore
-an exact sum over (need, capability) statement pairs, which is what makes explanations add up.
+Two weightings share one layout:
+
+- ``tfidf`` (hand-written profiles): an organisation's capability vector is the L2-normalised sum of its
+  (L2-normalised) capability statement vectors, and likewise for needs; A's need vector times B's capability
+  vector is a cosine.
+- ``bm25`` (bulk stores built from many past projects): an organisation's vector holds BM25 term weights of all
+  its statements together (IDF times a saturated, length-normalised term frequency), and a need is the set of
+  its terms. Cosine favours organisations with one short record; BM25 does not. Each term's weight is split
+  over the organisation's statements in proportion to their term counts.
+
+Either way the score of a need against an organisation is an exact sum over (need, capability) statement
+pairs and over terms, which is what makes explanations add up.
 """
 
 from __future__ import annotations
@@ -17,6 +26,8 @@ from .profiles import KINDS, Profile
 from .text import Analyzer, default_stop_words
 
 CAPABILITY, NEED = 0, 1
+WEIGHTINGS = ("tfidf", "bm25")
+BM25_K1, BM25_B = 1.2, 0.75
 
 
 def name_key(name: str) -> int:
@@ -94,6 +105,11 @@ class Index:
     kind: np.ndarray = field(repr=False, default=None)  # index into KINDS per organisation
     name_keys: np.ndarray = field(repr=False, default=None)  # sorted name_key() of every name and alias
     name_rows: np.ndarray = field(repr=False, default=None)  # the organisation of each name_keys entry
+    weighting: str = "tfidf"
+    links: Csr | None = field(repr=False, default=None)  # orgs x orgs: past joint work (shared projects, partners)
+    tags: Csr | None = field(repr=False, default=None)  # orgs x tags: how often each tag occurs in its record
+    tag_names: Sequence[str] = field(repr=False, default=())  # "programme:HORIZON.2.5", "field:/…/robotics", …
+    model: dict | None = field(repr=False, default=None)  # signal weights for need queries (see rank.py)
 
     def find_row(self, name: str) -> int | None:
         """The organisation with this name or alias (ignoring case), without a dictionary of all names."""
@@ -130,7 +146,10 @@ class Index:
         return (profile.capabilities if side == CAPABILITY else profile.needs)[pos]
 
     def transform(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """TF-IDF vector of a new text on this index's vocabulary (terms sorted, L2-normalised)."""
+        """Vector of a new text on this index's vocabulary, terms sorted.
+
+        TF-IDF, L2-normalised, for a ``tfidf`` index; every term weighing 1 for a ``bm25`` index.
+        """
         lookup = self.term_ids
         counts: dict[int, int] = {}
         for term in self.analyzer(text):
@@ -140,6 +159,8 @@ class Index:
         if not counts:
             return np.zeros(0, np.int32), np.zeros(0, np.float32)
         ids = np.array(sorted(counts), dtype=np.int32)
+        if self.weighting == "bm25":
+            return ids, np.ones(len(ids), dtype=np.float32)
         tf = np.array([counts[i] for i in ids], dtype=np.float64)
         w = (1.0 + np.log(tf)) * self.idf[ids]
         return ids, (w / np.linalg.norm(w)).astype(np.float32)
@@ -150,20 +171,44 @@ class Index:
         return {t: i for i, t in enumerate(self.terms)}
 
     @classmethod
-    def build(cls, profiles: Sequence[Profile], *, min_df: int | None = None) -> Index:
-        """Fit the vocabulary and vectorise every statement and organisation."""
+    def build(
+        cls,
+        profiles: Sequence[Profile],
+        *,
+        min_df: int | None = None,
+        weighting: str = "tfidf",
+        texts: Sequence[Sequence[str]] | None = None,
+        links: list[tuple[int, int, float]] | None = None,
+        tags: list[tuple[int, str, float]] | None = None,
+        model: dict | None = None,
+        aligned_sources: bool = False,
+    ) -> Index:
+        """Fit the vocabulary and vectorise every statement and organisation.
+
+        ``texts`` gives, per profile, the full text of each capability when it is longer than what the
+        profile shows (a past project shown by its title, vectorised with its whole summary). ``links`` are
+        (org, org, strength) rows of past joint work; by default each listed partner found by name is one.
+        ``tags`` are (org, tag, count) rows used by need queries. With ``aligned_sources`` the k-th
+        capability of a profile is backed by its k-th source, instead of the best-fitting quote.
+        """
         from scipy import sparse
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
         from sklearn.preprocessing import normalize
 
+        if weighting not in WEIGHTINGS:
+            raise ValueError(f"weighting must be one of {WEIGHTINGS}, not {weighting!r}")
         profiles = list(profiles)
         analyzer = Analyzer(stop_words=default_stop_words())
+        texts_in = texts
         texts: list[str] = []
         org_of: list[int] = []
         side_of: list[int] = []
         first = np.zeros((len(profiles), 2, 2), dtype=np.int64)
         for o, p in enumerate(profiles):
-            for side, stmts in ((CAPABILITY, p.capabilities), (NEED, p.needs)):
+            full = texts_in[o] if texts_in is not None else p.capabilities
+            if len(full) != len(p.capabilities):
+                raise ValueError(f"texts[{o}] has {len(full)} texts for {len(p.capabilities)} capabilities")
+            for side, stmts in ((CAPABILITY, full), (NEED, p.needs)):
                 first[o, side, 0] = len(texts)
                 texts += stmts
                 org_of += [o] * len(stmts)
@@ -171,37 +216,56 @@ class Index:
                 first[o, side, 1] = len(texts)
         if min_df is None:  # terms seen once cannot link two profiles; on big sets they only cost memory
             min_df = 1 if len(texts) < 50_000 else 2
-        vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, min_df=min_df, dtype=np.float32)
+        # a text shared by several profiles (a joint project) is analysed once
+        unique: dict[str, int] = {}
+        text_row = np.array([unique.setdefault(t, len(unique)) for t in texts], dtype=np.int64)
+        unique_texts = list(unique)
+        if weighting == "tfidf":
+            vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, min_df=min_df, dtype=np.float32)
+        else:
+            vectorizer = CountVectorizer(analyzer=analyzer, min_df=min_df, dtype=np.float32)
         try:
-            S = vectorizer.fit_transform(texts)
+            S = vectorizer.fit_transform(unique_texts)[text_row]
         except ValueError:  # no statement has a single content word: an empty vocabulary
             S = sparse.csr_matrix((len(texts), 0), dtype=np.float32)
             vectorizer.vocabulary_, vectorizer.idf_ = {}, np.zeros(0)
         terms = [""] * len(vectorizer.vocabulary_)
         for t, i in vectorizer.vocabulary_.items():
             terms[i] = t
-        forms = analyzer.display_forms(texts)
+        forms = analyzer.display_forms(unique_texts)
         display = [" ".join(forms.get(w, w) for w in t.split(" ")) for t in terms]
 
         org_of_arr = np.asarray(org_of, dtype=np.int32)
         side_arr = np.asarray(side_of, dtype=np.int8)
         vectors, postings, norms = [], [], np.zeros((len(profiles), 2))
+        idf = np.asarray(getattr(vectorizer, "idf_", np.zeros(len(terms))), dtype=np.float64)
+        stmt_parts = []
         for side in (CAPABILITY, NEED):
             mask = (side_arr == side).astype(np.float32)
             member = sparse.csr_matrix((mask, (org_of_arr, np.arange(len(texts)))), shape=(len(profiles), len(texts)))
             summed = (member @ S).tocsr()
             summed.eliminate_zeros()
-            norms[:, side] = np.sqrt(np.asarray(summed.multiply(summed).sum(axis=1)).ravel())
-            org_m = normalize(summed)
+            if weighting == "tfidf":
+                norms[:, side] = np.sqrt(np.asarray(summed.multiply(summed).sum(axis=1)).ravel())
+                org_m = normalize(summed)
+            else:
+                if side == CAPABILITY:
+                    idf = _bm25_idf(summed)
+                org_m, share = _bm25(summed, idf)
+                norms[:, side] = 1.0
+                # statement weight = the organisation's term weight times the statement's part of its count
+                stmt_parts.append(_split_weights((sparse.diags(mask) @ S).tocsr(), org_of_arr, share))
             vectors.append(Csr.from_scipy(org_m))
             postings.append(Csr.from_scipy(org_m.T.tocsr()))
+        if weighting == "bm25":
+            S = (stmt_parts[0] + stmt_parts[1]).tocsr()
 
         index = cls(
             profiles=profiles,
             analyzer=analyzer,
             terms=terms,
             display=display,
-            idf=np.asarray(vectorizer.idf_, dtype=np.float64),
+            idf=idf,
             stmt_org=org_of_arr,
             stmt_side=side_arr,
             stmt_first=first,
@@ -210,15 +274,97 @@ class Index:
             org_vectors=(vectors[0], vectors[1]),
             org_norms=norms,
             postings=(postings[0], postings[1]),
+            weighting=weighting,
+            model=model,
         )
-        index.stmt_evidence = _evidence(index)
+        if aligned_sources:
+            k = np.arange(len(texts)) - first[org_of_arr, side_arr, 0]
+            n_src = np.array([len(p.sources) for p in profiles], dtype=np.int64)
+            ok = (side_arr == CAPABILITY) & (k < n_src[org_of_arr]) if len(texts) else np.zeros(0, bool)
+            index.stmt_evidence = np.where(ok, k, -1).astype(np.int32)
+        else:
+            index.stmt_evidence = _evidence(index)
         index.country = np.array([p.country for p in profiles], dtype="<U2")
         index.kind = np.array([KINDS.index(p.kind) for p in profiles], dtype=np.uint8)
         keys = [(name_key(n), o) for o, p in enumerate(profiles) for n in dict.fromkeys(p.names)]
         keys.sort()
         index.name_keys = np.array([k for k, _ in keys], dtype=np.uint64)
         index.name_rows = np.array([o for _, o in keys], dtype=np.int32)
+        if links is None:
+            links = [
+                (o, row, 1.0)
+                for o, p in enumerate(profiles)
+                for partner in p.partners
+                if (row := index.find_row(partner)) is not None and row != o
+            ]
+        n = len(profiles)
+        L = sparse.coo_matrix(
+            ([w for *_, w in links], ([a for a, *_ in links], [b for _, b, _ in links])), shape=(n, n)
+        ).tocsr()
+        L = L.maximum(L.T).tocsr()  # joint work is mutual, whichever side listed it
+        L.eliminate_zeros()
+        index.links = Csr.from_scipy(L)
+        tag_ids: dict[str, int] = {}
+        rows_t = [(o, tag_ids.setdefault(t, len(tag_ids)), c) for o, t, c in (tags or [])]
+        index.tag_names = list(tag_ids)
+        index.tags = Csr.from_scipy(
+            sparse.coo_matrix(
+                ([c for *_, c in rows_t], ([o for o, *_ in rows_t], [t for _, t, _ in rows_t])),
+                shape=(n, len(tag_ids)),
+            ).tocsr()
+        )
         return index
+
+    @cached_property
+    def n_capabilities(self) -> np.ndarray:
+        """Capability statements per organisation (past projects, in a store built from them)."""
+        return self.stmt_first[:, CAPABILITY, 1] - self.stmt_first[:, CAPABILITY, 0]
+
+
+def _split_weights(part, org_of: np.ndarray, share):
+    """Statement weights: each statement count times its organisation's ``share`` of the same term.
+
+    Matches entries by (organisation, term) keys with a sorted search, so no statement row is ever
+    expanded to its organisation's whole vocabulary.
+    """
+    from scipy import sparse
+
+    part = part.tocsr()
+    share = share.tocsr()
+    n_terms = share.shape[1]
+    share_rows = np.repeat(np.arange(share.shape[0], dtype=np.int64), np.diff(share.indptr))
+    share_keys = share_rows * n_terms + share.indices  # sorted: rows in order, indices sorted per row
+    rows = np.repeat(np.arange(part.shape[0], dtype=np.int64), np.diff(part.indptr))
+    keys = org_of[rows].astype(np.int64) * n_terms + part.indices
+    pos = np.searchsorted(share_keys, keys)
+    pos = np.minimum(pos, max(len(share_keys) - 1, 0))
+    found = share_keys[pos] == keys if len(share_keys) else np.zeros(len(keys), bool)
+    data = np.where(found, part.data * share.data[pos] if len(share_keys) else 0.0, 0.0).astype(np.float32)
+    out = sparse.csr_matrix((data, part.indices, part.indptr), shape=part.shape)
+    out.eliminate_zeros()
+    return out
+
+
+def _bm25_idf(tf) -> np.ndarray:
+    """BM25 IDF over organisations: log(1 + (N - df + 0.5) / (df + 0.5))."""
+    n = tf.shape[0]
+    df = np.bincount(tf.indices, minlength=tf.shape[1]).astype(np.float64)
+    return np.log1p((n - df + 0.5) / (df + 0.5))
+
+
+def _bm25(tf, idf: np.ndarray):
+    """BM25 weights of summed term counts, and each count's share ``weight / count`` for splitting it."""
+    from scipy import sparse
+
+    tf = tf.tocsr().astype(np.float64)
+    length = np.asarray(tf.sum(axis=1)).ravel()
+    avg = length[length > 0].mean() if (length > 0).any() else 1.0
+    rows = np.repeat(np.arange(tf.shape[0]), np.diff(tf.indptr))
+    k = BM25_K1 * (1 - BM25_B + BM25_B * length[rows] / avg)
+    weight = idf[tf.indices] * tf.data * (BM25_K1 + 1) / (tf.data + k)
+    W = sparse.csr_matrix((weight.astype(np.float32), tf.indices, tf.indptr), shape=tf.shape)
+    share = sparse.csr_matrix(((weight / tf.data).astype(np.float32), tf.indices, tf.indptr), shape=tf.shape)
+    return W, share
 
 
 def _evidence(index: Index) -> np.ndarray:

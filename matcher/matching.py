@@ -9,9 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import MatcherError, UnknownOrganisation
-from .explain import Evidence, Explanation, evidence_for, explain_direction
+from .explain import Direction, Evidence, Explanation, SignalShare, evidence_for, explain_direction
 from .index import CAPABILITY, NEED, Index
 from .profiles import KINDS, Profile
+from .rank import Need, score_need, signal_label, text_scale
 from .score import combine, pair_scores, top_k
 
 
@@ -31,13 +32,14 @@ class Match:
 
 @dataclass(frozen=True)
 class MatchList:
-    """The ranked partners of one organisation."""
+    """The ranked partners of one organisation (or of a need)."""
 
     org: str
     country: str
     kind: str
     candidates: int  # organisations that passed the filters
     matches: list[Match]
+    need: str | None = None  # the need text, for a need query
 
 
 @dataclass(frozen=True)
@@ -154,10 +156,17 @@ class Matcher:
             path=p.path,
         )
 
-    def _candidates(self, exclude: int | None, filters: Filters) -> np.ndarray:
+    def partner_rows(self, org: int) -> np.ndarray:
+        """Organisations that ``org`` has worked with (listed partners, shared past projects)."""
+        links = self.index.links
+        return links.row(org)[0] if links is not None else np.zeros(0, dtype=np.int32)
+
+    def _candidates(self, exclude: int | None, filters: Filters, new_only: bool = False) -> np.ndarray:
         mask = np.ones(self.index.n_orgs, dtype=bool)
         if exclude is not None:
             mask[exclude] = False
+            if new_only:
+                mask[self.partner_rows(exclude)] = False
         if filters.countries:
             mask &= np.isin(self.index.country, list(filters.countries))
         if filters.exclude_countries:
@@ -166,15 +175,102 @@ class Matcher:
             mask &= np.isin(self.index.kind, [KINDS.index(k) for k in filters.kinds])
         return np.flatnonzero(mask)
 
-    def match(self, org: str, *, top: int = 10, filters: Filters = Filters()) -> MatchList:
-        """The ``top`` best partners of ``org``, best first, each with its explanation."""
+    def match(self, org: str, *, top: int = 10, filters: Filters = Filters(), new_only: bool = False) -> MatchList:
+        """The ``top`` best partners of ``org``, best first, each with its explanation.
+
+        ``new_only`` leaves out the organisations it has already worked with.
+        """
         a = self.find(org)
         score, forward, backward, has_needs = pair_scores(self.index, a)
-        candidates = self._candidates(a, filters)
+        candidates = self._candidates(a, filters, new_only)
         rows = top_k(np.where(score >= filters.min_score, score, 0.0), top, candidates)
         profile = self.index.profiles[a]
         matches = [self._match(rank, a, int(b)) for rank, b in enumerate(rows, start=1)]
         return MatchList(profile.name, profile.country, profile.kind, len(candidates), matches)
+
+    def need_scores(self, need: Need, *, new_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Scores of every organisation for ``need`` and the rows that may be ranked (seeker left out)."""
+        score, _, _ = score_need(self.index, need)
+        return score, self._candidates(need.seeker, Filters(), new_only)
+
+    def match_need(
+        self,
+        text: str,
+        *,
+        org: str | None = None,
+        tags: Iterable[str] = (),
+        top: int = 10,
+        filters: Filters = Filters(),
+        new_only: bool = False,
+    ) -> MatchList:
+        """The ``top`` organisations that best meet a need written as text (a project idea, a request).
+
+        With ``org`` the need is that organisation's: it is left out of the ranking, and in a store with
+        network signals its past partners count (or, with ``new_only``, are left out).
+        """
+        idx = self.index
+        seeker = self.find(org) if org is not None else None
+        need = Need(text, seeker, tuple(tags))
+        vector = idx.transform(text)
+        if len(vector[0]) == 0 and not need.tags:
+            raise MatcherError(
+                "The need shares no term with any profile. Describe it with the words of the field, e.g."
+                " 'laser mapping of pipelines'."
+            )
+        score, sig, weights = score_need(idx, need, vector)
+        candidates = self._candidates(seeker, filters, new_only)
+        rows = top_k(np.where(score >= filters.min_score, score, 0.0), top, candidates)
+        scale = text_scale(idx, vector)
+        seeker_name = idx.profiles[seeker].name if seeker is not None else "the need"
+        matches = [
+            self._need_match(rank, int(b), need, vector, float(score[b]), sig, weights, scale, seeker_name)
+            for rank, b in enumerate(rows, start=1)
+        ]
+        p = idx.profiles[seeker] if seeker is not None else None
+        return MatchList(
+            p.name if p else "the need", p.country if p else "", p.kind if p else "", len(candidates), matches, text
+        )
+
+    def _need_match(self, rank, b, need, vector, score, sig, weights, scale, seeker_name) -> Match:
+        idx = self.index
+        text_w = weights.get("text", 0.0)
+        forward = explain_direction(
+            idx,
+            need.seeker,
+            b,
+            defined=True,
+            weight=text_w,
+            final_score=score,
+            query=(need.text, vector),
+            seeker_name=seeker_name,
+            scale=scale,
+        )
+        shares = []
+        for name, w in weights.items():
+            value = float(sig[name][b])
+            if w * value <= 0:
+                continue
+            detail = None
+            if name in ("past", "past_any") and need.seeker is not None:
+                detail = f"{int(round(np.expm1(sig['past'][b])))} shared past project(s)" if "past" in sig else None
+            shares.append(
+                SignalShare(
+                    name, signal_label(name), value, w, w * value, w * value / score if score > 0 else 0.0, detail
+                )
+            )
+        shares.sort(key=lambda s: -s.contribution)
+        profile = idx.profiles[b]
+        backward = Direction(seeker_name, profile.name, False, 0.0, 0.0, 0.0, [], [])
+        return Match(
+            rank=rank,
+            name=profile.name,
+            country=profile.country,
+            kind=profile.kind,
+            score=score,
+            forward=forward.score,
+            backward=None,
+            explanation=Explanation(forward, backward, mutual=False, signals=shares),
+        )
 
     def explain(self, org_a: str, org_b: str) -> Match:
         """The full explanation of one pair, whether or not it would be ranked."""

@@ -25,7 +25,7 @@ from .index import Csr, Index
 from .profiles import Profile, Source, profile_files
 from .text import Analyzer
 
-FORMAT = 1
+FORMAT = 2
 ENV_CACHE = "MATCHER_CACHE_DIR"
 _ARRAYS = (
     "idf",
@@ -86,8 +86,12 @@ def _profile_record(p: Profile) -> bytes:
     return json.dumps(d, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def save_index(index: Index, folder: Path, problems: Sequence[Problem] = ()) -> None:
-    """Write ``index`` (and the load problems that go with it) to ``folder`` atomically."""
+def save_index(index: Index, folder: Path, problems: Sequence[Problem] = (), *, store: dict | None = None) -> None:
+    """Write ``index`` (and the load problems that go with it) to ``folder`` atomically.
+
+    ``store`` marks the folder as a profile store in its own right (what it was built from), which
+    ``matcher match --profiles FOLDER`` reads as is, instead of a cache of a YAML folder.
+    """
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.tmp-"))
@@ -100,6 +104,8 @@ def save_index(index: Index, folder: Path, problems: Sequence[Problem] = ()) -> 
             ("need", index.org_vectors[1]),
             ("cap_t", index.postings[0]),
             ("need_t", index.postings[1]),
+            ("links", index.links),
+            ("tags", index.tags),
         ):
             for part in ("indptr", "indices", "data"):
                 np.save(tmp / f"{label}.{part}.npy", getattr(m, part))
@@ -109,6 +115,7 @@ def save_index(index: Index, folder: Path, problems: Sequence[Problem] = ()) -> 
         np.save(tmp / "profiles.off.npy", offsets)
         np.save(tmp / "profiles.bin.npy", np.frombuffer(b"".join(records), dtype=np.uint8))
         (tmp / "terms.json").write_text(json.dumps(list(index.terms), ensure_ascii=False), encoding="utf-8")
+        (tmp / "tag_names.json").write_text(json.dumps(list(index.tag_names), ensure_ascii=False), encoding="utf-8")
         (tmp / "display.json").write_text(json.dumps(list(index.display), ensure_ascii=False), encoding="utf-8")
         (tmp / "problems.json").write_text(
             json.dumps(
@@ -126,6 +133,10 @@ def save_index(index: Index, folder: Path, problems: Sequence[Problem] = ()) -> 
             "analyzer": index.analyzer.config(),
             "shape": [index.n_orgs, len(index.terms)],
             "statements": index.statements.shape[0],
+            "weighting": index.weighting,
+            "tags": len(index.tag_names),
+            "model": index.model,
+            "store": store,
         }
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
         if folder.exists():
@@ -175,6 +186,11 @@ def load_index(folder: Path) -> tuple[Index, list[Problem]]:
             kind=arr("kind"),
             name_keys=arr("name_keys"),
             name_rows=arr("name_rows"),
+            weighting=meta["weighting"],
+            links=csr("links", (n_orgs, n_orgs)),
+            tags=csr("tags", (n_orgs, meta["tags"])),
+            tag_names=LazyJsonList(folder / "tag_names.json"),
+            model=meta["model"],
         )
     except StoreError:
         raise
@@ -183,6 +199,15 @@ def load_index(folder: Path) -> tuple[Index, list[Problem]]:
             f"The stored index in {folder} is unreadable ({exc}). Delete the folder to rebuild it."
         ) from None
     return index, problems
+
+
+def is_store(folder: Path) -> bool:
+    """True when ``folder`` is a profile store written by ``save_index(..., store=...)``."""
+    try:
+        meta = json.loads((Path(folder) / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and bool(meta.get("store"))
 
 
 def cache_root() -> Path:

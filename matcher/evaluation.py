@@ -1,0 +1,96 @@
+"""Measure ranking quality: metrics over real partnerships, and the CORDIS temporal benchmark.
+
+Ranks use a fixed tie order (the organisation's row, which follows its id), the same for every method,
+so a method that gives many candidates the same score gains nothing from ties.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+METRICS = ("hits@10", "mrr", "ndcg@10", "recall@50")
+
+
+def ranking(scores: np.ndarray, exclude: Iterable[int] = ()) -> np.ndarray:
+    """Rows best first, ties broken by row number, without the excluded rows."""
+    s = np.asarray(scores, dtype=np.float64).copy()
+    order = np.lexsort((np.arange(len(s)), -s))
+    excluded = np.zeros(len(s), dtype=bool)
+    excluded[list(exclude)] = True
+    return order[~excluded[order]]
+
+
+def query_metrics(order: np.ndarray, relevant: Iterable[int]) -> dict[str, float]:
+    """Hits@10, reciprocal rank, nDCG@10 and recall@50 of one ranking (binary relevance)."""
+    rel = set(int(r) for r in relevant)
+    if not rel:
+        raise ValueError("a query needs at least one relevant organisation")
+    hit = np.fromiter((int(r) in rel for r in order), dtype=bool, count=len(order))
+    first = int(np.argmax(hit)) if hit.any() else None
+    gains = hit[:10] / np.log2(np.arange(2, 2 + min(10, len(hit))))
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(len(rel), 10)))
+    return {
+        "hits@10": float(hit[:10].any()),
+        "mrr": 1.0 / (first + 1) if first is not None else 0.0,
+        "ndcg@10": float(gains.sum() / ideal),
+        "recall@50": float(hit[:50].sum() / len(rel)),
+    }
+
+
+def mean_metrics(rows: Sequence[dict[str, float]]) -> dict[str, float]:
+    """Macro average over queries (zeros when there is none)."""
+    return {m: (float(np.mean([r[m] for r in rows])) if rows else 0.0) for m in METRICS}
+
+
+@dataclass
+class MethodResult:
+    all: list[dict] = field(default_factory=list)
+    new: list[dict] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {"all": mean_metrics(self.all), "new": mean_metrics(self.new), "queries_new": len(self.new)}
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A query, as rows of the index: who seeks, who it really chose, and whom it had worked with."""
+
+    seeker: int | None
+    relevant: tuple[int, ...]
+    new_relevant: tuple[int, ...]
+    past: tuple[int, ...]
+
+
+def evaluate(
+    queries: Sequence[Judged], methods: dict[str, Callable[[int], np.ndarray]], progress=None
+) -> dict[str, dict]:
+    """Run every method on every query, in the all-partners and the new-partners variants.
+
+    ``methods`` maps a name to ``f(query_number) -> scores over all rows``. The new-partners variant
+    leaves the seeker's past partners out of the ranking and counts only partners it had not worked with.
+    """
+    results = {name: MethodResult() for name in methods}
+    for i, q in enumerate(queries):
+        own = [q.seeker] if q.seeker is not None else []
+        for name, method in methods.items():
+            scores = method(i)
+            results[name].all.append(query_metrics(ranking(scores, own), q.relevant))
+            if q.new_relevant:
+                results[name].new.append(query_metrics(ranking(scores, own + list(q.past)), q.new_relevant))
+        if progress is not None:
+            progress(1)
+    return {name: r.summary() for name, r in results.items()}
+
+
+def format_table(methods: dict[str, dict]) -> str:
+    """The results as a Markdown table, one row per method."""
+    head = "| method | " + " | ".join(METRICS) + " | " + " | ".join(f"new {m}" for m in METRICS) + " |"
+    lines = [head, "|---|" + "---:|" * (2 * len(METRICS))]
+    for name, r in methods.items():
+        cells = [f"{r['all'][m]:.3f}" for m in METRICS] + [f"{r['new'][m]:.3f}" for m in METRICS]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

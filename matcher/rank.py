@@ -1,0 +1,157 @@
+"""Rank organisations for a need: text relevance plus the signals real consortia show, in one linear score.
+
+A need (a project idea, a request) is scored against every organisation's capabilities, as in the
+forward direction of a match. Stores built from many past projects add signals that predict who really
+teams up: past joint work with the seeker, work under the same programme, call family, field of science
+or type of action, the same country, and the kinds of organisation that take part. Each signal is a
+non-negative number per organisation and the final score is their weighted sum with non-negative weights,
+so every signal's share of a score is exact, and the text part still splits into terms.
+
+Weights come with the index (``Index.model``); a store built by ``matcher import-cordis`` carries the ones
+fitted with ``benchmarks/fit_weights.py`` on the validation period. Without a model only the text counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .index import CAPABILITY, Index, dot_all
+from .profiles import KINDS
+
+TAG_CATEGORIES = ("programme", "call", "field", "scheme")
+"""Tag prefixes a need query can match: ``programme:HORIZON.2.5``, ``call:HORIZON-CL5-D3-01``, …"""
+
+TEXT_ONLY = {"weights": {"text": 1.0}}
+
+SIGNAL_LABELS = {
+    "text": "text: its capabilities meet the need",
+    "past": "past joint work with the seeker",
+    "past_any": "has worked with the seeker",
+    "size": "track record (number of past projects)",
+    "same_country": "same country as the seeker",
+    "programme": "projects under the same programme",
+    "programme_share": "share of its projects under the same programme",
+    "call": "projects in the same call family",
+    "field": "projects in the same fields of science",
+    "scheme": "projects of the same type of action",
+}
+
+
+def signal_label(name: str) -> str:
+    if name.startswith("same_kind:"):
+        return f"same kind as the seeker ({name.split(':', 1)[1]})"
+    if name.startswith("kind:"):
+        return f"kind of organisation ({name.split(':', 1)[1]})"
+    return SIGNAL_LABELS.get(name, name)
+
+
+@dataclass(frozen=True)
+class Need:
+    """What is sought: a text, optionally for a known seeker, with tags such as ``programme:HORIZON.2.5``."""
+
+    text: str
+    seeker: int | None = None  # row of the seeker in the index, when it has a profile
+    tags: tuple[str, ...] = ()
+    country: str | None = None  # the seeker's, when it has no profile
+    kind: str | None = None
+
+
+def signal_names(model: dict | None) -> list[str]:
+    return list((model or TEXT_ONLY)["weights"])
+
+
+def signals(index: Index, need: Need, vector, names: list[str], *, scale: bool = True) -> dict[str, np.ndarray]:
+    """The named signals of every organisation for ``need`` (each >= 0, one value per organisation).
+
+    ``text`` is the need's text score divided by the best one (``scale``), so that its weight means the
+    same for a short request and a long project summary.
+    """
+    n = index.n_orgs
+    out: dict[str, np.ndarray] = {}
+    raw = dot_all(vector, index.postings[CAPABILITY])
+    top = float(raw.max()) if n else 0.0
+    out["text"] = raw / top if scale and top > 0 else raw
+    wanted = set(names)
+    seeker = need.seeker
+    if wanted & {"past", "past_any"}:
+        past = np.zeros(n)
+        if seeker is not None and index.links is not None:
+            cols, vals = index.links.row(seeker)
+            past[cols] = vals
+        out["past"] = np.log1p(past)
+        out["past_any"] = (past > 0).astype(np.float64)
+    if "size" in wanted or "programme_share" in wanted:
+        out["size"] = np.log1p(index.n_capabilities.astype(np.float64))
+    if wanted & (set(TAG_CATEGORIES) | {"programme_share"}):
+        counts = _tag_counts(index, need.tags)
+        for cat in TAG_CATEGORIES:
+            out[cat] = np.log1p(counts.get(cat, np.zeros(n)))
+        out["programme_share"] = counts.get("programme", np.zeros(n)) / np.maximum(index.n_capabilities, 1)
+    country = index.country[seeker] if seeker is not None else need.country
+    kind = KINDS[int(index.kind[seeker])] if seeker is not None else need.kind
+    if "same_country" in wanted:
+        out["same_country"] = (index.country == country).astype(np.float64) if country else np.zeros(n)
+    for name in names:
+        if name.startswith("kind:"):
+            out[name] = (index.kind == KINDS.index(name[5:])).astype(np.float64)
+        elif name.startswith("same_kind:"):
+            k = name[10:]
+            same = kind == k
+            out[name] = (index.kind == KINDS.index(k)).astype(np.float64) if same else np.zeros(n)
+    return {name: out[name] for name in names}
+
+
+def _tag_counts(index: Index, tags: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Per category, how many of each organisation's past records carry one of the need's tags."""
+    if not tags or index.tags is None:
+        return {}
+    lookup = {t: i for i, t in enumerate(index.tag_names)}
+    by_cat: dict[str, list[int]] = {}
+    for tag in dict.fromkeys(tags):
+        if tag in lookup:
+            by_cat.setdefault(tag.split(":", 1)[0], []).append(lookup[tag])
+    postings = _tag_postings(index)
+    return {
+        cat: dot_all((np.array(sorted(ids), dtype=np.int32), np.ones(len(ids), np.float32)), postings)
+        for cat, ids in by_cat.items()
+    }
+
+
+def _tag_postings(index: Index):
+    cached = getattr(index, "_tag_postings", None)
+    if cached is None:
+        from .index import Csr
+
+        t = index.tags
+        rows = np.repeat(np.arange(t.shape[0], dtype=np.int32), np.diff(t.indptr))
+        order = np.lexsort((rows, t.indices))
+        indptr = np.zeros(t.shape[1] + 1, dtype=np.int64)
+        np.cumsum(np.bincount(t.indices, minlength=t.shape[1]), out=indptr[1:])
+        cached = Csr(indptr, rows[order], t.data[order], (t.shape[1], t.shape[0]))
+        index._tag_postings = cached
+    return cached
+
+
+def score_need(index: Index, need: Need, vector=None) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, float]]:
+    """Final score of every organisation for ``need``, with the signals and weights behind it."""
+    model = index.model or TEXT_ONLY
+    weights = {k: float(v) for k, v in model["weights"].items()}
+    if vector is None:
+        vector = index.transform(need.text)
+    sig = signals(index, need, vector, list(weights), scale=index.model is not None)
+    score = np.zeros(index.n_orgs)
+    for name, w in weights.items():
+        if w:
+            score += w * sig[name]
+    return score, sig, weights
+
+
+def text_scale(index: Index, vector) -> float:
+    """The divisor that turns the raw text score into the ``text`` signal."""
+    if index.model is None:
+        return 1.0
+    raw = dot_all(vector, index.postings[CAPABILITY])
+    top = float(raw.max()) if len(raw) else 0.0
+    return top if top > 0 else 1.0
