@@ -64,34 +64,99 @@ def _find(matcher, name: str, param: str) -> None:
         raise click.BadParameter(str(exc), param_hint=param) from None
 
 
+MAX_NEED_BYTES = 1024 * 1024
+
+
+def _read_need(need: str | None, need_file: Path | None) -> str | None:
+    if need is not None and need_file is not None:
+        raise click.UsageError("Give --need TEXT or --need-file FILE, not both.")
+    if need_file is None:
+        if need is not None and not need.strip():
+            raise click.BadParameter("the need is empty; describe what is sought.", param_hint="--need")
+        return need
+    try:
+        raw = sys.stdin.buffer.read(MAX_NEED_BYTES + 1) if str(need_file) == "-" else need_file.read_bytes()
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {need_file}: {exc.strerror}.", param_hint="--need-file") from None
+    if len(raw) > MAX_NEED_BYTES or b"\0" in raw:
+        raise click.BadParameter(
+            f"{need_file} is not a text of at most 1 MB; give the project summary as plain text.",
+            param_hint="--need-file",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise click.BadParameter(
+            f"{need_file} is not UTF-8 text; save it as UTF-8.", param_hint="--need-file"
+        ) from None
+    if not text.strip():
+        raise click.BadParameter(f"{need_file} is empty.", param_hint="--need-file")
+    return text
+
+
 @click.command(name="match")
-@click.option("--org", required=True, metavar="NAME", help="The organisation to find partners for (name or alias).")
+@click.option("--org", metavar="NAME", help="The organisation to find partners for (name or alias).")
+@click.option("--need", metavar="TEXT", help="Rank organisations for this need (a project idea, a request).")
+@click.option(
+    "--need-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read the need from a text file ('-' for standard input).",
+)
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    metavar="TAG",
+    help="With a need: a programme, call or field it belongs to, e.g. programme:HORIZON.2.5 (repeatable).",
+)
+@click.option("--new-only", is_flag=True, help="Leave out organisations ORG has already worked with.")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=1), help="How many partners to list.")
 @click.option("--country", multiple=True, callback=_split_codes, help="Only partners in these countries (CN,RU).")
 @click.option("--exclude-country", multiple=True, callback=_split_codes, help="No partners in these countries.")
 @click.option("--kind", multiple=True, type=click.Choice(KINDS), help="Only partners of this kind (repeatable).")
-@click.option("--min-score", default=0.0, show_default=True, type=click.FloatRange(0, 1), help="Hide weaker matches.")
+@click.option("--min-score", default=0.0, show_default=True, type=click.FloatRange(min=0), help="Hide weaker matches.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @profiles_option
 @strict_option
-def match_command(org, top, country, exclude_country, kind, min_score, fmt, profiles, strict):
-    """Rank the partners ORG should meet, and explain each match.
+def match_command(
+    org, need, need_file, tags, new_only, top, country, exclude_country, kind, min_score, fmt, profiles, strict
+):
+    """Rank the partners ORG should meet, or the organisations that meet a NEED, and explain each match.
 
-    A match is scored both ways: how well the partner offers what ORG needs, and how
-    well ORG offers what the partner needs; mutual matches rank above one-sided ones.
+    With --org, a match is scored both ways: how well the partner offers what
+    ORG needs, and how well ORG offers what the partner needs; mutual matches
+    rank above one-sided ones. With --need (and optionally --org, whose need it
+    is), organisations are ranked by how well their capabilities meet the text;
+    in a store built from past projects (matcher import-cordis) past joint
+    work, programme, call, field, country and kind count too, and each
+    signal's share of the score is shown.
 
     \b
     Example:
         match --org Ehang
         match --org "CASIC" --country RU --top 5 --format json
+        match --need "laser scanning of pipelines from drones"
+        match --profiles cordis-store --org 999984059 --need-file idea.txt --new-only
     """
     from .matching import Filters
     from .report import match_list_json, render_matches
 
+    need = _read_need(need, need_file)
+    if org is None and need is None:
+        raise click.UsageError("Give --org NAME, --need TEXT or --need-file FILE.")
+    if tags and need is None:
+        raise click.UsageError("--tag goes with --need or --need-file.")
     catalog = _open(profiles, strict)
-    _find(catalog.matcher, org, "--org")
+    if org is not None:
+        _find(catalog.matcher, org, "--org")
     filters = Filters.make(country, exclude_country, kind, min_score)
-    result = catalog.matcher.match(org, top=top, filters=filters)
+    try:
+        if need is None:
+            result = catalog.matcher.match(org, top=top, filters=filters, new_only=new_only)
+        else:
+            result = catalog.matcher.match_need(need, org=org, tags=tags, top=top, filters=filters, new_only=new_only)
+    except MatcherError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(match_list_json(result) if fmt == "json" else render_matches(result), nl=fmt == "json")
 
 
@@ -312,6 +377,76 @@ def new_command(name, country, kind, capabilities, needs, aliases, city, sectors
     except ProfileExists as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Wrote {path}. Check it with: matcher validate {path}")
+
+
+@cli.command(name="import-cordis")
+@click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--before", required=True, metavar="DATE", help="Use the grants signed before this date (YYYY-MM-DD).")
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path), help="Store folder to write.")
+@click.option("--force", is_flag=True, help="Replace an existing store at OUTPUT.")
+def import_cordis_command(data_dir, before, out, force):
+    """Build a profile store from CORDIS grants: one profile per organisation.
+
+    DATA_DIR holds projects.csv.gz, participations.csv.gz and organisations.csv.gz.
+    Each organisation's capabilities are its grants signed before DATE (title,
+    keywords, objective); its partners are those it shared a grant with. Use
+    the store with --profiles; it is written whole or not at all.
+
+    \b
+    Example:
+        matcher import-cordis ../shared/benchmark --before 2024-01-01 -o cordis-store
+        match --profiles cordis-store --need "hydrogen storage in salt caverns"
+    """
+    from .cordis import import_cordis
+    from .store import is_store
+
+    if out.exists() and not force:
+        what = "a store" if is_store(out) else "a file or folder"
+        raise click.ClickException(f"{out} is already {what}; give --force to replace it, or another -o.")
+    if out.exists() and not is_store(out):
+        raise click.ClickException(f"{out} is not a matcher store; refusing to replace it. Give another -o.")
+    try:
+        index = import_cordis(data_dir, before, out)
+    except MatcherError as exc:
+        raise click.ClickException(str(exc)) from None
+    grants = int(index.n_capabilities.sum())
+    click.echo(f"Wrote {out}: {index.n_orgs} organisations, {grants} organisation-grant records before {before}.")
+
+
+@cli.command(name="evaluate")
+@click.option(
+    "--partnerships",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML of known partnerships. Default: seeds/partnerships.yaml beside the profiles.",
+)
+@click.option("--k", default=3, show_default=True, type=click.IntRange(min=1), help="Cut-off for Hits@k.")
+@profiles_option
+def evaluate_command(partnerships, k, profiles):
+    """Check the ranking against partnerships known to have happened (Hits@k, MRR).
+
+    For each known pair A–B, where does B rank among A's partners, and A among
+    B's? The partners field is ignored here: it would give the answer away.
+
+    \b
+    Example:
+        matcher evaluate
+    """
+    from .evaluation import evaluate_partnerships
+    from .paths import profiles_location, seeds_for
+
+    location, _ = profiles_location(profiles)
+    catalog = _open(profiles, False)
+    path = partnerships or seeds_for(location) / "partnerships.yaml"
+    try:
+        result = evaluate_partnerships(catalog.matcher, path, k=k)
+    except MatcherError as exc:
+        raise click.ClickException(str(exc)) from None
+    for row in result.rows:
+        click.echo(f"{row.seeker} -> {row.partner}: rank {row.rank} of {row.candidates}")
+    click.echo(
+        f"{len(result.rows)} rankings from {result.pairs} partnerships: "
+        f"Hits@{k} {result.hits:.3f}, MRR {result.mrr:.3f}"
+    )
 
 
 def main() -> None:  # pragma: no cover - console script wrapper

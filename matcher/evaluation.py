@@ -94,3 +94,67 @@ def format_table(methods: dict[str, dict]) -> str:
         cells = [f"{r['all'][m]:.3f}" for m in METRICS] + [f"{r['new'][m]:.3f}" for m in METRICS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class PairRank:
+    seeker: str
+    partner: str
+    rank: int  # 1 = first among the seeker's candidates
+    candidates: int
+
+
+@dataclass(frozen=True)
+class PartnershipReport:
+    pairs: int
+    rows: list[PairRank]
+    k: int
+
+    @property
+    def hits(self) -> float:
+        return float(np.mean([r.rank <= self.k for r in self.rows])) if self.rows else 0.0
+
+    @property
+    def mrr(self) -> float:
+        return float(np.mean([1 / r.rank for r in self.rows])) if self.rows else 0.0
+
+
+def read_partnerships(path) -> list[tuple[str, str]]:
+    """The ``between: [A, B]`` pairs of a partnerships YAML file, with errors that name the entry."""
+    from pathlib import Path
+
+    import yaml
+
+    from .errors import MatcherError
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise MatcherError(f"{path}: cannot be read as YAML ({exc}).") from None
+    items = data.get("partnerships") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise MatcherError(f"{path}: expected a top-level 'partnerships:' list of entries with 'between: [A, B]'.")
+    pairs = []
+    for i, item in enumerate(items):
+        between = item.get("between") if isinstance(item, dict) else None
+        if not (isinstance(between, list) and len(between) == 2 and all(isinstance(x, str) for x in between)):
+            raise MatcherError(f"{path}: partnerships[{i}].between must name two organisations, e.g. [Huawei, MTS].")
+        pairs.append((between[0], between[1]))
+    return pairs
+
+
+def evaluate_partnerships(matcher, path, *, k: int = 3) -> PartnershipReport:
+    """Rank of each known partner in the other's full ranking, both ways (listed partners play no part)."""
+    from .score import pair_scores
+
+    rows = []
+    pairs = read_partnerships(path)
+    for a_name, b_name in pairs:
+        a, b = matcher.find(a_name), matcher.find(b_name)
+        for s, t in ((a, b), (b, a)):
+            order = ranking(pair_scores(matcher.index, s)[0], [s])
+            rank = int(np.flatnonzero(order == t)[0]) + 1
+            profiles = matcher.index.profiles
+            rows.append(PairRank(profiles[s].name, profiles[t].name, rank, len(order)))
+    return PartnershipReport(len(pairs), rows, k)

@@ -80,8 +80,48 @@ def render_match(m: Match, *, pairs: int | None = 2, width: int | None = 110) ->
     return "\n".join(out)
 
 
+def render_need_match(m: Match, *, pairs: int | None = 2, width: int | None = 110) -> list[str]:
+    """Lines explaining a need match: the capabilities that met the need, terms, evidence, and each signal."""
+    d = m.explanation.forward
+    lines = []
+    if d.pairs:
+        lines.append(f"meets the need: text part {d.score * d.weight:.3f} ({d.share:.0%} of the score)")
+    else:
+        lines.append("no capability shares a term with the need; ranked on the other signals")
+    shown = d.pairs if pairs is None else d.pairs[:pairs]
+    for stmt in shown:
+        lines.append(f"  offers “{stmt.capability if width is None else _clip(stmt.capability, width)}”")
+        lines.append(f"    {stmt.share:.0%} of the text part, through {_terms(stmt, None if pairs is None else 5)}")
+        lines += ["    " + s for s in _evidence("in its words", stmt.capability_evidence, width)]
+    if len(d.pairs) > len(shown):
+        lines.append(f"  (+{len(d.pairs) - len(shown)} more matching capabilities)")
+    others = [sig for sig in m.explanation.signals if sig.signal != "text"]
+    if others:
+        parts = [f"{sig.label} {sig.share:.0%}" + (f" ({sig.detail})" if sig.detail else "") for sig in others]
+        lines.append("other signals: " + "; ".join(parts))
+    return lines
+
+
+def render_need_matches(result: MatchList, *, pairs: int = 2) -> str:
+    """The organisations ranked for a need, with explanations."""
+    need = " ".join((result.need or "").split())
+    head = f"Organisations for the need “{_clip(need, 90)}”"
+    if result.org != "the need":
+        head += f" of {result.org} ({result.country}, {result.kind})"
+    if not result.matches:
+        return head + f": no matches among {result.candidates} candidates.\n"
+    lines = [head, f"top {len(result.matches)} of {result.candidates} candidates", ""]
+    for m in result.matches:
+        lines.append(f"{m.rank:>2}. {m.name} ({m.country}, {m.kind}) — score {m.score:.3f}")
+        lines += [textwrap.indent(x, "    ") for x in render_need_match(m, pairs=pairs)]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
 def render_matches(result: MatchList, *, pairs: int = 2) -> str:
     """The ranked list with explanations, for a terminal or an e-mail."""
+    if result.need is not None:
+        return render_need_matches(result, pairs=pairs)
     head = f"Partners for {result.org} ({result.country}, {result.kind})"
     if not result.matches:
         return head + f": no matches among {result.candidates} candidates."

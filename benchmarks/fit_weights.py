@@ -1,0 +1,111 @@
+"""Fit the signal weights of need ranking on one period of a CORDIS data folder (use the validation period).
+
+For each query, a pool of candidates (the best by text, the largest, the seeker's past partners, the real
+partners and a random sample) is scored with ``matcher.rank.signals`` — the code the CLI ranks with — and
+the weights maximise the softmax likelihood of the real partners within each pool (a listwise loss), kept
+non-negative so that each signal's share of a score stays meaningful. Prints the weights and, with --out,
+writes them as the model a store carries.
+
+    python benchmarks/fit_weights.py --data ../shared/benchmark --cutoff 2023-07-01 --until 2024-01-01 \\
+        --out matcher/cordis_model.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cordis_eval import prepare  # noqa: E402
+
+from matcher.index import CAPABILITY, dot_all  # noqa: E402
+from matcher.profiles import KINDS  # noqa: E402
+from matcher.rank import Need, signals  # noqa: E402
+
+USED_KINDS = ("university", "research-institute", "company", "public-body", "other")
+SIGNALS = [
+    "text",
+    "size",
+    "past",
+    "past_any",
+    "programme",
+    "programme_share",
+    "call",
+    "field",
+    "scheme",
+    "same_country",
+    *(f"kind:{k}" for k in USED_KINDS),
+    *(f"same_kind:{k}" for k in USED_KINDS),
+]
+assert all(k in KINDS for k in USED_KINDS)
+
+
+def pools(index, queries, judged, *, text_n=800, size_n=200, random_n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    largest = np.argsort(-index.n_capabilities, kind="stable")[:size_n]
+    out = []
+    for q, j in zip(queries, judged):
+        vector = index.transform(q.text)
+        sig = signals(index, Need(q.text, j.seeker, q.tags), vector, SIGNALS)
+        raw = dot_all(vector, index.postings[CAPABILITY])
+        parts = [np.argsort(-raw)[:text_n], largest, np.array(j.relevant), np.array(j.past, dtype=np.int64)]
+        parts.append(rng.choice(index.n_orgs, min(random_n, index.n_orgs), replace=False))
+        cand = np.unique(np.concatenate(parts).astype(np.int64))
+        if j.seeker is not None:
+            cand = cand[cand != j.seeker]
+        X = np.column_stack([sig[s][cand] for s in SIGNALS])
+        out.append((X, np.isin(cand, j.relevant)))
+    return out
+
+
+def fit(data, l2=1e-3):
+    from scipy.optimize import minimize
+
+    sd = np.maximum(np.vstack([X for X, _ in data]).std(axis=0), 1e-6)
+    scaled = [(X / sd, y) for X, y in data]
+
+    def loss(w):
+        total, grad = 0.0, np.zeros_like(w)
+        for X, y in scaled:
+            s = X @ w
+            e = np.exp(s - s.max())
+            p = e / e.sum()
+            py = e[y] / e[y].sum()
+            total += np.log(e.sum()) - np.log(e[y].sum())
+            grad += p @ X - py @ X[y]
+        return total / len(scaled) + l2 * w @ w, grad / len(scaled) + 2 * l2 * w
+
+    res = minimize(loss, np.zeros(len(sd)), jac=True, method="L-BFGS-B", bounds=[(0, None)] * len(sd))
+    return res.x / sd * (sd > 1e-6), float(res.fun)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--cutoff", required=True)
+    ap.add_argument("--until", required=True)
+    ap.add_argument("--store", type=Path, help="reuse (or keep) the imported store in this folder")
+    ap.add_argument("--out", type=Path, help="write the model JSON here")
+    args = ap.parse_args(argv)
+    _, catalog, queries, judged, _ = prepare(args.data, args.cutoff, args.until, args.store)
+    index = catalog.matcher.index
+    w, loss = fit(pools(index, queries, judged))
+    weights = {s: round(float(x), 4) for s, x in zip(SIGNALS, w)}
+    for s, x in weights.items():
+        print(f"{s:32s} {x:8.4f}")
+    print(f"loss {loss:.4f} over {len(queries)} queries")
+    if args.out:
+        model = {
+            "weights": weights,
+            "fitted": {"data": args.data.name, "cutoff": args.cutoff, "until": args.until, "queries": len(queries)},
+        }
+        args.out.write_text(json.dumps(model, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
