@@ -158,6 +158,12 @@ def match_command(
     except MatcherError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(match_list_json(result) if fmt == "json" else render_matches(result), nl=fmt == "json")
+    if need is None and not result.matches and not catalog.matcher.index.has_needs.any():
+        click.echo(
+            "Hint: no profile here lists needs (a store of past projects lists capabilities only);"
+            " say what is sought with --need TEXT.",
+            err=True,
+        )
 
 
 @click.group()
