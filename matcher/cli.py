@@ -385,6 +385,48 @@ def new_command(name, country, kind, capabilities, needs, aliases, city, sectors
     click.echo(f"Wrote {path}. Check it with: matcher validate {path}")
 
 
+@cli.command(name="batch")
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--top", default=10, show_default=True, type=click.IntRange(min=1), help="Partners per organisation.")
+@click.option("--format", "fmt", type=click.Choice(("csv", "jsonl", "parquet")), help="Default: from the suffix.")
+@click.option("--new-only", is_flag=True, help="Leave out organisations each has already worked with.")
+@profiles_option
+@strict_option
+def batch_command(out, top, fmt, new_only, profiles, strict):
+    """Write the top partners of every organisation to one file (CSV, JSON lines or Parquet).
+
+    One row per (organisation, partner): org, rank, partner, score, forward,
+    backward. The file is written under a temporary name and renamed when
+    complete, so an interrupted run leaves no partial file.
+
+    \b
+    Example:
+        matcher batch -o partners.csv --top 5
+    """
+    from .report import write_batch
+
+    fmt = fmt or {".jsonl": "jsonl", ".parquet": "parquet"}.get(out.suffix.lower(), "csv")
+    if fmt == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise click.ClickException("Parquet needs pyarrow: pip install 'matcher[parquet]', or use .csv.") from None
+    if not out.parent.is_dir():
+        raise click.BadParameter(f"folder {out.parent} does not exist.", param_hint="--output")
+    catalog = _open(profiles, strict)
+    matcher = catalog.matcher
+    names = [p.name for p in matcher.profiles]
+
+    def rows(orgs):
+        for a in orgs:
+            for rank, (b, score, f, bk) in enumerate(matcher.top_partners(a, top=top, new_only=new_only), 1):
+                yield {"org": names[a], "rank": rank, "partner": names[b], "score": score, "forward": f, "backward": bk}
+
+    with click.progressbar(range(len(names)), label="Ranking", file=sys.stderr) as orgs:
+        n = write_batch(rows(orgs), out, fmt)
+    click.echo(f"Wrote {out}: {n} rows for {len(names)} organisations.")
+
+
 @cli.command(name="import-cordis")
 @click.argument("data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--before", required=True, metavar="DATE", help="Use the grants signed before this date (YYYY-MM-DD).")

@@ -272,6 +272,16 @@ class Matcher:
             explanation=Explanation(forward, backward, mutual=False, signals=shares),
         )
 
+    def top_partners(self, org: int, *, top: int = 10, new_only: bool = False):
+        """(partner row, score, forward, backward) of ``org``'s best partners: ``match`` without explanations."""
+        score, forward, backward, has_needs = pair_scores(self.index, org)
+        rows = top_k(score, top, self._candidates(org, Filters(), new_only))
+        fdef = bool(has_needs[org])
+        return [
+            (int(b), float(score[b]), float(forward[b]) if fdef else None, float(backward[b]) if has_needs[b] else None)
+            for b in rows
+        ]
+
     def explain(self, org_a: str, org_b: str) -> Match:
         """The full explanation of one pair, whether or not it would be ranked."""
         a, b = self.find(org_a), self.find(org_b)

@@ -213,3 +213,48 @@ def render_frame(frame, fmt: str) -> str:
     formatters = {c: (lambda v, w=int(frame[c].astype(str).str.len().max()): f"{v:<{w}}") for c in text_columns}
     table = frame.to_string(index=False, formatters=formatters, justify="left")
     return table + f"\n{len(frame)} organisations\n"
+
+
+BATCH_COLUMNS = ("org", "rank", "partner", "score", "forward", "backward")
+
+
+def write_batch(rows, path, fmt: str) -> int:
+    """Write batch rows (dicts with BATCH_COLUMNS) to ``path`` atomically: a temp file renamed into place.
+
+    An error or Ctrl-C while writing leaves no file at ``path`` (and removes the temp file).
+    Returns the number of rows written.
+    """
+    import os
+    import tempfile
+    from pathlib import Path
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    n = 0
+    try:
+        if fmt == "parquet":
+            os.close(fd)
+            import pandas as pd
+
+            frame = pd.DataFrame(list(rows), columns=list(BATCH_COLUMNS))
+            n = len(frame)
+            frame.to_parquet(tmp, index=False)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+                if fmt == "csv":
+                    import csv
+
+                    w = csv.DictWriter(f, fieldnames=BATCH_COLUMNS)
+                    w.writeheader()
+                    for row in rows:
+                        w.writerow(row)
+                        n += 1
+                else:
+                    for row in rows:
+                        f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                        n += 1
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return n

@@ -84,3 +84,32 @@ def test_profiles_location_order(tiny, tmp_path, monkeypatch):
     monkeypatch.delenv("MATCHER_PROFILES")
     monkeypatch.chdir(other)  # no ./profiles here: the bundled profiles are used
     assert run(["--org", "Ehang"]).exit_code == 0
+
+
+def test_batch_writes_every_organisations_top_partners(tiny, tmp_path):
+    import csv
+
+    out = tmp_path / "partners.csv"
+    result = CliRunner().invoke(cli, ["batch", "--profiles", str(tiny), "-o", str(out), "--top", "3"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    alpha = [(r["rank"], r["partner"]) for r in rows if r["org"] == "Alpha"]
+    assert alpha == [("1", "Beta"), ("2", "Epsilon"), ("3", "Gamma")]  # as match ranks them
+    assert [float(r["score"]) for r in rows if r["org"] == "Alpha"] == pytest.approx([1.0, 1.0, 0.25])
+    assert [r["partner"] for r in rows if r["org"] == "Delta"] == ["Gamma"]  # Gamma needs the fish farming it offers
+    jsonl = tmp_path / "p.jsonl"
+    assert CliRunner().invoke(cli, ["batch", "--profiles", str(tiny), "-o", str(jsonl)]).exit_code == 0
+    assert json.loads(jsonl.read_text().splitlines()[0])["org"] == "Alpha"
+
+
+def test_interrupted_batch_leaves_no_file(tiny, tmp_path, monkeypatch):
+    from matcher.matching import Matcher
+
+    def boom(self, *a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Matcher, "top_partners", boom)
+    out = tmp_path / "partners.csv"
+    result = CliRunner().invoke(cli, ["batch", "--profiles", str(tiny), "-o", str(out)])
+    assert result.exit_code != 0
+    assert list(tmp_path.glob("*partners*")) == []
