@@ -50,7 +50,7 @@ def pools(index, queries, judged, *, text_n=800, size_n=200, random_n=300, seed=
     out = []
     for q, j in zip(queries, judged):
         vector = index.transform(q.text)
-        sig = signals(index, Need(q.text, j.seeker, q.tags), vector, SIGNALS)
+        sig, _ = signals(index, Need(q.text, j.seeker, q.tags), vector, SIGNALS)
         raw = dot_all(vector, index.postings[CAPABILITY])
         parts = [np.argsort(-raw)[:text_n], largest, np.array(j.relevant), np.array(j.past, dtype=np.int64)]
         parts.append(rng.choice(index.n_orgs, min(random_n, index.n_orgs), replace=False))

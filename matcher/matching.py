@@ -12,7 +12,7 @@ from .errors import MatcherError, UnknownOrganisation
 from .explain import Direction, Evidence, Explanation, SignalShare, evidence_for, explain_direction
 from .index import CAPABILITY, NEED, Index
 from .profiles import KINDS, Profile
-from .rank import Need, score_need, signal_label, text_scale
+from .rank import Need, score_need, signal_label
 from .score import combine, pair_scores, top_k
 
 
@@ -190,7 +190,7 @@ class Matcher:
 
     def need_scores(self, need: Need, *, new_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Scores of every organisation for ``need`` and the rows that may be ranked (seeker left out)."""
-        score, _, _ = score_need(self.index, need)
+        score = score_need(self.index, need)[0]
         return score, self._candidates(need.seeker, Filters(), new_only)
 
     def match_need(
@@ -217,10 +217,9 @@ class Matcher:
                 "The need shares no term with any profile. Describe it with the words of the field, e.g."
                 " 'laser mapping of pipelines'."
             )
-        score, sig, weights = score_need(idx, need, vector)
+        score, sig, weights, scale = score_need(idx, need, vector)
         candidates = self._candidates(seeker, filters, new_only)
         rows = top_k(np.where(score >= filters.min_score, score, 0.0), top, candidates)
-        scale = text_scale(idx, vector)
         seeker_name = idx.profiles[seeker].name if seeker is not None else "the need"
         matches = [
             self._need_match(rank, int(b), need, vector, float(score[b]), sig, weights, scale, seeker_name)

@@ -62,8 +62,10 @@ def signal_names(model: dict | None) -> list[str]:
     return list((model or TEXT_ONLY)["weights"])
 
 
-def signals(index: Index, need: Need, vector, names: list[str], *, scale: bool = True) -> dict[str, np.ndarray]:
-    """The named signals of every organisation for ``need`` (each >= 0, one value per organisation).
+def signals(
+    index: Index, need: Need, vector, names: list[str], *, scale: bool = True
+) -> tuple[dict[str, np.ndarray], float]:
+    """The named signals of every organisation for ``need`` (each >= 0), and the text score's divisor.
 
     ``text`` is the need's text score divided by the best one (``scale``), so that its weight means the
     same for a short request and a long project summary.
@@ -72,7 +74,8 @@ def signals(index: Index, need: Need, vector, names: list[str], *, scale: bool =
     out: dict[str, np.ndarray] = {}
     raw = dot_all(vector, index.postings[CAPABILITY])
     top = float(raw.max()) if n else 0.0
-    out["text"] = raw / top if scale and top > 0 else raw
+    divisor = top if scale and top > 0 else 1.0
+    out["text"] = raw / divisor
     wanted = set(names)
     seeker = need.seeker
     if wanted & {"past", "past_any"}:
@@ -100,7 +103,7 @@ def signals(index: Index, need: Need, vector, names: list[str], *, scale: bool =
             k = name[10:]
             same = kind == k
             out[name] = (index.kind == KINDS.index(k)).astype(np.float64) if same else np.zeros(n)
-    return {name: out[name] for name in names}
+    return {name: out[name] for name in names}, divisor
 
 
 def _tag_counts(index: Index, tags: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -134,24 +137,15 @@ def _tag_postings(index: Index):
     return cached
 
 
-def score_need(index: Index, need: Need, vector=None) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, float]]:
-    """Final score of every organisation for ``need``, with the signals and weights behind it."""
+def score_need(index: Index, need: Need, vector=None):
+    """Final score of every organisation for ``need``: ``(score, signals, weights, text divisor)``."""
     model = index.model or TEXT_ONLY
     weights = {k: float(v) for k, v in model["weights"].items()}
     if vector is None:
         vector = index.transform(need.text)
-    sig = signals(index, need, vector, list(weights), scale=index.model is not None)
+    sig, divisor = signals(index, need, vector, list(weights), scale=index.model is not None)
     score = np.zeros(index.n_orgs)
     for name, w in weights.items():
         if w:
             score += w * sig[name]
-    return score, sig, weights
-
-
-def text_scale(index: Index, vector) -> float:
-    """The divisor that turns the raw text score into the ``text`` signal."""
-    if index.model is None:
-        return 1.0
-    raw = dot_all(vector, index.postings[CAPABILITY])
-    top = float(raw.max()) if len(raw) else 0.0
-    return top if top > 0 else 1.0
+    return score, sig, weights, divisor
