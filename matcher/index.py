@@ -107,7 +107,7 @@ class Index:
     name_rows: np.ndarray = field(repr=False, default=None)  # the organisation of each name_keys entry
     weighting: str = "tfidf"
     links: Csr | None = field(repr=False, default=None)  # orgs x orgs: past joint work (shared projects, partners)
-    tags: Csr | None = field(repr=False, default=None)  # orgs x tags: how often each tag occurs in its record
+    tag_postings: Csr | None = field(repr=False, default=None)  # tags x orgs: how often each tag is in its record
     tag_names: Sequence[str] = field(repr=False, default=())  # "programme:HORIZON.2.5", "field:/…/robotics", …
     model: dict | None = field(repr=False, default=None)  # signal weights for need queries (see rank.py)
 
@@ -307,13 +307,18 @@ class Index:
         tag_ids: dict[str, int] = {}
         rows_t = [(o, tag_ids.setdefault(t, len(tag_ids)), c) for o, t, c in (tags or [])]
         index.tag_names = list(tag_ids)
-        index.tags = Csr.from_scipy(
+        index.tag_postings = Csr.from_scipy(  # stored transposed, like ``postings``: queries read it by tag
             sparse.coo_matrix(
-                ([c for *_, c in rows_t], ([o for o, *_ in rows_t], [t for _, t, _ in rows_t])),
-                shape=(n, len(tag_ids)),
+                ([c for *_, c in rows_t], ([t for _, t, _ in rows_t], [o for o, *_ in rows_t])),
+                shape=(len(tag_ids), n),
             ).tocsr()
         )
         return index
+
+    @cached_property
+    def tag_ids(self) -> dict[str, int]:
+        """Column of every tag (built on first use, like ``term_ids``)."""
+        return {t: i for i, t in enumerate(self.tag_names)}
 
     @cached_property
     def n_capabilities(self) -> np.ndarray:

@@ -85,7 +85,7 @@ def signals(
             past[cols] = vals
         out["past"] = np.log1p(past)
         out["past_any"] = (past > 0).astype(np.float64)
-    if "size" in wanted or "programme_share" in wanted:
+    if "size" in wanted:
         out["size"] = np.log1p(index.n_capabilities.astype(np.float64))
     if wanted & (set(TAG_CATEGORIES) | {"programme_share"}):
         counts = _tag_counts(index, need.tags)
@@ -108,33 +108,17 @@ def signals(
 
 def _tag_counts(index: Index, tags: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Per category, how many of each organisation's past records carry one of the need's tags."""
-    if not tags or index.tags is None:
+    if not tags or index.tag_postings is None:
         return {}
-    lookup = {t: i for i, t in enumerate(index.tag_names)}
+    lookup = index.tag_ids
     by_cat: dict[str, list[int]] = {}
     for tag in dict.fromkeys(tags):
         if tag in lookup:
             by_cat.setdefault(tag.split(":", 1)[0], []).append(lookup[tag])
-    postings = _tag_postings(index)
     return {
-        cat: dot_all((np.array(sorted(ids), dtype=np.int32), np.ones(len(ids), np.float32)), postings)
+        cat: dot_all((np.array(sorted(ids), dtype=np.int32), np.ones(len(ids), np.float32)), index.tag_postings)
         for cat, ids in by_cat.items()
     }
-
-
-def _tag_postings(index: Index):
-    cached = getattr(index, "_tag_postings", None)
-    if cached is None:
-        from .index import Csr
-
-        t = index.tags
-        rows = np.repeat(np.arange(t.shape[0], dtype=np.int32), np.diff(t.indptr))
-        order = np.lexsort((rows, t.indices))
-        indptr = np.zeros(t.shape[1] + 1, dtype=np.int64)
-        np.cumsum(np.bincount(t.indices, minlength=t.shape[1]), out=indptr[1:])
-        cached = Csr(indptr, rows[order], t.data[order], (t.shape[1], t.shape[0]))
-        index._tag_postings = cached
-    return cached
 
 
 def score_need(index: Index, need: Need, vector=None):

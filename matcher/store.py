@@ -25,7 +25,7 @@ from .index import Csr, Index
 from .profiles import Profile, Source, profile_files
 from .text import Analyzer
 
-FORMAT = 2
+FORMAT = 3
 ENV_CACHE = "MATCHER_CACHE_DIR"
 _ARRAYS = (
     "idf",
@@ -105,7 +105,7 @@ def save_index(index: Index, folder: Path, problems: Sequence[Problem] = (), *, 
             ("cap_t", index.postings[0]),
             ("need_t", index.postings[1]),
             ("links", index.links),
-            ("tags", index.tags),
+            ("tags_t", index.tag_postings),
         ):
             for part in ("indptr", "indices", "data"):
                 np.save(tmp / f"{label}.{part}.npy", getattr(m, part))
@@ -188,7 +188,7 @@ def load_index(folder: Path) -> tuple[Index, list[Problem]]:
             name_rows=arr("name_rows"),
             weighting=meta["weighting"],
             links=csr("links", (n_orgs, n_orgs)),
-            tags=csr("tags", (n_orgs, meta["tags"])),
+            tag_postings=csr("tags_t", (meta["tags"], n_orgs)),
             tag_names=LazyJsonList(folder / "tag_names.json"),
             model=meta["model"],
         )
