@@ -23,7 +23,7 @@ from functools import cached_property
 import numpy as np
 
 from .profiles import KINDS, Profile
-from .text import Analyzer, default_stop_words
+from .text import Analyzer, default_stop_words, display_term
 
 CAPABILITY, NEED = 0, 1
 WEIGHTINGS = ("tfidf", "bm25")
@@ -233,7 +233,7 @@ class Index:
         for t, i in vectorizer.vocabulary_.items():
             terms[i] = t
         forms = analyzer.display_forms(unique_texts)
-        display = [" ".join(forms.get(w, w) for w in t.split(" ")) for t in terms]
+        display = [forms.get(t, t) if " " not in t else display_term(t, forms) for t in terms]
 
         org_of_arr = np.asarray(org_of, dtype=np.int32)
         side_arr = np.asarray(side_of, dtype=np.int8)

@@ -45,15 +45,13 @@ class Analyzer:
         self._cache: dict[str, str | None] = {}
 
     def _stem(self, word: str) -> str | None:
-        cached = self._cache.get(word, "")
-        if cached != "":
-            return cached
+        """The term of one token (None for a stop word), cached: a corpus has far fewer words than tokens."""
         lower = word.lower()
         if lower in self.stop_words:
             out = None
         elif self.stem:
             if self._stemmer is None:
-                import snowballstemmer
+                import snowballstemmer  # uses PyStemmer's C implementation when it is installed
 
                 self._stemmer = snowballstemmer.stemmer("english")
             out = self._stemmer.stemWord(lower)
@@ -63,28 +61,40 @@ class Analyzer:
             self._cache[word] = out
         return out
 
+    def stems(self, text: str) -> list[str]:
+        """The term of every kept word, in order."""
+        cache, stem = self._cache, self._stem
+        out = [cache[w] if w in cache else stem(w) for w in TOKEN.findall(text)]
+        return [s for s in out if s is not None]
+
     def words(self, text: str) -> list[tuple[str, str]]:
         """(term, surface word) for every kept word, in order."""
         out = []
-        for m in TOKEN.finditer(text):
-            stem = self._stem(m.group())
-            if stem is not None:
-                out.append((stem, m.group().lower()))
+        for w in TOKEN.findall(text):
+            s = self._cache[w] if w in self._cache else self._stem(w)
+            if s is not None:
+                out.append((s, w.lower()))
         return out
 
     def __call__(self, text: str) -> list[str]:
-        stems = [s for s, _ in self.words(text)]
-        terms = list(stems)
-        for n in range(2, self.ngram_max + 1):
-            terms += [" ".join(stems[i : i + n]) for i in range(len(stems) - n + 1)]
-        return terms
+        stems = self.stems(text)
+        if self.ngram_max >= 2:
+            terms = stems + [a + " " + b for a, b in zip(stems, stems[1:])]
+            for n in range(3, self.ngram_max + 1):
+                terms += [" ".join(stems[i : i + n]) for i in range(len(stems) - n + 1)]
+            return terms
+        return stems
 
     def display_forms(self, texts: Iterable[str]) -> dict[str, str]:
         """The most common surface word for every stem, so terms read as words: ``model`` -> ``modelling``."""
-        seen: dict[str, Counter] = defaultdict(Counter)
+        tokens: Counter = Counter()
         for text in texts:
-            for stem, surface in self.words(text):
-                seen[stem][surface] += 1
+            tokens.update(TOKEN.findall(text))
+        seen: dict[str, Counter] = defaultdict(Counter)
+        for word, n in tokens.items():
+            stem = self._cache[word] if word in self._cache else self._stem(word)
+            if stem is not None:
+                seen[stem][word.lower()] += n
         return {stem: counts.most_common(1)[0][0] for stem, counts in seen.items()}
 
     def config(self) -> dict:
