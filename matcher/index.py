@@ -69,19 +69,29 @@ class Csr:
         return csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
 
 
+def gather(query: tuple[np.ndarray, np.ndarray], postings: Csr) -> tuple[np.ndarray, np.ndarray]:
+    """The postings of a sparse query's terms: (row, query weight x posting value) for every entry.
+
+    One vectorised gather over all the terms' postings lists, however many terms the query has.
+    """
+    terms, weights = query
+    lo = postings.indptr[terms]
+    lens = postings.indptr[terms + 1] - lo
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64)
+    ends = np.cumsum(lens)
+    pos = np.arange(total, dtype=np.int64) + np.repeat(lo - (ends - lens), lens)
+    return postings.indices[pos], postings.data[pos] * np.repeat(np.asarray(weights, dtype=np.float64), lens)
+
+
 def dot_all(query: tuple[np.ndarray, np.ndarray], postings: Csr) -> np.ndarray:
     """Dot product of one sparse query vector with every row of the matrix whose transpose is ``postings``.
 
     Only the postings lists of the query's terms are read (an inverted-index traversal), not every row.
     """
-    terms, weights = query
-    n = postings.shape[1]
-    if len(terms) == 0:
-        return np.zeros(n, dtype=np.float64)
-    lo, hi = postings.indptr[terms], postings.indptr[terms + 1]
-    rows = np.concatenate([postings.indices[a:b] for a, b in zip(lo, hi)])
-    vals = np.concatenate([postings.data[a:b] * w for a, b, w in zip(lo, hi, weights)])
-    return np.bincount(rows, weights=vals, minlength=n)
+    rows, vals = gather(query, postings)
+    return np.bincount(rows, weights=vals, minlength=postings.shape[1])
 
 
 @dataclass

@@ -13,7 +13,7 @@ from .explain import Direction, Evidence, Explanation, SignalShare, evidence_for
 from .index import CAPABILITY, NEED, Index
 from .profiles import KINDS, Profile
 from .rank import Need, score_need, signal_label
-from .score import combine, pair_scores, top_k
+from .score import combine, reciprocal_top, top_k
 
 
 @dataclass(frozen=True)
@@ -161,19 +161,27 @@ class Matcher:
         links = self.index.links
         return links.row(org)[0] if links is not None else np.zeros(0, dtype=np.int32)
 
-    def _candidates(self, exclude: int | None, filters: Filters, new_only: bool = False) -> np.ndarray:
-        mask = np.ones(self.index.n_orgs, dtype=bool)
+    def _allowed(self, exclude: int | None, filters: Filters, new_only: bool = False) -> np.ndarray:
+        """Boolean mask of the organisations that may be recommended."""
+        mask = self._filter_mask(filters).copy()
         if exclude is not None:
             mask[exclude] = False
             if new_only:
                 mask[self.partner_rows(exclude)] = False
+        return mask
+
+    def _filter_mask(self, filters: Filters) -> np.ndarray:
+        mask = np.ones(self.index.n_orgs, dtype=bool)
         if filters.countries:
             mask &= np.isin(self.index.country, list(filters.countries))
         if filters.exclude_countries:
             mask &= ~np.isin(self.index.country, list(filters.exclude_countries))
         if filters.kinds:
             mask &= np.isin(self.index.kind, [KINDS.index(k) for k in filters.kinds])
-        return np.flatnonzero(mask)
+        return mask
+
+    def _candidates(self, exclude: int | None, filters: Filters, new_only: bool = False) -> np.ndarray:
+        return np.flatnonzero(self._allowed(exclude, filters, new_only))
 
     def match(self, org: str, *, top: int = 10, filters: Filters = Filters(), new_only: bool = False) -> MatchList:
         """The ``top`` best partners of ``org``, best first, each with its explanation.
@@ -181,12 +189,12 @@ class Matcher:
         ``new_only`` leaves out the organisations it has already worked with.
         """
         a = self.find(org)
-        score, forward, backward, has_needs = pair_scores(self.index, a)
-        candidates = self._candidates(a, filters, new_only)
-        rows = top_k(np.where(score >= filters.min_score, score, 0.0), top, candidates)
+        allowed = self._allowed(a, filters, new_only)
+        rows, score, _, _ = reciprocal_top(self.index, a, top, allowed)
+        rows = rows[score >= filters.min_score]
         profile = self.index.profiles[a]
         matches = [self._match(rank, a, int(b)) for rank, b in enumerate(rows, start=1)]
-        return MatchList(profile.name, profile.country, profile.kind, len(candidates), matches)
+        return MatchList(profile.name, profile.country, profile.kind, int(allowed.sum()), matches)
 
     def need_scores(self, need: Need, *, new_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Scores of every organisation for ``need`` and the rows that may be ranked (seeker left out)."""
@@ -273,12 +281,13 @@ class Matcher:
 
     def top_partners(self, org: int, *, top: int = 10, new_only: bool = False):
         """(partner row, score, forward, backward) of ``org``'s best partners: ``match`` without explanations."""
-        score, forward, backward, has_needs = pair_scores(self.index, org)
-        rows = top_k(score, top, self._candidates(org, Filters(), new_only))
+        allowed = self._allowed(org, Filters(), new_only)
+        rows, score, forward, backward = reciprocal_top(self.index, org, top, allowed)
+        has_needs = self.index.has_needs
         fdef = bool(has_needs[org])
         return [
-            (int(b), float(score[b]), float(forward[b]) if fdef else None, float(backward[b]) if has_needs[b] else None)
-            for b in rows
+            (int(b), float(s), float(f) if fdef else None, float(bk) if has_needs[b] else None)
+            for b, s, f, bk in zip(rows, score, forward, backward)
         ]
 
     def explain(self, org_a: str, org_b: str) -> Match:

@@ -54,6 +54,26 @@ def need_scores(index: Index, vector: tuple[np.ndarray, np.ndarray]) -> np.ndarr
     return dot_all(vector, index.postings[CAPABILITY])
 
 
+def reciprocal_top(index: Index, org: int, k: int, allowed: np.ndarray | None = None):
+    """The ``k`` best partners of ``org``: ``(rows, score, forward, backward)``, best first, ties by row.
+
+    Exactly ``top_k(pair_scores(index, org)[0], k, candidates)`` (tested against a dense brute force),
+    but the combination and the ranking run only over the organisations that share a term with ``org``
+    in either direction. ``allowed`` is a boolean mask of the organisations that may be returned (the
+    caller leaves ``org`` itself out).
+    """
+    has_needs = index.has_needs
+    forward = dot_all(index.vector(org, NEED), index.postings[CAPABILITY])
+    backward = dot_all(index.vector(org, CAPABILITY), index.postings[NEED])
+    rows = np.flatnonzero(forward + backward)  # both are >= 0: a sum of 0 means no shared term
+    if allowed is not None:
+        rows = rows[allowed[rows]]
+    f, b = forward[rows], backward[rows]
+    score, _, _ = combine(f, b, bool(has_needs[org]), has_needs[rows])
+    best = top_k(score, k, tiebreak=rows)
+    return rows[best], score[best], f[best], b[best]
+
+
 def top_k(scores: np.ndarray, k: int, candidates: np.ndarray | None = None, tiebreak=None) -> np.ndarray:
     """Row numbers of the k best positive scores, best first; ties go to the lower ``tiebreak`` key.
 

@@ -153,7 +153,10 @@ def load_index(folder: Path) -> tuple[Index, list[Problem]]:
     try:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT:
-            raise StoreError(f"{folder} was written by another version of matcher: rebuild it.")
+            raise StoreError(
+                f"{folder} was written by another version of matcher: rebuild it"
+                " (a store from import-cordis: run the import again with --force)."
+            )
 
         def arr(name: str) -> np.ndarray:
             return np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r"))  # plain view: memmap slicing is slow

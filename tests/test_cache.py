@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,7 +14,7 @@ from matcher.catalog import open_catalog
 from matcher.cli import match_command
 from matcher.index import Index
 from matcher.profiles import Profile
-from matcher.score import combine, pair_scores, top_k
+from matcher.score import combine, pair_scores, reciprocal_top, top_k
 
 from .conftest import write_profile
 
@@ -123,3 +124,98 @@ def test_top_k_equals_brute_force(profiles, k):
         best = np.sort(brute[candidates][brute[candidates] > 1e-9])[::-1][:k]
         assert np.allclose(brute[got], best, atol=1e-6)  # the k truly best scores, in order
         assert np.all(np.diff(score[got]) <= 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(random_profiles(), st.integers(1, 12), st.randoms(use_true_random=False))
+def test_reciprocal_top_equals_brute_force(profiles, k, rnd):
+    """The candidate-restricted top-k returns the k best allowed organisations of the dense score, tie order by row."""
+    index = Index.build(profiles)
+    cap = index.org_vectors[0].to_scipy().toarray().astype(np.float64)
+    need = index.org_vectors[1].to_scipy().toarray().astype(np.float64)
+    has_needs = index.has_needs
+    forward = need @ cap.T
+    n = len(profiles)
+    for a in range(n):
+        brute, _, _ = combine(forward[a], forward[:, a], has_needs[a], has_needs)
+        allowed = np.array([rnd.random() < 0.7 for _ in range(n)])
+        allowed[a] = False
+        rows, score, f, b = reciprocal_top(index, a, k, allowed)
+        assert allowed[rows].all()
+        want = sorted((b_ for b_ in range(n) if allowed[b_] and brute[b_] > 1e-9), key=lambda r: (-brute[r], r))
+        assert np.allclose(score, brute[want[:k]], atol=1e-6)
+        assert np.allclose(f, forward[a, rows], atol=1e-6) and np.allclose(b, forward[rows, a], atol=1e-6)
+        assert np.allclose(brute[rows], score, atol=1e-6)  # each row really has the score it is given
+
+
+def test_reciprocal_top_is_exact_on_zipfian_profiles():
+    """With very common and rare words (long and short postings), every organisation's top 10 is the
+    brute-force top 10, in the same order."""
+    rng = np.random.default_rng(7)
+    vocab = [f"w{i}x" for i in range(400)]
+    p = 1 / np.arange(1, 401) ** 1.1
+    p /= p.sum()
+
+    def text():
+        return " ".join(rng.choice(vocab, int(rng.integers(8, 20)), p=p))
+
+    profiles = [
+        Profile(
+            name=f"O{i}", country="CN", kind="company", capabilities=(text(), text()), needs=(text(),) * (i % 5 > 0)
+        )
+        for i in range(300)
+    ]
+    index = Index.build(profiles)
+    cap = index.org_vectors[0].to_scipy().toarray().astype(np.float64)
+    need = index.org_vectors[1].to_scipy().toarray().astype(np.float64)
+    forward = need @ cap.T
+    for a in range(len(profiles)):
+        brute, _, _ = combine(forward[a], forward[:, a], index.has_needs[a], index.has_needs)
+        brute[a] = 0
+        want = np.lexsort((np.arange(len(brute)), -brute))[:10]
+        allowed = np.ones(len(profiles), bool)
+        allowed[a] = False
+        rows, score, _, _ = reciprocal_top(index, a, 10, allowed)
+        assert np.allclose(score, brute[want], atol=1e-9)
+        assert np.allclose(brute[rows], score, atol=1e-9)
+        assert list(rows) == list(want[: len(rows)])
+
+
+@pytest.mark.parametrize("strategy", ["blockwise", "one process", "two processes"])
+def test_batch_gives_the_partners_match_gives(strategy, monkeypatch):
+    """Every strategy of all_top_partners returns, for every organisation, what top_partners returns."""
+    import matcher.batch as batch
+    from matcher.matching import Matcher
+
+    rng = np.random.default_rng(3)
+    vocab = [f"w{i}x" for i in range(150)]
+    p = 1 / np.arange(1, 151)
+    p /= p.sum()
+
+    def text():
+        return " ".join(rng.choice(vocab, int(rng.integers(3, 12)), p=p))
+
+    profiles = [
+        Profile(name=f"O{i}", country="CN", kind="company", capabilities=(text(),), needs=(text(),) * (i % 4 > 0))
+        for i in range(120)
+    ]
+    links = [(i, (i * 7 + 1) % 120, 1.0) for i in range(120)]
+    m = Matcher(Index.build(profiles, links=links))
+    if strategy != "blockwise":
+        monkeypatch.setattr(batch, "BLOCK_MAX", 0)
+        monkeypatch.setattr(batch, "CHUNK", 16)
+    done = []
+    for new_only in (False, True):
+        got = list(
+            batch.all_top_partners(
+                m, top=5, new_only=new_only, workers=2 if strategy == "two processes" else 1, progress=done.append
+            )
+        )
+        assert [g.org for g in got] == list(range(120))
+        for g in got:
+            want = m.top_partners(g.org, top=5, new_only=new_only)
+            assert list(g.rows) == [b for b, *_ in want]
+            assert np.allclose(g.score, [s for _, s, *_ in want], atol=1e-12)
+            assert (g.forward is None) == (not m.index.has_needs[g.org])
+            assert [x if x == x else None for x in g.backward] == pytest.approx([bk for *_, bk in want])
+    assert sum(done) == 240
