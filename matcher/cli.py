@@ -390,19 +390,26 @@ def new_command(name, country, kind, capabilities, needs, aliases, city, sectors
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=1), help="Partners per organisation.")
 @click.option("--format", "fmt", type=click.Choice(("csv", "jsonl", "parquet")), help="Default: from the suffix.")
 @click.option("--new-only", is_flag=True, help="Leave out organisations each has already worked with.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Processes for large sets (default: one per core). Sets up to 20,000 organisations use one.",
+)
 @profiles_option
 @strict_option
-def batch_command(out, top, fmt, new_only, profiles, strict):
+def batch_command(out, top, fmt, new_only, workers, profiles, strict):
     """Write the top partners of every organisation to one file (CSV, JSON lines or Parquet).
 
     One row per (organisation, partner): org, rank, partner, score, forward,
-    backward. The file is written under a temporary name and renamed when
-    complete, so an interrupted run leaves no partial file.
+    backward. The partners are the ones `match` gives. The file is written
+    under a temporary name and renamed when complete, so an interrupted run
+    leaves no partial file.
 
     \b
     Example:
         matcher batch -o partners.csv --top 5
     """
+    from .batch import all_top_partners
     from .report import write_batch
 
     fmt = fmt or {".jsonl": "jsonl", ".parquet": "parquet"}.get(out.suffix.lower(), "csv")
@@ -417,13 +424,23 @@ def batch_command(out, top, fmt, new_only, profiles, strict):
     matcher = catalog.matcher
     names = [p.name for p in matcher.profiles]
 
-    def rows(orgs):
-        for a in orgs:
-            for rank, (b, score, f, bk) in enumerate(matcher.top_partners(a, top=top, new_only=new_only), 1):
-                yield {"org": names[a], "rank": rank, "partner": names[b], "score": score, "forward": f, "backward": bk}
+    def rows(bar):
+        for p in all_top_partners(matcher, top=top, new_only=new_only, workers=workers, progress=bar.update):
+            forward = p.forward.tolist() if p.forward is not None else [None] * len(p.rows)
+            for rank, (b, score, f, bk) in enumerate(
+                zip(p.rows.tolist(), p.score.tolist(), forward, p.backward.tolist()), 1
+            ):
+                yield {
+                    "org": names[p.org],
+                    "rank": rank,
+                    "partner": names[b],
+                    "score": score,
+                    "forward": f,
+                    "backward": None if bk != bk else bk,  # NaN: the partner lists no needs
+                }
 
-    with click.progressbar(range(len(names)), label="Ranking", file=sys.stderr) as orgs:
-        n = write_batch(rows(orgs), out, fmt)
+    with click.progressbar(length=len(names), label="Ranking", file=sys.stderr) as bar:
+        n = write_batch(rows(bar), out, fmt)
     click.echo(f"Wrote {out}: {n} rows for {len(names)} organisations.")
 
 

@@ -103,13 +103,19 @@ def test_batch_writes_every_organisations_top_partners(tiny, tmp_path):
 
 
 def test_interrupted_batch_leaves_no_file(tiny, tmp_path, monkeypatch):
-    from matcher.matching import Matcher
+    import matcher.batch
 
-    def boom(self, *a, **k):
-        raise KeyboardInterrupt
+    calls = []
+    real = matcher.batch._partners
 
-    monkeypatch.setattr(Matcher, "top_partners", boom)
+    def interrupted(*a):
+        calls.append(1)
+        if len(calls) == 3:  # after two organisations' rows have been written
+            raise KeyboardInterrupt
+        return real(*a)
+
+    monkeypatch.setattr(matcher.batch, "_partners", interrupted)
     out = tmp_path / "partners.csv"
     result = CliRunner().invoke(cli, ["batch", "--profiles", str(tiny), "-o", str(out)])
-    assert result.exit_code != 0
+    assert result.exit_code != 0 and len(calls) == 3
     assert list(tmp_path.glob("*partners*")) == []

@@ -1,0 +1,144 @@
+"""Every organisation's top partners at once: the library behind ``matcher batch``.
+
+Two exact strategies, chosen by size, give the same partners as ``match`` for every organisation:
+
+- up to ``BLOCK_MAX`` organisations, blocks of seekers are scored against everyone with two sparse
+  matrix products (forward = needs x capabilities, backward = capabilities x needs), then ranked row by row;
+- above it, each organisation runs the pruned reciprocal top-k of ``match`` (``score.reciprocal_top``),
+  spread over worker processes that share the memory-mapped index.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from .index import CAPABILITY, NEED
+from .matching import Matcher
+from .score import combine, reciprocal_top, top_k
+
+BLOCK_MAX = 20_000
+BLOCK = 256  # seekers per block: BLOCK x n float64 scores (40 MB at 20,000 organisations)
+CHUNK = 256  # organisations per task sent to a worker process
+
+
+@dataclass(frozen=True)
+class Partners:
+    """One organisation's best partners, best first (arrays of equal length)."""
+
+    org: int
+    rows: np.ndarray
+    score: np.ndarray
+    forward: np.ndarray | None  # None when the organisation lists no needs
+    backward: np.ndarray  # NaN where the partner lists no needs
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def all_top_partners(
+    matcher: Matcher,
+    *,
+    top: int = 10,
+    new_only: bool = False,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[Partners]:
+    """The ``top`` best partners of every organisation, in organisation order.
+
+    ``progress`` is called with the number of organisations done since the last call.
+    """
+    n = matcher.index.n_orgs
+    if n <= BLOCK_MAX:
+        yield from _blockwise(matcher, top, new_only, progress)
+        return
+    workers = workers or default_workers()
+    chunks = [(lo, min(lo + CHUNK, n), top, new_only) for lo in range(0, n, CHUNK)]
+    if workers <= 1 or "fork" not in _start_methods():
+        for chunk in chunks:
+            yield from _chunk(chunk, matcher)
+            if progress:
+                progress(chunk[1] - chunk[0])
+        return
+    import multiprocessing
+
+    global _WORKER_MATCHER
+    _WORKER_MATCHER = matcher  # inherited by the forked workers, with the index's memory-mapped arrays
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_ignore_interrupts)
+    try:
+        for done in pool.imap(_chunk, chunks):
+            yield from done
+            if progress:
+                progress(len(done))
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+        _WORKER_MATCHER = None
+
+
+_WORKER_MATCHER: Matcher | None = None
+
+
+def _start_methods() -> list[str]:
+    import multiprocessing
+
+    return multiprocessing.get_all_start_methods()
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
+
+
+def _chunk(task, matcher: Matcher | None = None) -> list[Partners]:
+    lo, hi, top, new_only = task
+    matcher = matcher or _WORKER_MATCHER
+    index = matcher.index
+    has_needs = index.has_needs
+    base = np.ones(index.n_orgs, dtype=bool)
+    out = []
+    for a in range(lo, hi):
+        allowed = base.copy()
+        allowed[a] = False
+        if new_only:
+            allowed[matcher.partner_rows(a)] = False
+        rows, score, f, b = reciprocal_top(index, a, top, allowed)
+        out.append(_partners(a, rows, score, f, b, has_needs))
+    return out
+
+
+def _partners(a, rows, score, f, b, has_needs) -> Partners:
+    return Partners(
+        a, rows, score, f if has_needs[a] else None, np.where(has_needs[rows], b, np.nan).astype(np.float64)
+    )
+
+
+def _blockwise(matcher: Matcher, top: int, new_only: bool, progress) -> Iterator[Partners]:
+    index = matcher.index
+    n = index.n_orgs
+    has_needs = index.has_needs
+    cap = index.org_vectors[CAPABILITY].to_scipy().astype(np.float64)
+    need = index.org_vectors[NEED].to_scipy().astype(np.float64)
+    cap_t, need_t = cap.T.tocsr(), need.T.tocsr()
+    for lo in range(0, n, BLOCK):
+        hi = min(lo + BLOCK, n)
+        forward = (need[lo:hi] @ cap_t).toarray()  # forward[i, b]: b's capabilities against (lo+i)'s needs
+        backward = (cap[lo:hi] @ need_t).toarray()  # backward[i, b]: (lo+i)'s capabilities against b's needs
+        score, _, _ = combine(forward, backward, has_needs[lo:hi, None], has_needs[None, :])
+        for i, a in enumerate(range(lo, hi)):
+            row = score[i]
+            row[a] = 0.0
+            if new_only:
+                row[matcher.partner_rows(a)] = 0.0
+            best = top_k(row, top)
+            yield _partners(a, best, row[best], forward[i, best], backward[i, best], has_needs)
+        if progress:
+            progress(hi - lo)
