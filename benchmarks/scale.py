@@ -1,0 +1,302 @@
+"""Speed at every size: build, load, query, ``match --org`` and ``batch`` on synthetic profile sets.
+
+For each size, a synthetic profile set (benchmarks/synthetic.py) is built into a store with the library
+code, then each step runs in its own process so that its peak memory is its own:
+
+    build_s               Index.build plus writing the store (profiles generated in memory, not from YAML)
+    load_s                opening the store (memory-mapped arrays) in a fresh process
+    query_p50/p95_ms      one organisation's reciprocal top 10 in process (Matcher.top_partners)
+    explain_p50_ms        the same with the explanations ``match`` prints (Matcher.match)
+    cli_s                 ``matcher match --org NAME --profiles STORE`` as a fresh process (median of 3)
+    batch_s               every organisation's top 10 in process (matcher.batch.all_top_partners, all cores)
+    batch_cli_s           ``matcher batch`` writing them to CSV, as a fresh process
+    peak_mb               the largest resident memory of the query, CLI and batch processes
+    build_peak_mb         the same for the build process
+    baseline_query_p50_ms the same top 10 by scikit-learn cosine over the full matrices (a full scan)
+    rank_bm25_query_p50_ms  rank_bm25 (BM25Okapi) scores in both directions, on sizes up to --bm25-max
+
+The baseline's top 10 is compared with the matcher's for every sampled query ("exact": true when all agree).
+
+    python benchmarks/scale.py --sizes 1000,100000 --json scale.json
+
+1,000,000 is opt-in (give it in --sizes); --no-batch skips the all-pairs step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def phase_build(n: int, store: Path, seed: int) -> dict:
+    import synthetic
+
+    from matcher.index import Index
+    from matcher.store import save_index
+
+    t0 = time.perf_counter()
+    profiles = synthetic.profiles(n, seed)
+    t1 = time.perf_counter()
+    index = Index.build(profiles)
+    t2 = time.perf_counter()
+    save_index(index, store, store={"synthetic": n, "seed": seed})
+    t3 = time.perf_counter()
+    return {
+        "generate_s": t1 - t0,
+        "build_s": t3 - t1,
+        "index_s": t2 - t1,
+        "save_s": t3 - t2,
+        "terms": len(index.terms),
+        "statements": index.statements.shape[0],
+        "store_mb": sum(f.stat().st_size for f in store.iterdir()) / 2**20,
+        "build_peak_mb": peak_mb(),
+    }
+
+
+def _baseline(index):
+    """A plain full scan: scikit-learn's linear_kernel (cosine, as the rows are L2-normalised) of the
+    organisation against every row of the capability and need matrices, combined, then ranked."""
+    from sklearn.metrics.pairwise import linear_kernel
+
+    from matcher.score import combine, top_k
+
+    C, N = index.org_vectors[0].to_scipy(), index.org_vectors[1].to_scipy()
+    has_needs = index.has_needs
+
+    def query(a: int) -> tuple[np.ndarray, np.ndarray]:
+        forward = linear_kernel(N[a], C).ravel()
+        backward = linear_kernel(C[a], N).ravel()
+        score, _, _ = combine(forward, backward, bool(has_needs[a]), has_needs)
+        score[a] = 0.0
+        best = top_k(score, 10)
+        return best, score[best]
+
+    return query
+
+
+def _rank_bm25(index, queries: list[int], budget_s: float):
+    """rank_bm25's BM25Okapi over each organisation's capability text, and over its need text."""
+    from rank_bm25 import BM25Okapi
+
+    def doc(o: int, side: int) -> list[str]:
+        p = index.profiles[o]
+        return index.analyzer(" ".join(p.capabilities if side == 0 else p.needs))
+
+    t0 = time.perf_counter()
+    cap = BM25Okapi([doc(o, 0) for o in range(index.n_orgs)])
+    need = BM25Okapi([doc(o, 1) for o in range(index.n_orgs)])
+    build_s = time.perf_counter() - t0
+    times = []
+    for a in queries:
+        t = time.perf_counter()
+        cap.get_scores(doc(a, 1))
+        need.get_scores(doc(a, 0))
+        times.append(time.perf_counter() - t)
+        if sum(times) > budget_s:
+            break
+    return build_s, times
+
+
+def phase_query(store: Path, n_queries: int, seed: int, bm25: bool, baseline: bool, batch: bool) -> dict:
+    t0 = time.perf_counter()
+    from matcher.catalog import open_catalog
+
+    catalog = open_catalog(store)
+    matcher = catalog.matcher
+    load_s = time.perf_counter() - t0
+    index = matcher.index
+    rng = np.random.default_rng(seed)
+    queries = [int(x) for x in rng.choice(index.n_orgs, min(n_queries, index.n_orgs), replace=False)]
+    names = [index.profiles[a].name for a in queries]
+    for a in queries[:5]:  # warm up: first-touch page faults of the memory-mapped arrays
+        matcher.top_partners(a)
+    ours, times = [], []
+    for a in queries:
+        t = time.perf_counter()
+        ours.append(matcher.top_partners(a, top=10))
+        times.append(time.perf_counter() - t)
+    explain = []
+    for name in names[:20]:
+        t = time.perf_counter()
+        matcher.match(name, top=10)
+        explain.append(time.perf_counter() - t)
+    out = {
+        "load_s": load_s,
+        "query_p50_ms": 1000 * float(np.percentile(times, 50)),
+        "query_p95_ms": 1000 * float(np.percentile(times, 95)),
+        "explain_p50_ms": 1000 * float(np.percentile(explain, 50)),
+        "queries": len(queries),
+    }
+    if baseline:
+        query = _baseline(index)
+        base, same = [], True
+        for a, mine in zip(queries, ours):
+            t = time.perf_counter()
+            rows, scores = query(a)
+            base.append(time.perf_counter() - t)
+            # the same partners with the same scores (float32 sums: rows may swap only within a near-tie)
+            same &= len(rows) == len(mine) and np.allclose(scores, [s for _, s, *_ in mine], atol=1e-5)
+            same &= all(b == r or abs(s - float(scores[i])) < 1e-5 for i, (r, (b, s, *_)) in enumerate(zip(rows, mine)))
+        out["baseline_query_p50_ms"] = 1000 * float(np.percentile(base, 50))
+        out["exact"] = bool(same)
+    if bm25:
+        build_s, times = _rank_bm25(index, queries, budget_s=60)
+        out["rank_bm25_build_s"] = build_s
+        out["rank_bm25_query_p50_ms"] = 1000 * float(np.percentile(times, 50))
+    if batch:
+        from matcher.batch import all_top_partners
+
+        t = time.perf_counter()
+        for _ in all_top_partners(matcher, top=10):
+            pass
+        out["batch_s"] = time.perf_counter() - t
+    out["query_peak_mb"] = peak_mb()
+    out["names"] = names[:3]
+    return out
+
+
+def child_peak(args: list[str]) -> tuple[float, float, str]:
+    """Like run_child, with the peak memory of this one process (os.wait4)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed ({proc.returncode})")
+    return wall, usage.ru_maxrss / 1024, out
+
+
+def measure(n: int, work: Path, args) -> dict:
+    store = work / f"store-{n}"
+    me = [sys.executable, str(Path(__file__).resolve())]
+    if not (store / "meta.json").exists() or args.rebuild:
+        _, _, out = child_peak(
+            [*me, "--phase", "build", "--n", str(n), "--store", str(store), "--seed", str(args.seed)]
+        )
+        result = json.loads(out)
+    else:
+        result = json.loads((work / f"build-{n}.json").read_text())
+    (work / f"build-{n}.json").write_text(json.dumps(result))
+    print(f"  {n}: built in {result['build_s']:.1f} s ({result['terms']} terms)", file=sys.stderr, flush=True)
+    phase = [*me, "--phase", "query", "--store", str(store), "--seed", str(args.seed), "--queries", str(args.queries)]
+    if n <= args.bm25_max:
+        phase.append("--bm25")
+    if n <= args.baseline_max:
+        phase.append("--baseline")
+    batch = not args.no_batch and n <= args.batch_max
+    if batch:
+        phase.append("--batch")
+    _, _, out = child_peak(phase)
+    result.update(json.loads(out))
+    name = result.pop("names")[0]
+    matcher_cmd = [sys.executable, "-m", "matcher"]
+    walls, peaks = [], []
+    for _ in range(4):  # the first run warms the page cache
+        wall, peak, _ = child_peak([*matcher_cmd, "match", "--org", name, "--profiles", str(store)])
+        walls.append(wall)
+        peaks.append(peak)
+    result["cli_s"] = float(np.median(walls[1:]))
+    result["cli_peak_mb"] = max(peaks)
+    if batch:
+        out_csv = work / f"batch-{n}.csv"
+        wall, peak, _ = child_peak([*matcher_cmd, "batch", "--profiles", str(store), "-o", str(out_csv), "--top", "10"])
+        result["batch_cli_s"], result["batch_peak_mb"] = wall, peak
+        out_csv.unlink(missing_ok=True)
+    result["peak_mb"] = max(result[k] for k in ("query_peak_mb", "cli_peak_mb", "batch_peak_mb") if k in result)
+    return result
+
+
+COLUMNS = [
+    ("build_s", "build s", "{:.1f}"),
+    ("load_s", "load s", "{:.3f}"),
+    ("query_p50_ms", "query p50 ms", "{:.2f}"),
+    ("query_p95_ms", "query p95 ms", "{:.2f}"),
+    ("explain_p50_ms", "with explanations ms", "{:.1f}"),
+    ("cli_s", "match --org s", "{:.2f}"),
+    ("batch_s", "batch s", "{:.2f}"),
+    ("batch_cli_s", "batch CLI s", "{:.1f}"),
+    ("peak_mb", "peak MB", "{:.0f}"),
+    ("build_peak_mb", "build peak MB", "{:.0f}"),
+    ("baseline_query_p50_ms", "sklearn full scan ms", "{:.2f}"),
+    ("rank_bm25_query_p50_ms", "rank_bm25 ms", "{:.0f}"),
+]
+
+
+def table(results: dict) -> str:
+    head = "| size | " + " | ".join(label for _, label, _ in COLUMNS) + " |"
+    rows = [head, "|---:|" + "---:|" * len(COLUMNS)]
+    for n, r in results.items():
+        cells = [fmt.format(r[k]) if k in r else "–" for k, _, fmt in COLUMNS]
+        rows.append(f"| {int(n):,} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="1000,10000,100000", help="comma-separated organisation counts")
+    ap.add_argument("--json", type=Path, help="write the results here")
+    ap.add_argument("--workdir", type=Path, help="keep the stores here (reused by the next run)")
+    ap.add_argument("--rebuild", action="store_true", help="rebuild stores found in --workdir")
+    ap.add_argument("--queries", type=int, default=300, help="sampled organisations per size")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-batch", action="store_true", help="skip the all-pairs batch")
+    ap.add_argument("--bm25-max", type=int, default=100_000, help="largest size to run rank_bm25 on")
+    ap.add_argument("--baseline-max", type=int, default=1_000_000, help="largest size to run the full scan on")
+    ap.add_argument("--batch-max", type=int, default=10_000, help="largest size to run the all-pairs batch on")
+    ap.add_argument("--phase", choices=("build", "query"), help=argparse.SUPPRESS)
+    ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--store", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--bm25", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--batch", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.phase == "build":
+        print(json.dumps(phase_build(args.n, args.store, args.seed)))
+        return 0
+    if args.phase == "query":
+        print(json.dumps(phase_query(args.store, args.queries, args.seed, args.bm25, args.baseline, args.batch)))
+        return 0
+    try:
+        sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        ap.error(f"--sizes must be comma-separated integers, not {args.sizes!r}")
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="matcher-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"{os.cpu_count()} cores; stores in {work}", file=sys.stderr)
+    results = {}
+    try:
+        for n in sizes:
+            results[str(n)] = measure(n, work, args)
+            print(table({str(n): results[str(n)]}).splitlines()[-1], file=sys.stderr, flush=True)
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print(table(results))
+    exact = all(r.get("exact", True) for r in results.values())
+    print("top 10 equal to the full scan on every sampled query" if exact else "TOP 10 DIFFERS FROM THE FULL SCAN")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0 if exact else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
