@@ -148,23 +148,28 @@ def test_reciprocal_top_equals_brute_force(profiles, k, rnd):
         assert np.allclose(brute[rows], score, atol=1e-6)  # each row really has the score it is given
 
 
-def test_reciprocal_top_is_exact_on_zipfian_profiles():
-    """With very common and rare words (long and short postings), every organisation's top 10 is the
-    brute-force top 10, in the same order."""
-    rng = np.random.default_rng(7)
-    vocab = [f"w{i}x" for i in range(400)]
-    p = 1 / np.arange(1, 401) ** 1.1
+def zipf_profiles(n: int, words: int, lengths: tuple[int, int], seed: int, *, capabilities: int, no_needs_every: int):
+    """``n`` profiles over ``words`` words of Zipfian frequency: some in nearly every profile, most rare."""
+    rng = np.random.default_rng(seed)
+    vocab = [f"w{i}x" for i in range(words)]
+    p = 1 / np.arange(1, words + 1) ** 1.1
     p /= p.sum()
 
     def text():
-        return " ".join(rng.choice(vocab, int(rng.integers(8, 20)), p=p))
+        return " ".join(rng.choice(vocab, int(rng.integers(*lengths)), p=p))
 
-    profiles = [
-        Profile(
-            name=f"O{i}", country="CN", kind="company", capabilities=(text(), text()), needs=(text(),) * (i % 5 > 0)
-        )
-        for i in range(300)
-    ]
+    out = []
+    for i in range(n):
+        caps = tuple(text() for _ in range(capabilities))
+        needs = (text(),) if i % no_needs_every else ()
+        out.append(Profile(name=f"O{i}", country="CN", kind="company", capabilities=caps, needs=needs))
+    return out
+
+
+def test_reciprocal_top_is_exact_on_zipfian_profiles():
+    """With very common and rare words (long and short postings), every organisation's top 10 is the
+    brute-force top 10, in the same order."""
+    profiles = zipf_profiles(300, 400, (8, 20), 7, capabilities=2, no_needs_every=5)
     index = Index.build(profiles)
     cap = index.org_vectors[0].to_scipy().toarray().astype(np.float64)
     need = index.org_vectors[1].to_scipy().toarray().astype(np.float64)
@@ -187,18 +192,7 @@ def test_batch_gives_the_partners_match_gives(strategy, monkeypatch):
     import matcher.batch as batch
     from matcher.matching import Matcher
 
-    rng = np.random.default_rng(3)
-    vocab = [f"w{i}x" for i in range(150)]
-    p = 1 / np.arange(1, 151)
-    p /= p.sum()
-
-    def text():
-        return " ".join(rng.choice(vocab, int(rng.integers(3, 12)), p=p))
-
-    profiles = [
-        Profile(name=f"O{i}", country="CN", kind="company", capabilities=(text(),), needs=(text(),) * (i % 4 > 0))
-        for i in range(120)
-    ]
+    profiles = zipf_profiles(120, 150, (3, 12), 3, capabilities=1, no_needs_every=4)
     links = [(i, (i * 7 + 1) % 120, 1.0) for i in range(120)]
     m = Matcher(Index.build(profiles, links=links))
     if strategy != "blockwise":
