@@ -4,8 +4,10 @@ Two exact strategies, chosen by size, give the same partners as ``match`` for ev
 
 - up to ``BLOCK_MAX`` organisations, blocks of seekers are scored against everyone with two sparse
   matrix products (forward = needs x capabilities, backward = capabilities x needs), then ranked row by row;
-- above it, each organisation runs the pruned reciprocal top-k of ``match`` (``score.reciprocal_top``),
-  spread over worker processes that share the memory-mapped index.
+- above it, each organisation runs the reciprocal top-k of ``match`` (``score.reciprocal_top``), spread
+  over worker processes that share the memory-mapped index.
+
+Either way, the organisations that may be returned are ``Matcher.allowed``'s, as for ``match``.
 """
 
 from __future__ import annotations
@@ -103,14 +105,9 @@ def _chunk(task, matcher: Matcher | None = None) -> list[Partners]:
     matcher = matcher or _WORKER_MATCHER
     index = matcher.index
     has_needs = index.has_needs
-    base = np.ones(index.n_orgs, dtype=bool)
     out = []
     for a in range(lo, hi):
-        allowed = base.copy()
-        allowed[a] = False
-        if new_only:
-            allowed[matcher.partner_rows(a)] = False
-        rows, score, f, b = reciprocal_top(index, a, top, allowed)
+        rows, score, f, b = reciprocal_top(index, a, top, matcher.allowed(a, new_only=new_only))
         out.append(_partners(a, rows, score, f, b, has_needs))
     return out
 
@@ -135,9 +132,7 @@ def _blockwise(matcher: Matcher, top: int, new_only: bool, progress) -> Iterator
         score, _, _ = combine(forward, backward, has_needs[lo:hi, None], has_needs[None, :])
         for i, a in enumerate(range(lo, hi)):
             row = score[i]
-            row[a] = 0.0
-            if new_only:
-                row[matcher.partner_rows(a)] = 0.0
+            row[~matcher.allowed(a, new_only=new_only)] = 0.0
             best = top_k(row, top)
             yield _partners(a, best, row[best], forward[i, best], backward[i, best], has_needs)
         if progress:

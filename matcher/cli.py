@@ -21,7 +21,7 @@ def _split_codes(ctx, param, values) -> tuple[str, ...]:
     import pycountry  # 60 ms: only when a country is given
 
     out = []
-    for value in values or ():
+    for value in values:
         for code in filter(None, (v.strip() for v in value.split(","))):
             if len(code) != 2 or pycountry.countries.get(alpha_2=code.upper()) is None:
                 raise click.BadParameter(f"{code!r} is not an ISO 3166-1 alpha-2 country code, e.g. CN, RU, HU.")

@@ -161,17 +161,13 @@ class Matcher:
         links = self.index.links
         return links.row(org)[0] if links is not None else np.zeros(0, dtype=np.int32)
 
-    def _allowed(self, exclude: int | None, filters: Filters, new_only: bool = False) -> np.ndarray:
-        """Boolean mask of the organisations that may be recommended."""
-        mask = self._filter_mask(filters).copy()
+    def allowed(self, exclude: int | None, filters: Filters = Filters(), new_only: bool = False) -> np.ndarray:
+        """Boolean mask of the organisations that may be recommended to ``exclude`` (itself left out)."""
+        mask = np.ones(self.index.n_orgs, dtype=bool)
         if exclude is not None:
             mask[exclude] = False
             if new_only:
                 mask[self.partner_rows(exclude)] = False
-        return mask
-
-    def _filter_mask(self, filters: Filters) -> np.ndarray:
-        mask = np.ones(self.index.n_orgs, dtype=bool)
         if filters.countries:
             mask &= np.isin(self.index.country, list(filters.countries))
         if filters.exclude_countries:
@@ -181,7 +177,7 @@ class Matcher:
         return mask
 
     def _candidates(self, exclude: int | None, filters: Filters, new_only: bool = False) -> np.ndarray:
-        return np.flatnonzero(self._allowed(exclude, filters, new_only))
+        return np.flatnonzero(self.allowed(exclude, filters, new_only))
 
     def match(self, org: str, *, top: int = 10, filters: Filters = Filters(), new_only: bool = False) -> MatchList:
         """The ``top`` best partners of ``org``, best first, each with its explanation.
@@ -189,7 +185,7 @@ class Matcher:
         ``new_only`` leaves out the organisations it has already worked with.
         """
         a = self.find(org)
-        allowed = self._allowed(a, filters, new_only)
+        allowed = self.allowed(a, filters, new_only)
         rows, score, _, _ = reciprocal_top(self.index, a, top, allowed)
         rows = rows[score >= filters.min_score]
         profile = self.index.profiles[a]
@@ -281,7 +277,7 @@ class Matcher:
 
     def top_partners(self, org: int, *, top: int = 10, new_only: bool = False):
         """(partner row, score, forward, backward) of ``org``'s best partners: ``match`` without explanations."""
-        allowed = self._allowed(org, Filters(), new_only)
+        allowed = self.allowed(org, new_only=new_only)
         rows, score, forward, backward = reciprocal_top(self.index, org, top, allowed)
         has_needs = self.index.has_needs
         fdef = bool(has_needs[org])

@@ -61,9 +61,13 @@ class Analyzer:
             self._cache[word] = out
         return out
 
+    def term(self, word: str) -> str | None:
+        """The term of one token, None for a stop word."""
+        return self._cache[word] if word in self._cache else self._stem(word)
+
     def stems(self, text: str) -> list[str]:
         """The term of every kept word, in order."""
-        cache, stem = self._cache, self._stem
+        cache, stem = self._cache, self._stem  # ``term`` inlined: this runs once per token of a build
         out = [cache[w] if w in cache else stem(w) for w in TOKEN.findall(text)]
         return [s for s in out if s is not None]
 
@@ -71,7 +75,7 @@ class Analyzer:
         """(term, surface word) for every kept word, in order."""
         out = []
         for w in TOKEN.findall(text):
-            s = self._cache[w] if w in self._cache else self._stem(w)
+            s = self.term(w)
             if s is not None:
                 out.append((s, w.lower()))
         return out
@@ -92,7 +96,7 @@ class Analyzer:
             tokens.update(TOKEN.findall(text))
         seen: dict[str, Counter] = defaultdict(Counter)
         for word, n in tokens.items():
-            stem = self._cache[word] if word in self._cache else self._stem(word)
+            stem = self.term(word)
             if stem is not None:
                 seen[stem][word.lower()] += n
         return {stem: counts.most_common(1)[0][0] for stem, counts in seen.items()}
