@@ -21,9 +21,10 @@ import numpy as np
 
 from .index import CAPABILITY, NEED
 from .matching import Matcher
-from .score import combine, reciprocal_top, top_k
+from .score import combine, reciprocal_top, top_k_rows
 
 BLOCK_MAX = 20_000
+SQUARE_MAX = 4_096  # up to this many organisations, all forward scores are held at once (128 MB)
 BLOCK = 256  # seekers per block: BLOCK x n float64 scores (40 MB at 20,000 organisations)
 CHUNK = 256  # organisations per task sent to a worker process
 
@@ -122,18 +123,29 @@ def _blockwise(matcher: Matcher, top: int, new_only: bool, progress) -> Iterator
     index = matcher.index
     n = index.n_orgs
     has_needs = index.has_needs
+    links = index.links
     cap = index.org_vectors[CAPABILITY].to_scipy().astype(np.float64)
     need = index.org_vectors[NEED].to_scipy().astype(np.float64)
     cap_t, need_t = cap.T.tocsr(), need.T.tocsr()
+    # backward[a, b] = forward[b, a]: with room for all pairs, one product gives both directions
+    everyone = (need @ cap_t).toarray() if n <= SQUARE_MAX else None
     for lo in range(0, n, BLOCK):
         hi = min(lo + BLOCK, n)
-        forward = (need[lo:hi] @ cap_t).toarray()  # forward[i, b]: b's capabilities against (lo+i)'s needs
-        backward = (cap[lo:hi] @ need_t).toarray()  # backward[i, b]: (lo+i)'s capabilities against b's needs
-        score, _, _ = combine(forward, backward, has_needs[lo:hi, None], has_needs[None, :])
-        for i, a in enumerate(range(lo, hi)):
-            row = score[i]
-            row[~matcher.allowed(a, new_only=new_only)] = 0.0
-            best = top_k(row, top)
-            yield _partners(a, best, row[best], forward[i, best], backward[i, best], has_needs)
+        if everyone is not None:
+            forward, backward = everyone[lo:hi], everyone[:, lo:hi].T
+        else:
+            forward = (need[lo:hi] @ cap_t).toarray()  # forward[i, b]: b's capabilities against (lo+i)'s needs
+            backward = (cap[lo:hi] @ need_t).toarray()  # backward[i, b]: (lo+i)'s capabilities against b's needs
+        score, _, _ = combine(forward, backward, has_needs[lo:hi, None], has_needs[None, :], weights=False)
+        # what Matcher.allowed leaves out, scored 0 so that top_k_rows never returns it
+        score[np.arange(hi - lo), np.arange(lo, hi)] = 0.0
+        if new_only and links is not None:
+            first, last = links.indptr[lo], links.indptr[hi]
+            score[np.repeat(np.arange(hi - lo), np.diff(links.indptr[lo : hi + 1])), links.indices[first:last]] = 0.0
+        i, j, ends = top_k_rows(score, top)
+        best, f, b = score[i, j], forward[i, j], np.where(has_needs[j], backward[i, j], np.nan)
+        for r in range(hi - lo):
+            e0, e1 = ends[r], ends[r + 1]
+            yield Partners(lo + r, j[e0:e1], best[e0:e1], f[e0:e1] if has_needs[lo + r] else None, b[e0:e1])
         if progress:
             progress(hi - lo)

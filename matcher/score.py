@@ -15,24 +15,37 @@ total strength, instead of tying them all at zero.
 """
 
 
-def combine(forward, backward, forward_defined, backward_defined, mutuality: float = MUTUALITY):
+def combine(forward, backward, forward_defined, backward_defined, mutuality: float = MUTUALITY, *, weights=True):
     """Final score from the two directions; a direction is undefined when its seeking side lists no needs.
 
     Returns ``(score, forward_weight, backward_weight)`` with ``score == forward * fw + backward * bw``,
-    so each direction's share of the score can be reported exactly.
+    so each direction's share of the score can be reported exactly. Ranking needs the score alone:
+    ``weights=False`` skips the weights (returned as None), which makes it about half as costly.
     """
     f = np.asarray(forward, dtype=np.float64)
     b = np.asarray(backward, dtype=np.float64)
-    fdef = np.broadcast_to(np.asarray(forward_defined, dtype=bool), np.broadcast(f, b).shape)
-    bdef = np.broadcast_to(np.asarray(backward_defined, dtype=bool), fdef.shape)
+    fdef = np.asarray(forward_defined, dtype=bool)
+    bdef = np.asarray(backward_defined, dtype=bool)
     total = f + b
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # both defined: (1 - m) / 2 * (f + b) + m * harmonic mean, the harmonic mean being 2fb / (f + b)
+        score = np.divide(f * b, total, out=np.zeros(np.broadcast(f, b).shape), where=total > 0)
+        score *= 2 * mutuality
+        score += (1 - mutuality) / 2 * total
+    if not (fdef.all() and bdef.all()):  # one side undefined: the other side alone, or 0
+        np.copyto(score, np.broadcast_to(f, score.shape), where=fdef & ~bdef)
+        np.copyto(score, np.broadcast_to(b, score.shape), where=~fdef & bdef)
+        np.copyto(score, 0.0, where=~fdef & ~bdef)
+    if not weights:
+        return score, None, None
+    fdef, bdef = np.broadcast_arrays(fdef, bdef, np.empty(score.shape))[:2]
     with np.errstate(invalid="ignore", divide="ignore"):
         hm_f = np.where(total > 0, b / total, 0.5)  # harmonic mean = f * hm_f + b * hm_b
         hm_b = np.where(total > 0, f / total, 0.5)
     both = fdef & bdef
     fw = np.where(both, (1 - mutuality) / 2 + mutuality * hm_f, np.where(fdef, 1.0, 0.0))
     bw = np.where(both, (1 - mutuality) / 2 + mutuality * hm_b, np.where(~fdef & bdef, 1.0, 0.0))
-    return f * fw + b * bw, fw, bw
+    return score, fw, bw
 
 
 def pair_scores(index: Index, org: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -45,7 +58,7 @@ def pair_scores(index: Index, org: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     forward_defined = bool(has_needs[org])
     forward = dot_all(index.vector(org, NEED), index.postings[CAPABILITY])
     backward = dot_all(index.vector(org, CAPABILITY), index.postings[NEED])
-    score, _, _ = combine(forward, backward, forward_defined, has_needs)
+    score, _, _ = combine(forward, backward, forward_defined, has_needs, weights=False)
     return score, forward, backward, has_needs
 
 
@@ -87,3 +100,16 @@ def top_k(scores: np.ndarray, k: int, candidates: np.ndarray | None = None, tieb
     keys = rows if tiebreak is None else tiebreak[rows]
     order = np.lexsort((keys, -scores[rows]))
     return rows[order][:k]
+
+
+def top_k_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``top_k`` of every row of a dense score matrix at once, as ``(rows, columns, ends)``: row ``r``'s
+    best columns, best first and ties by column, are ``columns[ends[r]:ends[r + 1]]``."""
+    m, n = scores.shape
+    kth = np.partition(scores, n - k, axis=1)[:, n - k] if n > k else scores.min(axis=1, initial=0.0)
+    i, j = np.nonzero((scores >= kth[:, None]) & (scores > 0))  # the top slice of each row, ties included
+    order = np.lexsort((j, -scores[i, j], i))
+    i, j = i[order], j[order]
+    keep = np.arange(len(i)) - np.searchsorted(i, i) < k  # position within its row
+    i, j = i[keep], j[keep]
+    return i, j, np.searchsorted(i, np.arange(m + 1))

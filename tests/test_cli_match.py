@@ -106,7 +106,7 @@ def test_interrupted_batch_leaves_no_file(tiny, tmp_path, monkeypatch):
     import matcher.batch
 
     calls = []
-    real = matcher.batch._partners
+    real = matcher.batch.Partners
 
     def interrupted(*a):
         calls.append(1)
@@ -114,7 +114,7 @@ def test_interrupted_batch_leaves_no_file(tiny, tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(*a)
 
-    monkeypatch.setattr(matcher.batch, "_partners", interrupted)
+    monkeypatch.setattr(matcher.batch, "Partners", interrupted)
     out = tmp_path / "partners.csv"
     result = CliRunner().invoke(cli, ["batch", "--profiles", str(tiny), "-o", str(out)])
     assert result.exit_code != 0 and len(calls) == 3
