@@ -16,6 +16,7 @@ pairs and over terms, which is what makes explanations add up.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -28,6 +29,13 @@ from .text import Analyzer, default_stop_words, display_term
 CAPABILITY, NEED = 0, 1
 WEIGHTINGS = ("tfidf", "bm25")
 BM25_K1, BM25_B = 1.2, 0.75
+COMMON_SHARE = 32
+"""A term is *common* when more than 1/COMMON_SHARE of the organisations hold it (see ``score.reciprocal_top``)."""
+
+
+def common_cutoff(n_orgs: int) -> int:
+    """Document frequency above which a term's postings are too long to read on every query."""
+    return max(16, n_orgs // COMMON_SHARE)
 
 
 def name_key(name: str) -> int:
@@ -85,13 +93,51 @@ def gather(query: tuple[np.ndarray, np.ndarray], postings: Csr) -> tuple[np.ndar
     return postings.indices[pos], postings.data[pos] * np.repeat(np.asarray(weights, dtype=np.float64), lens)
 
 
+_scratch = threading.local()
+
+
+def _term_slots(n_terms: int) -> np.ndarray:
+    """A per-thread array of -1s, one per term, that ``dot_rows`` fills and clears again on every call."""
+    slots = getattr(_scratch, "slots", None)
+    if slots is None or len(slots) < n_terms:
+        slots = _scratch.slots = np.full(n_terms, -1, dtype=np.int32)
+    return slots
+
+
+def dot_rows(query: tuple[np.ndarray, np.ndarray], matrix: Csr, rows: np.ndarray) -> np.ndarray:
+    """Dot product of one sparse query vector with the given rows of ``matrix`` (terms sorted on both sides).
+
+    Sums the same products in the same order as ``dot_all`` (term order), so the result is bit-identical:
+    a score does not depend on which of the two computed it.
+    """
+    terms, weights = query
+    out = np.zeros(len(rows))
+    if len(terms) == 0 or len(rows) == 0:
+        return out
+    lo = matrix.indptr[rows]
+    lens = matrix.indptr[rows + 1] - lo
+    ends = np.cumsum(lens)
+    pos = np.arange(int(ends[-1]), dtype=np.int64) + np.repeat(lo - (ends - lens), lens)
+    cols = matrix.indices[pos]
+    slots = _term_slots(matrix.shape[1])
+    slots[terms] = np.arange(len(terms), dtype=np.int32)
+    try:
+        j = slots[cols]
+    finally:
+        slots[terms] = -1
+    hit = j >= 0
+    owner = np.repeat(np.arange(len(rows)), lens)[hit]
+    w = np.asarray(weights, dtype=np.float64)[j[hit]]
+    return np.bincount(owner, weights=matrix.data[pos[hit]] * w, minlength=len(rows))
+
+
 def dot_all(query: tuple[np.ndarray, np.ndarray], postings: Csr) -> np.ndarray:
     """Dot product of one sparse query vector with every row of the matrix whose transpose is ``postings``.
 
     Only the postings lists of the query's terms are read (an inverted-index traversal), not every row.
     """
     rows, vals = gather(query, postings)
-    return np.bincount(rows, weights=vals, minlength=postings.shape[1])
+    return np.bincount(rows, weights=vals, minlength=postings.shape[1]).astype(np.float64, copy=False)
 
 
 @dataclass
@@ -120,6 +166,8 @@ class Index:
     tag_postings: Csr | None = field(repr=False, default=None)  # tags x orgs: how often each tag is in its record
     tag_names: Sequence[str] = field(repr=False, default=())  # "programme:HORIZON.2.5", "field:/…/robotics", …
     model: dict | None = field(repr=False, default=None)  # signal weights for need queries (see rank.py)
+    common_df: int = 0  # terms held by more organisations than this are "common" on that side
+    common_norms: np.ndarray | None = field(repr=False, default=None)  # (2, n_orgs): norm over common terms
 
     def find_row(self, name: str) -> int | None:
         """The organisation with this name or alias (ignoring case), without a dictionary of all names."""
@@ -145,6 +193,13 @@ class Index:
     def has_needs(self) -> np.ndarray:
         """Boolean mask of organisations that list at least one need (computed once per index)."""
         return self.stmt_first[:, NEED, 1] > self.stmt_first[:, NEED, 0]
+
+    @cached_property
+    def no_needs(self) -> np.ndarray:
+        """(1 + MUTUALITY) / 2 for each organisation that lists no needs, else 0 (for ``score._upper_combine``)."""
+        from .score import MUTUALITY
+
+        return np.where(self.has_needs, 0.0, (1 + MUTUALITY) / 2)
 
     def vector(self, org: int, side: int) -> tuple[np.ndarray, np.ndarray]:
         return self.org_vectors[side].row(org)
@@ -192,6 +247,7 @@ class Index:
         tags: list[tuple[int, str, float]] | None = None,
         model: dict | None = None,
         aligned_sources: bool = False,
+        common_df: int | None = None,
     ) -> Index:
         """Fit the vocabulary and vectorise every statement and organisation.
 
@@ -200,6 +256,7 @@ class Index:
         (org, org, strength) rows of past joint work; by default each listed partner found by name is one.
         ``tags`` are (org, tag, count) rows used by need queries. With ``aligned_sources`` the k-th
         capability of a profile is backed by its k-th source, instead of the best-fitting quote.
+        ``common_df`` overrides ``common_cutoff`` (the split of terms that pruned queries rely on).
         """
         from scipy import sparse
         from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
@@ -287,6 +344,8 @@ class Index:
             weighting=weighting,
             model=model,
         )
+        index.common_df = common_cutoff(len(profiles)) if common_df is None else int(common_df)
+        index.common_norms = common_norms(index.org_vectors, index.postings, index.common_df)
         if aligned_sources:
             k = np.arange(len(texts)) - first[org_of_arr, side_arr, 0]
             n_src = np.array([len(p.sources) for p in profiles], dtype=np.int64)
@@ -334,6 +393,18 @@ class Index:
     def n_capabilities(self) -> np.ndarray:
         """Capability statements per organisation (past projects, in a store built from them)."""
         return self.stmt_first[:, CAPABILITY, 1] - self.stmt_first[:, CAPABILITY, 0]
+
+
+def common_norms(vectors: tuple[Csr, Csr], postings: tuple[Csr, Csr], cutoff: int) -> np.ndarray:
+    """Each organisation's vector norm on each side over that side's common terms (held by > ``cutoff``)."""
+    out = np.zeros((2, vectors[0].shape[0]))
+    for side in (CAPABILITY, NEED):
+        v = vectors[side]
+        common = np.diff(postings[side].indptr)[v.indices] > cutoff
+        rows = np.repeat(np.arange(v.shape[0]), np.diff(v.indptr))
+        sq = np.square(v.data, dtype=np.float64)
+        out[side] = np.sqrt(np.bincount(rows[common], weights=sq[common], minlength=v.shape[0]))
+    return out
 
 
 def _split_weights(part, org_of: np.ndarray, share):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .index import CAPABILITY, NEED, Index, dot_all
+from .index import CAPABILITY, NEED, Index, dot_all, dot_rows
 
 MUTUALITY = 0.5
 """Weight of the harmonic mean in the combined score: 0 = plain average, 1 = harmonic mean only.
@@ -67,24 +67,118 @@ def need_scores(index: Index, vector: tuple[np.ndarray, np.ndarray]) -> np.ndarr
     return dot_all(vector, index.postings[CAPABILITY])
 
 
+PRUNE_MIN = 20_000
+"""Below this many organisations a query reads every postings list: pruning would not pay for itself."""
+_SAFETY = 1 + 1e-9  # upper bounds are widened by this factor against rounding
+_TINY = float(np.finfo(np.float64).smallest_subnormal)
+PRUNE_BUDGET_MIN, PRUNE_BUDGET_SHARE = 512, 64  # a pruned query scores at most max(512, n / 64) in full
+STEP = 0.7  # each round of a pruned query lowers the level of bounds scored in full by this factor
+
+
 def reciprocal_top(index: Index, org: int, k: int, allowed: np.ndarray | None = None):
     """The ``k`` best partners of ``org``: ``(rows, score, forward, backward)``, best first, ties by row.
 
-    Exactly ``top_k(pair_scores(index, org)[0], k, candidates)`` (tested against a dense brute force),
-    but the combination and the ranking run only over the organisations that share a term with ``org``
-    in either direction. ``allowed`` is a boolean mask of the organisations that may be returned (the
-    caller leaves ``org`` itself out).
+    Exactly ``top_k(pair_scores(index, org)[0], k, candidates)`` (tested against a dense brute force).
+    ``allowed`` is a boolean mask of the organisations that may be returned (the caller leaves ``org``
+    itself out).
+
+    On a large index the postings of *common* terms (held by more than ``Index.common_df``
+    organisations) are never read, as they hold most postings entries and add little to any score.
+    The rare terms give each organisation its exact rare part; Cauchy-Schwarz bounds the common part
+    by the query's norm over common terms times the organisation's own (``Index.common_norms``). Then
+    only the organisations whose bound reaches the k-th best score are scored in full, from their own
+    rows (``dot_rows``, bit-identical to the postings sums). When the bounds prune too little, the query
+    reads every postings list instead, so the result is the same either way.
     """
+    if index.n_orgs < PRUNE_MIN or index.common_norms is None:
+        return _exhaustive_top(index, org, k, allowed)
+    found = _pruned_top(index, org, k, allowed)
+    return _exhaustive_top(index, org, k, allowed) if found is None else found
+
+
+def _exhaustive_top(index: Index, org: int, k: int, allowed: np.ndarray | None):
+    """Every organisation that shares a term with ``org``, scored from the postings of all its terms."""
     has_needs = index.has_needs
     forward = dot_all(index.vector(org, NEED), index.postings[CAPABILITY])
     backward = dot_all(index.vector(org, CAPABILITY), index.postings[NEED])
     rows = np.flatnonzero(forward + backward)  # both are >= 0: a sum of 0 means no shared term
     if allowed is not None:
         rows = rows[allowed[rows]]
-    f, b = forward[rows], backward[rows]
-    score, _, _ = combine(f, b, bool(has_needs[org]), has_needs[rows])
+    return _rank(rows, forward[rows], backward[rows], bool(has_needs[org]), has_needs, k)
+
+
+def _rank(rows, f, b, fdef, has_needs, k):
+    score, _, _ = combine(f, b, fdef, has_needs[rows], weights=False)
     best = top_k(score, k, tiebreak=rows)
     return rows[best], score[best], f[best], b[best]
+
+
+def _pruned_top(index: Index, org: int, k: int, allowed: np.ndarray | None):
+    """``reciprocal_top`` without reading common terms' postings; None when the bounds cannot prune."""
+    n = index.n_orgs
+    has_needs = index.has_needs
+    fdef = bool(has_needs[org])
+    queries = (index.vector(org, NEED), index.vector(org, CAPABILITY))  # forward, backward
+    high = []
+    for (terms, weights), side in zip(queries, (CAPABILITY, NEED)):
+        postings = index.postings[side]
+        rare = postings.indptr[terms + 1] - postings.indptr[terms] <= index.common_df
+        part = dot_all((terms[rare], weights[rare]), postings)  # exact over rare terms: a lower bound
+        common = float(np.sqrt(np.square(weights[~rare], dtype=np.float64).sum()))
+        if common:  # Cauchy-Schwarz: common terms add at most the product of the two common norms
+            part += common * index.common_norms[side]
+        high.append(part)
+    bound = _upper_combine(high[0], high[1], fdef, index.no_needs)
+    bound *= _SAFETY
+    # Score in full the organisations whose bound reaches a level, lowering the level step by step until
+    # the k-th best score so far reaches it: whoever lies below the level can then not make the top k.
+    budget = max(PRUNE_BUDGET_MIN, n // PRUNE_BUDGET_SHARE)
+    top = float(bound.max())
+    level, above = top * STEP, np.inf
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    while True:
+        band = bound >= level
+        if above < np.inf:
+            band &= bound < above
+        new = np.flatnonzero(band)
+        if allowed is not None:
+            new = new[allowed[new]]
+        if sum(len(p[0]) for p in parts) + len(new) > budget:
+            return None  # the bounds are too loose for this query: reading every postings list is faster
+        parts.append(
+            (
+                new,
+                dot_rows(queries[0], index.org_vectors[CAPABILITY], new),
+                dot_rows(queries[1], index.org_vectors[NEED], new),
+            )
+        )
+        candidates, f, b = (np.concatenate(x) for x in zip(*parts)) if len(parts) > 1 else parts[0]
+        parts = [(candidates, f, b)]
+        score, _, _ = combine(f, b, fdef, has_needs[candidates], weights=False)
+        positive = score[score > 0]
+        threshold = np.partition(positive, len(positive) - k)[len(positive) - k] if len(positive) >= k else 0.0
+        if threshold >= level or level == _TINY:  # at _TINY, all that can score above 0 are scored
+            return _rank(candidates, f, b, fdef, has_needs, k)
+        above, level = level, max(float(threshold), level * STEP)
+        if level < top * 1e-6:
+            level = _TINY
+
+
+def _upper_combine(f: np.ndarray, b: np.ndarray, fdef: bool, no_needs: np.ndarray) -> np.ndarray:
+    """An upper bound of ``combine`` over every organisation, given upper bounds of both sides, computed
+    in place (``f`` and ``b`` are overwritten). The harmonic mean is at most the smaller side, and
+    ``combine`` grows with both sides. An organisation without needs has ``b == 0`` and a score of ``f``.
+    """
+    if not fdef:
+        return b  # the score is the backward side alone
+    out = np.minimum(f, b)
+    out *= MUTUALITY
+    b += f
+    b *= (1 - MUTUALITY) / 2
+    out += b
+    f *= no_needs  # (1 + MUTUALITY) / 2 where the organisation lists no needs, else 0
+    out += f
+    return out
 
 
 def top_k(scores: np.ndarray, k: int, candidates: np.ndarray | None = None, tiebreak=None) -> np.ndarray:

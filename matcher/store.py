@@ -25,7 +25,7 @@ from .index import Csr, Index
 from .profiles import Profile, Source, profile_files
 from .text import Analyzer
 
-FORMAT = 3
+FORMAT = 4
 ENV_CACHE = "MATCHER_CACHE_DIR"
 _ARRAYS = (
     "idf",
@@ -38,6 +38,7 @@ _ARRAYS = (
     "kind",
     "name_keys",
     "name_rows",
+    "common_norms",
 )
 
 
@@ -136,6 +137,7 @@ def save_index(index: Index, folder: Path, problems: Sequence[Problem] = (), *, 
             "weighting": index.weighting,
             "tags": len(index.tag_names),
             "model": index.model,
+            "common_df": index.common_df,
             "store": store,
         }
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
@@ -194,6 +196,8 @@ def load_index(folder: Path) -> tuple[Index, list[Problem]]:
             tag_postings=csr("tags_t", (meta["tags"], n_orgs)),
             tag_names=LazyJsonList(folder / "tag_names.json"),
             model=meta["model"],
+            common_df=meta["common_df"],
+            common_norms=arr("common_norms"),
         )
     except StoreError:
         raise

@@ -186,6 +186,69 @@ def test_reciprocal_top_is_exact_on_zipfian_profiles():
         assert list(rows) == list(want[: len(rows)])
 
 
+def brute_force_top(index, a, allowed, k):
+    """The k best allowed organisations for ``a`` by a dense computation of every pair, ties by row."""
+    cap = index.org_vectors[0].to_scipy().toarray().astype(np.float64)
+    need = index.org_vectors[1].to_scipy().toarray().astype(np.float64)
+    brute, _, _ = combine(need[a] @ cap.T, cap[a] @ need.T, index.has_needs[a], index.has_needs)
+    brute[~allowed] = 0
+    want = np.lexsort((np.arange(len(brute)), -brute))[:k]
+    return want[brute[want] > 1e-12], brute
+
+
+@pytest.mark.parametrize("common_df", [3, 15, 60])
+def test_pruned_top_is_exact(common_df, monkeypatch):
+    """Skipping the postings of common terms, bounded instead, gives the brute-force top 10 in order,
+    whatever share of the terms is common, with random organisations left out."""
+    import matcher.score as score
+
+    monkeypatch.setattr(score, "PRUNE_MIN", 0)
+    profiles = zipf_profiles(300, 400, (8, 20), 11, capabilities=2, no_needs_every=5)
+    index = Index.build(profiles, common_df=common_df)
+    assert 0 < index.common_norms.max() < 1  # some terms are common, none holds a whole vector
+    rng = np.random.default_rng(common_df)
+    pruned = 0
+    for a in range(0, 300, 3):
+        allowed = rng.random(300) < 0.8
+        allowed[a] = False
+        want, brute = brute_force_top(index, a, allowed, 10)
+        rows, got, _, _ = reciprocal_top(index, a, 10, allowed)
+        assert list(rows) == list(want)
+        assert np.allclose(got, brute[want], atol=1e-12)
+        pruned += score._pruned_top(index, a, 10, allowed) is not None
+    assert pruned > 50  # the bounds did prune: most queries never fell back to reading everything
+
+
+@settings(max_examples=40, deadline=None)
+@given(random_profiles(), st.integers(1, 12), st.integers(0, 5), st.randoms(use_true_random=False))
+def test_pruned_top_equals_brute_force_on_random_profiles(profiles, k, common_df, rnd):
+    """Tiny vocabularies, organisations without needs, ties and few candidates: exact all the same."""
+    import matcher.score as score
+
+    index = Index.build(profiles, common_df=common_df)
+    n = len(profiles)
+    for a in range(n):
+        allowed = np.array([rnd.random() < 0.7 for _ in range(n)])
+        allowed[a] = False
+        found = score._pruned_top(index, a, k, allowed)
+        if found is None:
+            continue  # the caller reads every postings list instead
+        want, brute = brute_force_top(index, a, allowed, k)
+        assert list(found[0]) == list(want)
+        assert np.allclose(found[1], brute[want], atol=1e-12)
+
+
+def test_row_dot_products_are_bit_identical_to_postings_traversal():
+    """Scoring chosen rows from the matrix sums the same products in the same order as the postings."""
+    from matcher.index import dot_all, dot_rows
+
+    index = Index.build(zipf_profiles(60, 100, (3, 15), 5, capabilities=2, no_needs_every=3))
+    rows = np.array([5, 0, 59, 17, 17, 30])
+    for a in range(60):
+        query = index.vector(a, 1)
+        assert np.array_equal(dot_rows(query, index.org_vectors[0], rows), dot_all(query, index.postings[0])[rows])
+
+
 @pytest.mark.parametrize("strategy", ["blockwise", "one process", "two processes"])
 def test_batch_gives_the_partners_match_gives(strategy, monkeypatch):
     """Every strategy of all_top_partners returns, for every organisation, what top_partners returns."""
