@@ -165,14 +165,16 @@ def _pruned_top(index: Index, org: int, k: int, allowed: np.ndarray | None):
 
 
 def _upper_combine(f: np.ndarray, b: np.ndarray, fdef: bool, no_needs: np.ndarray) -> np.ndarray:
-    """An upper bound of ``combine`` over every organisation, given upper bounds of both sides, computed
-    in place (``f`` and ``b`` are overwritten). The harmonic mean is at most the smaller side, and
-    ``combine`` grows with both sides. An organisation without needs has ``b == 0`` and a score of ``f``.
+    """``combine`` of upper bounds of both sides, an upper bound of the score as ``combine`` grows with
+    each side, computed in place over every organisation (``f`` and ``b`` are overwritten). An
+    organisation without needs has ``b == 0``: the formula gives (1 - MUTUALITY) / 2 * f where its
+    score is ``f``, and ``no_needs`` adds the difference.
     """
     if not fdef:
         return b  # the score is the backward side alone
-    out = np.minimum(f, b)
-    out *= MUTUALITY
+    out = f * b
+    np.divide(out, f + b, out=out, where=out > 0)  # where f * b is 0, so is the harmonic mean
+    out *= 2 * MUTUALITY
     b += f
     b *= (1 - MUTUALITY) / 2
     out += b
