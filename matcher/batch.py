@@ -2,10 +2,10 @@
 
 Two exact strategies, chosen by size, give the same partners as ``match`` for every organisation:
 
-- up to ``BLOCK_MAX`` organisations, blocks of seekers are scored against everyone with two sparse
-  matrix products (forward = needs x capabilities, backward = capabilities x needs), then ranked row by row;
-- above it, each organisation runs the reciprocal top-k of ``match`` (``score.reciprocal_top``), spread
-  over worker processes that share the memory-mapped index.
+- up to ``BLOCK_MAX`` organisations, one sparse product scores every pair (needs x capabilities: the
+  forward side of a pair is the backward side of its mirror), then blocks of seekers are ranked at once;
+- above it, each organisation runs the reciprocal top-k of ``match`` (``score.reciprocal_top``, pruned on
+  large indexes), spread over worker processes that share the memory-mapped index.
 
 Either way, the organisations that may be returned are ``Matcher.allowed``'s, as for ``match``.
 """
@@ -23,9 +23,8 @@ from .index import CAPABILITY, NEED
 from .matching import Matcher
 from .score import combine, reciprocal_top, top_k_rows
 
-BLOCK_MAX = 20_000
-SQUARE_MAX = 4_096  # up to this many organisations, all forward scores are held at once (128 MB)
-BLOCK = 256  # seekers per block: BLOCK x n float64 scores (40 MB at 20,000 organisations)
+BLOCK_MAX = 4_096  # up to this many organisations, all forward scores are held at once (128 MB)
+BLOCK = 256  # seekers ranked at once: BLOCK x n float64 scores
 CHUNK = 256  # organisations per task sent to a worker process
 
 
@@ -126,16 +125,10 @@ def _blockwise(matcher: Matcher, top: int, new_only: bool, progress) -> Iterator
     links = index.links
     cap = index.org_vectors[CAPABILITY].to_scipy().astype(np.float64)
     need = index.org_vectors[NEED].to_scipy().astype(np.float64)
-    cap_t, need_t = cap.T.tocsr(), need.T.tocsr()
-    # backward[a, b] = forward[b, a]: with room for all pairs, one product gives both directions
-    everyone = (need @ cap_t).toarray() if n <= SQUARE_MAX else None
+    everyone = (need @ cap.T).toarray()  # everyone[a, b]: b's capabilities against a's needs
     for lo in range(0, n, BLOCK):
         hi = min(lo + BLOCK, n)
-        if everyone is not None:
-            forward, backward = everyone[lo:hi], everyone[:, lo:hi].T
-        else:
-            forward = (need[lo:hi] @ cap_t).toarray()  # forward[i, b]: b's capabilities against (lo+i)'s needs
-            backward = (cap[lo:hi] @ need_t).toarray()  # backward[i, b]: (lo+i)'s capabilities against b's needs
+        forward, backward = everyone[lo:hi], everyone[:, lo:hi].T  # backward[a, b] = forward[b, a]
         score, _, _ = combine(forward, backward, has_needs[lo:hi, None], has_needs[None, :], weights=False)
         # what Matcher.allowed leaves out, scored 0 so that top_k_rows never returns it
         score[np.arange(hi - lo), np.arange(lo, hi)] = 0.0
