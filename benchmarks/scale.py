@@ -261,7 +261,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-batch", action="store_true", help="skip the all-pairs batch")
     ap.add_argument("--bm25-max", type=int, default=100_000, help="largest size to run rank_bm25 on")
     ap.add_argument("--baseline-max", type=int, default=1_000_000, help="largest size to run the full scan on")
-    ap.add_argument("--batch-max", type=int, default=10_000, help="largest size to run the all-pairs batch on")
+    ap.add_argument("--batch-max", type=int, default=100_000, help="largest size to run the all-pairs batch on")
     ap.add_argument("--phase", choices=("build", "query"), help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--store", type=Path, help=argparse.SUPPRESS)

@@ -395,7 +395,7 @@ def new_command(name, country, kind, capabilities, needs, aliases, city, sectors
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    help="Processes for large sets (default: one per core). Sets up to 20,000 organisations use one.",
+    help="Processes for large sets (default: one per core). Sets up to 4,096 organisations use one.",
 )
 @profiles_option
 @strict_option
