@@ -134,6 +134,8 @@ def _pruned_top(index: Index, org: int, k: int, allowed: np.ndarray | None):
     # the k-th best score so far reaches it: whoever lies below the level can then not make the top k.
     budget = max(PRUNE_BUDGET_MIN, n // PRUNE_BUDGET_SHARE)
     top = float(bound.max())
+    if top <= 0:  # nobody can score above 0, so nobody is ranked
+        return _rank(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), fdef, has_needs, k)
     level, above = top * STEP, np.inf
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     while True:

@@ -256,6 +256,18 @@ def test_pruned_top_equals_brute_force_on_random_profiles(profiles, k, common_df
         assert np.allclose(found[1], brute[want], atol=1e-12)
 
 
+def test_pruned_top_without_needs_anywhere_ranks_nobody():
+    """A store of past projects lists capabilities only: nobody meets anybody's needs, and the pruned
+    query says so at once instead of falling back to reading everything."""
+    import matcher.score as score
+
+    profiles = zipf_profiles(50, 80, (5, 10), 2, capabilities=2, no_needs_every=1)
+    index = Index.build(profiles, common_df=5)
+    assert not index.has_needs.any()
+    rows, got, _, _ = score._pruned_top(index, 0, 10, None)
+    assert len(rows) == 0 and len(got) == 0
+
+
 def test_row_dot_products_are_bit_identical_to_postings_traversal():
     """Scoring chosen rows from the matrix sums the same products in the same order as the postings."""
     from matcher.index import dot_all, dot_rows
