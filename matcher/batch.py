@@ -122,7 +122,6 @@ def _blockwise(matcher: Matcher, top: int, new_only: bool, progress) -> Iterator
     index = matcher.index
     n = index.n_orgs
     has_needs = index.has_needs
-    links = index.links
     cap = index.org_vectors[CAPABILITY].to_scipy().astype(np.float64)
     need = index.org_vectors[NEED].to_scipy().astype(np.float64)
     everyone = (need @ cap.T).toarray()  # everyone[a, b]: b's capabilities against a's needs
@@ -130,11 +129,8 @@ def _blockwise(matcher: Matcher, top: int, new_only: bool, progress) -> Iterator
         hi = min(lo + BLOCK, n)
         forward, backward = everyone[lo:hi], everyone[:, lo:hi].T  # backward[a, b] = forward[b, a]
         score, _, _ = combine(forward, backward, has_needs[lo:hi, None], has_needs[None, :], weights=False)
-        # what Matcher.allowed leaves out, scored 0 so that top_k_rows never returns it
-        score[np.arange(hi - lo), np.arange(lo, hi)] = 0.0
-        if new_only and links is not None:
-            first, last = links.indptr[lo], links.indptr[hi]
-            score[np.repeat(np.arange(hi - lo), np.diff(links.indptr[lo : hi + 1])), links.indices[first:last]] = 0.0
+        for i, a in enumerate(range(lo, hi)):  # scored 0, top_k_rows never returns them
+            score[i, ~matcher.allowed(a, new_only=new_only)] = 0.0
         i, j, ends = top_k_rows(score, top)
         best, f, b = score[i, j], forward[i, j], np.where(has_needs[j], backward[i, j], np.nan)
         for r in range(hi - lo):

@@ -194,13 +194,6 @@ class Index:
         """Boolean mask of organisations that list at least one need (computed once per index)."""
         return self.stmt_first[:, NEED, 1] > self.stmt_first[:, NEED, 0]
 
-    @cached_property
-    def no_needs(self) -> np.ndarray:
-        """(1 + MUTUALITY) / 2 for each organisation that lists no needs, else 0 (for ``score._upper_combine``)."""
-        from .score import MUTUALITY
-
-        return np.where(self.has_needs, 0.0, (1 + MUTUALITY) / 2)
-
     def vector(self, org: int, side: int) -> tuple[np.ndarray, np.ndarray]:
         return self.org_vectors[side].row(org)
 

@@ -128,7 +128,7 @@ def _pruned_top(index: Index, org: int, k: int, allowed: np.ndarray | None):
         if common:  # Cauchy-Schwarz: common terms add at most the product of the two common norms
             part += common * index.common_norms[side]
         high.append(part)
-    bound = _upper_combine(high[0], high[1], fdef, index.no_needs)
+    bound = _upper_combine(high[0], high[1], fdef, has_needs)
     bound *= _SAFETY
     # Score in full the organisations whose bound reaches a level, lowering the level step by step until
     # the k-th best score so far reaches it: whoever lies below the level can then not make the top k.
@@ -137,7 +137,7 @@ def _pruned_top(index: Index, org: int, k: int, allowed: np.ndarray | None):
     if top <= 0:  # nobody can score above 0, so nobody is ranked
         return _rank(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), fdef, has_needs, k)
     level, above = top * STEP, np.inf
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    candidates, f, b = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
     while True:
         band = bound >= level
         if above < np.inf:
@@ -145,17 +145,11 @@ def _pruned_top(index: Index, org: int, k: int, allowed: np.ndarray | None):
         new = np.flatnonzero(band)
         if allowed is not None:
             new = new[allowed[new]]
-        if sum(len(p[0]) for p in parts) + len(new) > budget:
+        if len(candidates) + len(new) > budget:
             return None  # the bounds are too loose for this query: reading every postings list is faster
-        parts.append(
-            (
-                new,
-                dot_rows(queries[0], index.org_vectors[CAPABILITY], new),
-                dot_rows(queries[1], index.org_vectors[NEED], new),
-            )
-        )
-        candidates, f, b = (np.concatenate(x) for x in zip(*parts)) if len(parts) > 1 else parts[0]
-        parts = [(candidates, f, b)]
+        candidates = np.concatenate([candidates, new])
+        f = np.concatenate([f, dot_rows(queries[0], index.org_vectors[CAPABILITY], new)])
+        b = np.concatenate([b, dot_rows(queries[1], index.org_vectors[NEED], new)])
         score, _, _ = combine(f, b, fdef, has_needs[candidates], weights=False)
         positive = score[score > 0]
         threshold = np.partition(positive, len(positive) - k)[len(positive) - k] if len(positive) >= k else 0.0
@@ -166,23 +160,18 @@ def _pruned_top(index: Index, org: int, k: int, allowed: np.ndarray | None):
             level = _TINY
 
 
-def _upper_combine(f: np.ndarray, b: np.ndarray, fdef: bool, no_needs: np.ndarray) -> np.ndarray:
+def _upper_combine(f: np.ndarray, b: np.ndarray, fdef: bool, has_needs: np.ndarray) -> np.ndarray:
     """``combine`` of upper bounds of both sides, an upper bound of the score as ``combine`` grows with
-    each side, computed in place over every organisation (``f`` and ``b`` are overwritten). An
-    organisation without needs has ``b == 0``: the formula gives (1 - MUTUALITY) / 2 * f where its
-    score is ``f``, and ``no_needs`` adds the difference.
-    """
+    each side, over every organisation (``f`` and ``b`` are overwritten)."""
     if not fdef:
-        return b  # the score is the backward side alone
+        return b  # the score is the backward side alone (0 where the organisation lists no needs)
     out = f * b
     np.divide(out, f + b, out=out, where=out > 0)  # where f * b is 0, so is the harmonic mean
     out *= 2 * MUTUALITY
     b += f
     b *= (1 - MUTUALITY) / 2
     out += b
-    f *= no_needs  # (1 + MUTUALITY) / 2 where the organisation lists no needs, else 0
-    out += f
-    return out
+    return np.where(has_needs, out, f)  # an organisation without needs scores its forward side
 
 
 def top_k(scores: np.ndarray, k: int, candidates: np.ndarray | None = None, tiebreak=None) -> np.ndarray:

@@ -192,14 +192,13 @@ def test_reciprocal_top_is_exact_on_zipfian_profiles():
 )
 def test_upper_combine_bounds_the_score(rows, fdef):
     """Upper bounds of both sides give an upper bound of the combined score, whatever their balance."""
-    from matcher.score import MUTUALITY, _upper_combine
+    from matcher.score import _upper_combine
 
     f, b, f_up, b_up, has_needs = (np.array(x) for x in zip(*rows))
     f_up, b_up = np.maximum(f, f_up), np.maximum(b, b_up)
     b, b_up = np.where(has_needs, b, 0.0), np.where(has_needs, b_up, 0.0)  # no needs: nothing to meet
     score, _, _ = combine(f, b, fdef, has_needs)
-    no_needs = np.where(has_needs, 0.0, (1 + MUTUALITY) / 2)
-    bound = _upper_combine(f_up.copy(), b_up.copy(), fdef, no_needs)
+    bound = _upper_combine(f_up.copy(), b_up.copy(), fdef, has_needs)
     assert np.all(bound >= score - 1e-12)
     assert np.allclose(bound, combine(f_up, b_up, fdef, has_needs)[0])  # and no looser than it must be
 
