@@ -194,6 +194,11 @@ class Index:
         """Boolean mask of organisations that list at least one need (computed once per index)."""
         return self.stmt_first[:, NEED, 1] > self.stmt_first[:, NEED, 0]
 
+    @cached_property
+    def no_needs(self) -> np.ndarray:
+        """1.0 for each organisation that lists no needs, else 0.0: ``has_needs`` for arithmetic."""
+        return (~self.has_needs).astype(np.float64)
+
     def vector(self, org: int, side: int) -> tuple[np.ndarray, np.ndarray]:
         return self.org_vectors[side].row(org)
 

@@ -128,7 +128,7 @@ def _pruned_top(index: Index, org: int, k: int, allowed: np.ndarray | None):
         if common:  # Cauchy-Schwarz: common terms add at most the product of the two common norms
             part += common * index.common_norms[side]
         high.append(part)
-    bound = _upper_combine(high[0], high[1], fdef, has_needs)
+    bound = _upper_combine(high[0], high[1], fdef, index.no_needs)
     bound *= _SAFETY
     # Score in full the organisations whose bound reaches a level, lowering the level step by step until
     # the k-th best score so far reaches it: whoever lies below the level can then not make the top k.
@@ -160,18 +160,24 @@ def _pruned_top(index: Index, org: int, k: int, allowed: np.ndarray | None):
             level = _TINY
 
 
-def _upper_combine(f: np.ndarray, b: np.ndarray, fdef: bool, has_needs: np.ndarray) -> np.ndarray:
+def _upper_combine(f: np.ndarray, b: np.ndarray, fdef: bool, no_needs: np.ndarray) -> np.ndarray:
     """``combine`` of upper bounds of both sides, an upper bound of the score as ``combine`` grows with
-    each side, over every organisation (``f`` and ``b`` are overwritten)."""
+    each side, over every organisation (``f`` and ``b`` are overwritten). ``no_needs`` is 1.0 where an
+    organisation lists no needs (its ``b`` is 0 and its score is ``f``), else 0.0. Plain arithmetic,
+    no masks: a masked numpy operation costs several times more over a whole index."""
     if not fdef:
         return b  # the score is the backward side alone (0 where the organisation lists no needs)
     out = f * b
-    np.divide(out, f + b, out=out, where=out > 0)  # where f * b is 0, so is the harmonic mean
-    out *= 2 * MUTUALITY
     b += f
+    b += 1e-300  # so that 0 / 0 is 0; a bound may be that much higher
+    out /= b  # half the harmonic mean
+    out *= 2 * MUTUALITY
     b *= (1 - MUTUALITY) / 2
-    out += b
-    return np.where(has_needs, out, f)  # an organisation without needs scores its forward side
+    out += b  # the score where both sides are defined; (1 - MUTUALITY) / 2 * f where b is 0
+    f *= no_needs
+    f *= (1 + MUTUALITY) / 2
+    out += f
+    return out
 
 
 def top_k(scores: np.ndarray, k: int, candidates: np.ndarray | None = None, tiebreak=None) -> np.ndarray:

@@ -201,7 +201,7 @@ def test_upper_combine_bounds_the_score(rows, fdef):
     f_up, b_up = np.maximum(f, f_up), np.maximum(b, b_up)
     b, b_up = np.where(has_needs, b, 0.0), np.where(has_needs, b_up, 0.0)  # no needs: nothing to meet
     score, _, _ = combine(f, b, fdef, has_needs)
-    bound = _upper_combine(f_up.copy(), b_up.copy(), fdef, has_needs)
+    bound = _upper_combine(f_up.copy(), b_up.copy(), fdef, (~has_needs).astype(float))
     assert np.all(bound >= score - 1e-12)
     assert np.allclose(bound, combine(f_up, b_up, fdef, has_needs)[0])  # and no looser than it must be
 
