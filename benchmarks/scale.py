@@ -291,8 +291,14 @@ def main(argv=None) -> int:
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
     print(table(results))
+    checked = [f"{int(n):,}" for n, r in results.items() if "exact" in r]
     exact = all(r.get("exact", True) for r in results.values())
-    print("top 10 equal to the full scan on every sampled query" if exact else "TOP 10 DIFFERS FROM THE FULL SCAN")
+    if not checked:
+        print("no size compared with the full scan (see --baseline-max)")
+    elif exact:
+        print(f"top 10 equal to the full scan on every sampled query ({', '.join(checked)})")
+    else:
+        print("TOP 10 DIFFERS FROM THE FULL SCAN")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0 if exact else 1
