@@ -166,24 +166,31 @@ def zipf_profiles(n: int, words: int, lengths: tuple[int, int], seed: int, *, ca
     return out
 
 
-def brute_force_top(index, a, allowed, k):
-    """The k best allowed organisations for ``a`` by a dense computation of every pair, ties by row."""
+def brute_force(index):
+    """``top(a, allowed, k)``: the k best allowed organisations for ``a`` by a dense computation of every
+    pair, ties by row, with every organisation's score."""
     cap = index.org_vectors[0].to_scipy().toarray().astype(np.float64)
     need = index.org_vectors[1].to_scipy().toarray().astype(np.float64)
-    brute, _, _ = combine(need[a] @ cap.T, cap[a] @ need.T, index.has_needs[a], index.has_needs)
-    brute[~allowed] = 0
-    want = np.lexsort((np.arange(len(brute)), -brute))[:k]
-    return want[brute[want] > 1e-12], brute
+    forward = need @ cap.T  # forward[a, b]: b's capabilities against a's needs
+
+    def top(a, allowed, k):
+        scores, _, _ = combine(forward[a], forward[:, a], index.has_needs[a], index.has_needs)
+        scores[~allowed] = 0
+        want = np.lexsort((np.arange(len(scores)), -scores))[:k]
+        return want[scores[want] > 1e-12], scores
+
+    return top
 
 
 def test_reciprocal_top_is_exact_on_zipfian_profiles():
     """With very common and rare words (long and short postings), every organisation's top 10 is the
     brute-force top 10, in the same order."""
     index = Index.build(zipf_profiles(300, 400, (8, 20), 7, capabilities=2, no_needs_every=5))
+    brute_force_top = brute_force(index)
     for a in range(300):
         allowed = np.ones(300, bool)
         allowed[a] = False
-        want, brute = brute_force_top(index, a, allowed, 10)
+        want, brute = brute_force_top(a, allowed, 10)
         rows, score, _, _ = reciprocal_top(index, a, 10, allowed)
         assert list(rows) == list(want)
         assert np.allclose(score, brute[want], atol=1e-9)
@@ -216,12 +223,13 @@ def test_pruned_top_is_exact(common_df, monkeypatch):
     profiles = zipf_profiles(300, 400, (8, 20), 11, capabilities=2, no_needs_every=5)
     index = Index.build(profiles, common_df=common_df)
     assert 0 < index.common_norms.max() < 1  # some terms are common, none holds a whole vector
+    brute_force_top = brute_force(index)
     rng = np.random.default_rng(common_df)
     pruned = 0
     for a in range(0, 300, 3):
         allowed = rng.random(300) < 0.8
         allowed[a] = False
-        want, brute = brute_force_top(index, a, allowed, 10)
+        want, brute = brute_force_top(a, allowed, 10)
         rows, got, _, _ = reciprocal_top(index, a, 10, allowed)
         assert list(rows) == list(want)
         assert np.allclose(got, brute[want], atol=1e-12)
@@ -236,6 +244,7 @@ def test_pruned_top_equals_brute_force_on_random_profiles(profiles, k, common_df
     import matcher.score as score
 
     index = Index.build(profiles, common_df=common_df)
+    brute_force_top = brute_force(index)
     n = len(profiles)
     for a in range(n):
         allowed = np.array([rnd.random() < 0.7 for _ in range(n)])
@@ -243,7 +252,7 @@ def test_pruned_top_equals_brute_force_on_random_profiles(profiles, k, common_df
         found = score._pruned_top(index, a, k, allowed)
         if found is None:
             continue  # the caller reads every postings list instead
-        want, brute = brute_force_top(index, a, allowed, k)
+        want, brute = brute_force_top(a, allowed, k)
         assert list(found[0]) == list(want)
         assert np.allclose(found[1], brute[want], atol=1e-12)
 
