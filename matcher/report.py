@@ -124,7 +124,7 @@ def render_matches(result: MatchList, *, pairs: int = 2) -> str:
         return render_need_matches(result, pairs=pairs)
     head = f"Partners for {result.org} ({result.country}, {result.kind})"
     if not result.matches:
-        return head + f": no matches among {result.candidates} candidates."
+        return head + f": no matches among {result.candidates} candidates.\n"
     lines = [head + f": top {len(result.matches)} of {result.candidates} candidates", ""]
     for m in result.matches:
         lines.append(f"{m.rank:>2}. {m.name} ({m.country}, {m.kind}) — {_headline(m)}")

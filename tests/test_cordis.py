@@ -227,6 +227,7 @@ def test_cli_import_and_match(grants, tmp_path):
     assert "past joint work with the seeker" in r.output
     r = runner.invoke(cli, ["match", "--profiles", str(out), "--org", "100"])
     assert r.exit_code == 0 and "no matches" in r.output and "--need TEXT" in r.output
+    assert r.output.splitlines()[-1].startswith("Hint: ")  # on a line of its own, after the empty result
 
 
 def test_cli_import_rejects_bad_input(grants, tmp_path):
