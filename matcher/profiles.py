@@ -7,9 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-import yaml
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from .errors import Problem, ProfileError
 
@@ -28,10 +26,15 @@ MAX_FILE_BYTES = 256 * 1024
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
 
-try:  # the C loader is ten times faster; both are safe loaders that never run code
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+if TYPE_CHECKING:
+    import yaml  # imported where profiles are parsed: a query on a cached index reads no YAML
+
+
+def _loader() -> type:
+    """PyYAML's C safe loader, ten times faster than its Python one; both never run code."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -256,6 +259,8 @@ class _NodeIndex:
         self.root = root
 
     def _walk(self, loc: Sequence[Any]) -> tuple[yaml.Node | None, yaml.Node | None]:
+        import yaml
+
         node, key_node = self.root, None
         for part in loc:
             if isinstance(node, yaml.MappingNode):
@@ -282,6 +287,8 @@ class _NodeIndex:
 
     def lines(self) -> dict[str, int]:
         """Line of every field and list item, keyed like ``capabilities[2]``."""
+        import yaml
+
         out: dict[str, int] = {}
 
         def visit(node: yaml.Node, prefix: str, depth: int) -> None:
@@ -305,6 +312,8 @@ class _NodeIndex:
 
 def _duplicate_keys(path: Path, node: yaml.Node | None, prefix: str = "") -> list[Problem]:
     """YAML silently keeps the last of two equal keys; a profile author always means something else."""
+    import yaml
+
     problems: list[Problem] = []
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
@@ -369,6 +378,8 @@ def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
 
 
 def _yaml_problem(path: Path, exc: yaml.YAMLError) -> Problem:
+    import yaml
+
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = mark.line + 1 if mark is not None else None
     if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in str(exc.problem):
@@ -397,7 +408,9 @@ def _yaml_problem(path: Path, exc: yaml.YAMLError) -> Problem:
 def parse_profile(text: str, path: Path | str = "<string>") -> Profile:
     """Parse and validate one profile's YAML text; raise ProfileError listing every problem."""
     path = Path(path)
-    loader = _Loader(text)
+    import yaml
+
+    loader = _loader()(text)
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
