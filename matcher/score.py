@@ -38,7 +38,7 @@ def combine(forward, backward, forward_defined, backward_defined, mutuality: flo
         np.copyto(score, 0.0, where=~fdef & ~bdef)
     if not weights:
         return score, None, None
-    fdef, bdef = np.broadcast_arrays(fdef, bdef, np.empty(score.shape))[:2]
+    fdef, bdef = np.broadcast_to(fdef, score.shape), np.broadcast_to(bdef, score.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
         hm_f = np.where(total > 0, b / total, 0.5)  # harmonic mean = f * hm_f + b * hm_b
         hm_b = np.where(total > 0, f / total, 0.5)
