@@ -63,6 +63,8 @@ def all_top_partners(
         yield from _blockwise(matcher, top, new_only, progress)
         return
     workers = workers or default_workers()
+    # compile (or load) the kernel and build its tables once here, not in every worker
+    reciprocal_top(matcher.index, 0, top, compiled=matcher.compiled)
     chunks = [(lo, min(lo + CHUNK, n), top, new_only) for lo in range(0, n, CHUNK)]
     if workers <= 1 or "fork" not in _start_methods():
         for chunk in chunks:
@@ -107,7 +109,9 @@ def _chunk(task, matcher: Matcher | None = None) -> list[Partners]:
     has_needs = index.has_needs
     out = []
     for a in range(lo, hi):
-        rows, score, f, b = reciprocal_top(index, a, top, matcher.allowed(a, new_only=new_only))
+        rows, score, f, b = reciprocal_top(
+            index, a, top, matcher.allowed(a, new_only=new_only), compiled=matcher.compiled
+        )
         out.append(_partners(a, rows, score, f, b, has_needs))
     return out
 

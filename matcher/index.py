@@ -33,6 +33,9 @@ COMMON_SHARE = 32
 """A term is *common* when more than 1/COMMON_SHARE of the organisations hold it (see ``score.reciprocal_top``)."""
 
 
+NORM_BLOCK = 64  # organisations per block of ``Index.norm_blocks``
+
+
 def common_cutoff(n_orgs: int) -> int:
     """Document frequency above which a term's postings are too long to read on every query."""
     return max(16, n_orgs // COMMON_SHARE)
@@ -388,6 +391,16 @@ class Index:
         return {t: i for i, t in enumerate(self.tag_names)}
 
     @cached_property
+    def norms_by_org(self) -> np.ndarray:
+        """``common_norms`` as an (n_orgs, 2) array: both sides of an organisation side by side."""
+        return np.ascontiguousarray(self.common_norms.T)
+
+    @cached_property
+    def norm_blocks(self) -> tuple:
+        """The organisations in blocks sorted by common norm, for the compiled query (``norm_blocks``)."""
+        return norm_blocks(self.common_norms, self.has_needs)
+
+    @cached_property
     def n_capabilities(self) -> np.ndarray:
         """Capability statements per organisation (past projects, in a store built from them)."""
         return self.stmt_first[:, CAPABILITY, 1] - self.stmt_first[:, CAPABILITY, 0]
@@ -403,6 +416,27 @@ def common_norms(vectors: tuple[Csr, Csr], postings: tuple[Csr, Csr], cutoff: in
         sq = np.square(v.data, dtype=np.float64)
         out[side] = np.sqrt(np.bincount(rows[common], weights=sq[common], minlength=v.shape[0]))
     return out
+
+
+def norm_blocks(common_norms: np.ndarray, has_needs: np.ndarray, size: int = NORM_BLOCK) -> tuple:
+    """Organisations in blocks of ``size``, sorted by the sum of their common norms, and per block:
+    ``(order, max capability norm, max need norm, some list needs, some list none, size)``. ``order``
+    holds the organisations of block ``j`` at ``j * size`` and after, padded with -1 to whole blocks."""
+    n = len(has_needs)
+    n_blocks = -(-n // size)
+    order = np.full(n_blocks * size, -1, dtype=np.int64)
+    order[:n] = np.argsort(-(common_norms[CAPABILITY] + common_norms[NEED]), kind="stable")
+    blocks = order.reshape(n_blocks, size)
+    real = blocks >= 0
+    needs = np.where(real, has_needs[blocks], False)
+    return (
+        order,
+        np.where(real, common_norms[CAPABILITY][blocks], 0.0).max(axis=1, initial=0.0),
+        np.where(real, common_norms[NEED][blocks], 0.0).max(axis=1, initial=0.0),
+        needs.any(axis=1),
+        (real & ~needs).any(axis=1),
+        size,
+    )
 
 
 def _split_weights(part, org_of: np.ndarray, share):

@@ -97,8 +97,9 @@ class ProfileView:
 class Matcher:
     """Scores and explains matches over one set of profiles."""
 
-    def __init__(self, index: Index):
+    def __init__(self, index: Index, *, compiled: bool | None = None):
         self.index = index
+        self.compiled = compiled  # run queries compiled (``score.reciprocal_top``): None = where numba is installed
 
     @classmethod
     def from_profiles(cls, profiles: Sequence[Profile]) -> Matcher:
@@ -186,7 +187,7 @@ class Matcher:
         """
         a = self.find(org)
         allowed = self.allowed(a, filters, new_only)
-        rows, score, _, _ = reciprocal_top(self.index, a, top, allowed)
+        rows, score, _, _ = reciprocal_top(self.index, a, top, allowed, compiled=self.compiled)
         rows = rows[score >= filters.min_score]
         profile = self.index.profiles[a]
         matches = [self._match(rank, a, int(b)) for rank, b in enumerate(rows, start=1)]
@@ -278,7 +279,7 @@ class Matcher:
     def top_partners(self, org: int, *, top: int = 10, new_only: bool = False):
         """(partner row, score, forward, backward) of ``org``'s best partners: ``match`` without explanations."""
         allowed = self.allowed(org, new_only=new_only)
-        rows, score, forward, backward = reciprocal_top(self.index, org, top, allowed)
+        rows, score, forward, backward = reciprocal_top(self.index, org, top, allowed, compiled=self.compiled)
         has_needs = self.index.has_needs
         fdef = bool(has_needs[org])
         return [

@@ -75,7 +75,20 @@ PRUNE_BUDGET_MIN, PRUNE_BUDGET_SHARE = 512, 64  # a pruned query scores at most 
 STEP = 0.7  # each round of a pruned query lowers the level of bounds scored in full by this factor
 
 
-def reciprocal_top(index: Index, org: int, k: int, allowed: np.ndarray | None = None):
+def compiled_kernel():
+    """The numba-compiled query (``matcher._kernels``), or None where numba is not installed.
+
+    ``pip install 'matcher[fast]'`` installs numba. Its first use compiles the kernel (about 15 s, once:
+    the machine code is cached on disk); importing numba costs about 0.4 s per process after that.
+    """
+    try:
+        from . import _kernels
+    except ImportError:
+        return None
+    return _kernels
+
+
+def reciprocal_top(index: Index, org: int, k: int, allowed: np.ndarray | None = None, *, compiled: bool | None = None):
     """The ``k`` best partners of ``org``: ``(rows, score, forward, backward)``, best first, ties by row.
 
     Exactly ``top_k(pair_scores(index, org)[0], k, candidates)`` (tested against a dense brute force).
@@ -89,8 +102,25 @@ def reciprocal_top(index: Index, org: int, k: int, allowed: np.ndarray | None = 
     only the organisations whose bound reaches the k-th best score are scored in full, from their own
     rows (``dot_rows``, bit-identical to the postings sums). When the bounds prune too little, the query
     reads every postings list instead, so the result is the same either way.
+
+    ``compiled``: run the same algorithm compiled (``compiled_kernel``; same rows, bit-identical
+    scores, 2-4 times faster). None uses it where numba is installed; True requires it.
     """
-    if index.n_orgs < PRUNE_MIN or index.common_norms is None:
+    kernel = None if compiled is False else compiled_kernel()
+    if compiled and kernel is None:
+        raise ImportError("The compiled query needs numba: pip install 'matcher[fast]'.")
+    prune = index.n_orgs >= PRUNE_MIN and index.common_norms is not None
+    if kernel is not None:
+        if k <= 0:
+            return _rank(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), False, index.has_needs, 0)
+        budget = max(PRUNE_BUDGET_MIN, index.n_orgs // PRUNE_BUDGET_SHARE)
+        for pruned in (True, False) if prune else (False,):
+            found = kernel.reciprocal_top(
+                index, org, k, allowed, mutuality=MUTUALITY, prune=pruned, budget=budget, step=STEP
+            )
+            if found is not None:
+                return found
+    if not prune:
         return _exhaustive_top(index, org, k, allowed)
     found = _pruned_top(index, org, k, allowed)
     return _exhaustive_top(index, org, k, allowed) if found is None else found

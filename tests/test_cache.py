@@ -14,9 +14,18 @@ from matcher.catalog import open_catalog
 from matcher.cli import match_command
 from matcher.index import Index
 from matcher.profiles import Profile
-from matcher.score import combine, pair_scores, reciprocal_top, top_k
+from matcher.score import MUTUALITY, combine, pair_scores, reciprocal_top, top_k
 
 from .conftest import write_profile
+
+try:
+    import numba  # noqa: F401
+
+    HAS_NUMBA = True
+except ImportError:
+    HAS_NUMBA = False
+needs_numba = pytest.mark.skipif(not HAS_NUMBA, reason="numba is not installed (pip install 'matcher[fast]')")
+ENGINES = [pytest.param(False, id="numpy"), pytest.param(True, id="compiled", marks=needs_numba)]
 
 
 def ranked(folder):
@@ -77,12 +86,13 @@ def test_cached_results_equal_fresh(tmp_path):
 
 
 def test_cached_query_imports_no_sklearn_or_scipy(tiny):
-    """``match`` on a cached index imports none of the heavy libraries, nor the YAML parser."""
+    """``match`` on a cached index imports none of the heavy libraries, nor the YAML parser, nor numba
+    (a single query costs less than numba's import)."""
     open_catalog(tiny)
     code = (
         "import sys; from matcher.cli import cli; "
         f"cli(['match', '--org', 'Alpha', '--profiles', {str(tiny)!r}], standalone_mode=False); "
-        "print(sorted(m for m in ('sklearn', 'scipy', 'pandas', 'pydantic', 'yaml') if m in sys.modules))"
+        "print(sorted(m for m in ('sklearn', 'scipy', 'pandas', 'pydantic', 'yaml', 'numba') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
@@ -127,9 +137,10 @@ def test_top_k_equals_brute_force(profiles, k):
         assert np.all(np.diff(score[got]) <= 0)
 
 
+@pytest.mark.parametrize("compiled", ENGINES)
 @settings(max_examples=60, deadline=None)
 @given(random_profiles(), st.integers(1, 12), st.randoms(use_true_random=False))
-def test_reciprocal_top_equals_brute_force(profiles, k, rnd):
+def test_reciprocal_top_equals_brute_force(compiled, profiles, k, rnd):
     """The candidate-restricted top-k returns the k best allowed organisations of the dense score, tie order by row."""
     index = Index.build(profiles)
     cap = index.org_vectors[0].to_scipy().toarray().astype(np.float64)
@@ -141,7 +152,7 @@ def test_reciprocal_top_equals_brute_force(profiles, k, rnd):
         brute, _, _ = combine(forward[a], forward[:, a], has_needs[a], has_needs)
         allowed = np.array([rnd.random() < 0.7 for _ in range(n)])
         allowed[a] = False
-        rows, score, f, b = reciprocal_top(index, a, k, allowed)
+        rows, score, f, b = reciprocal_top(index, a, k, allowed, compiled=compiled)
         assert allowed[rows].all()
         want = sorted((b_ for b_ in range(n) if allowed[b_] and brute[b_] > 1e-9), key=lambda r: (-brute[r], r))
         assert np.allclose(score, brute[want[:k]], atol=1e-6)
@@ -183,7 +194,8 @@ def brute_force(index):
     return top
 
 
-def test_reciprocal_top_is_exact_on_zipfian_profiles():
+@pytest.mark.parametrize("compiled", ENGINES)
+def test_reciprocal_top_is_exact_on_zipfian_profiles(compiled):
     """With very common and rare words (long and short postings), every organisation's top 10 is the
     brute-force top 10, in the same order."""
     index = Index.build(zipf_profiles(300, 400, (8, 20), 7, capabilities=2, no_needs_every=5))
@@ -192,7 +204,7 @@ def test_reciprocal_top_is_exact_on_zipfian_profiles():
         allowed = np.ones(300, bool)
         allowed[a] = False
         want, brute = brute_force_top(a, allowed, 10)
-        rows, score, _, _ = reciprocal_top(index, a, 10, allowed)
+        rows, score, _, _ = reciprocal_top(index, a, 10, allowed, compiled=compiled)
         assert list(rows) == list(want)
         assert np.allclose(score, brute[want], atol=1e-9)
 
@@ -214,8 +226,20 @@ def test_upper_combine_bounds_the_score(rows, fdef):
     assert np.allclose(bound, combine(f_up, b_up, fdef, has_needs)[0])  # and no looser than it must be
 
 
+def pruned(index, a, k, allowed, compiled):
+    """The pruned query alone, numpy or compiled: None where it would fall back to reading everything."""
+    import matcher.score as score
+
+    if not compiled:
+        return score._pruned_top(index, a, k, allowed)
+    budget = max(score.PRUNE_BUDGET_MIN, index.n_orgs // score.PRUNE_BUDGET_SHARE)
+    kernel = score.compiled_kernel()
+    return kernel.reciprocal_top(index, a, k, allowed, mutuality=score.MUTUALITY, prune=True, budget=budget, step=0.7)
+
+
+@pytest.mark.parametrize("compiled", ENGINES)
 @pytest.mark.parametrize("common_df", [3, 15, 60])
-def test_pruned_top_is_exact(common_df, monkeypatch):
+def test_pruned_top_is_exact(common_df, compiled, monkeypatch):
     """Skipping the postings of common terms, bounded instead, gives the brute-force top 10 in order,
     whatever share of the terms is common, with random organisations left out."""
     import matcher.score as score
@@ -226,31 +250,34 @@ def test_pruned_top_is_exact(common_df, monkeypatch):
     assert 0 < index.common_norms.max() < 1  # some terms are common, none holds a whole vector
     brute_force_top = brute_force(index)
     rng = np.random.default_rng(common_df)
-    pruned = 0
+    n_pruned = 0
     for a in range(0, 300, 3):
         allowed = rng.random(300) < 0.8
         allowed[a] = False
         want, brute = brute_force_top(a, allowed, 10)
-        rows, got, _, _ = reciprocal_top(index, a, 10, allowed)
+        rows, got, _, _ = reciprocal_top(index, a, 10, allowed, compiled=compiled)
         assert list(rows) == list(want)
         assert np.allclose(got, brute[want], atol=1e-12)
-        pruned += score._pruned_top(index, a, 10, allowed) is not None
-    assert pruned > 50  # the bounds did prune: most queries never fell back to reading everything
+        n_pruned += pruned(index, a, 10, allowed, compiled) is not None
+    assert n_pruned > 50  # the bounds did prune: most queries never fell back to reading everything
 
 
+@pytest.mark.parametrize("compiled", ENGINES)
 @settings(max_examples=40, deadline=None)
-@given(random_profiles(), st.integers(1, 12), st.integers(0, 5), st.randoms(use_true_random=False))
-def test_pruned_top_equals_brute_force_on_random_profiles(profiles, k, common_df, rnd):
-    """Tiny vocabularies, organisations without needs, ties and few candidates: exact all the same."""
-    import matcher.score as score
+@given(random_profiles(), st.integers(1, 12), st.integers(0, 5), st.integers(1, 8), st.randoms(use_true_random=False))
+def test_pruned_top_equals_brute_force_on_random_profiles(compiled, profiles, k, common_df, block, rnd):
+    """Tiny vocabularies, organisations without needs, ties and few candidates: exact all the same,
+    whatever the size of the compiled query's blocks of organisations."""
+    from matcher.index import norm_blocks
 
     index = Index.build(profiles, common_df=common_df)
+    index.__dict__["norm_blocks"] = norm_blocks(index.common_norms, index.has_needs, block)
     brute_force_top = brute_force(index)
     n = len(profiles)
     for a in range(n):
         allowed = np.array([rnd.random() < 0.7 for _ in range(n)])
         allowed[a] = False
-        found = score._pruned_top(index, a, k, allowed)
+        found = pruned(index, a, k, allowed, compiled)
         if found is None:
             continue  # the caller reads every postings list instead
         want, brute = brute_force_top(a, allowed, k)
@@ -258,15 +285,14 @@ def test_pruned_top_equals_brute_force_on_random_profiles(profiles, k, common_df
         assert np.allclose(found[1], brute[want], atol=1e-12)
 
 
-def test_pruned_top_without_needs_anywhere_ranks_nobody():
+@pytest.mark.parametrize("compiled", ENGINES)
+def test_pruned_top_without_needs_anywhere_ranks_nobody(compiled):
     """A store of past projects lists capabilities only: nobody meets anybody's needs, and the pruned
     query says so at once instead of falling back to reading everything."""
-    import matcher.score as score
-
     profiles = zipf_profiles(50, 80, (5, 10), 2, capabilities=2, no_needs_every=1)
     index = Index.build(profiles, common_df=5)
     assert not index.has_needs.any()
-    rows, got, _, _ = score._pruned_top(index, 0, 10, None)
+    rows, got, _, _ = pruned(index, 0, 10, None, compiled)
     assert len(rows) == 0 and len(got) == 0
 
 
@@ -281,15 +307,16 @@ def test_row_dot_products_are_bit_identical_to_postings_traversal():
         assert np.array_equal(dot_rows(query, index.org_vectors[0], rows), dot_all(query, index.postings[0])[rows])
 
 
+@pytest.mark.parametrize("compiled", ENGINES)
 @pytest.mark.parametrize("strategy", ["blockwise", "one process", "two processes"])
-def test_batch_gives_the_partners_match_gives(strategy, monkeypatch):
+def test_batch_gives_the_partners_match_gives(strategy, compiled, monkeypatch):
     """Every strategy of all_top_partners returns, for every organisation, what top_partners returns."""
     import matcher.batch as batch
     from matcher.matching import Matcher
 
     profiles = zipf_profiles(120, 150, (3, 12), 3, capabilities=1, no_needs_every=4)
     links = [(i, (i * 7 + 1) % 120, 1.0) for i in range(120)]
-    m = Matcher(Index.build(profiles, links=links))
+    m = Matcher(Index.build(profiles, links=links), compiled=compiled)
     if strategy != "blockwise":
         monkeypatch.setattr(batch, "BLOCK_MAX", 0)
         monkeypatch.setattr(batch, "CHUNK", 16)
@@ -308,3 +335,54 @@ def test_batch_gives_the_partners_match_gives(strategy, monkeypatch):
             assert (g.forward is None) == (not m.index.has_needs[g.org])
             assert [x if x == x else None for x in g.backward] == pytest.approx([bk for *_, bk in want])
     assert sum(done) == 240
+
+
+@needs_numba
+@pytest.mark.parametrize("prune", [False, True])
+def test_compiled_query_is_bit_identical_to_numpy(prune, monkeypatch):
+    """Same rows, and the same scores and sides to the last bit, whichever engine runs the query."""
+    import matcher.score as score
+
+    monkeypatch.setattr(score, "PRUNE_MIN", 0 if prune else 10**9)
+    index = Index.build(zipf_profiles(200, 300, (8, 20), 13, capabilities=2, no_needs_every=4), common_df=12)
+    rng = np.random.default_rng(1)
+    for a in range(200):
+        allowed = rng.random(200) < 0.9
+        allowed[a] = False
+        numpy_top = reciprocal_top(index, a, 10, allowed, compiled=False)
+        compiled_top = reciprocal_top(index, a, 10, allowed, compiled=True)
+        for x, y in zip(numpy_top, compiled_top):
+            assert np.array_equal(x, y)
+
+
+@needs_numba
+@given(
+    st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1), st.booleans()), min_size=1),
+    st.floats(0, 1),
+    st.floats(0, 1),
+    st.booleans(),
+)
+def test_compiled_block_bound_bounds_every_member(members, f_max, b_max, fdef):
+    """A block's bound, from its largest norms and whether some members list needs and some none, is at
+    least the score of every member whose sides are at most those largest ones."""
+    from matcher._kernels import _upper
+
+    f_max = max([f_max] + [f for f, _, _ in members])
+    b_max = max([b_max] + [b for _, b, _ in members])
+    some_needs, some_without = any(h for *_, h in members), not all(h for *_, h in members)
+    bound = _upper(f_max, b_max, fdef, some_needs, some_without, MUTUALITY)
+    for f, b, has_needs in members:
+        member, _, _ = combine(f, b if has_needs else 0.0, fdef, has_needs)
+        assert bound >= member - 1e-12
+
+
+def test_compiled_query_without_numba_says_how_to_get_it(monkeypatch):
+    """Asking for the compiled query where numba is missing is an error that says what to install;
+    by default the numpy query runs instead."""
+    import matcher.score as score
+
+    monkeypatch.setattr(score, "compiled_kernel", lambda: None)
+    index = Index.build(zipf_profiles(30, 60, (5, 10), 1, capabilities=1, no_needs_every=3))
+    with pytest.raises(ImportError, match=r"matcher\[fast\]"):
+        reciprocal_top(index, 0, 5, compiled=True)
+    assert np.array_equal(reciprocal_top(index, 0, 5)[0], reciprocal_top(index, 0, 5, compiled=False)[0])
