@@ -17,13 +17,14 @@ Importing this module imports numba (about 0.4 s): the one-shot ``match`` comman
 from __future__ import annotations
 
 import threading
+from typing import NamedTuple
 
 import numba
 import numpy as np
 
 from .index import CAPABILITY, NEED
 
-_SAFETY = 1 + 1e-9  # bounds are widened by this factor against rounding (block bounds twice)
+_SAFETY = 1 + 1e-9  # float64 bounds are widened by this factor against rounding (block bounds twice)
 _TINY = float(np.finfo(np.float64).smallest_subnormal)
 
 jit = numba.njit(cache=True, nogil=True)
@@ -60,36 +61,64 @@ def _upper(f, b, fdef, some_needs, some_without, m):
 
 
 @jit
-def _scatter(terms, weights, ptr, idx, dat, common_df, acc, side, touched, n_touched):
-    """Add the postings of the query's terms held by at most ``common_df`` organisations into column
-    ``side`` of ``acc``, in term order, listing each organisation they reach once in ``touched`` (as every
-    posting value is positive, an organisation is reached before when its row of ``acc`` is not 0).
-    Returns the squared norm of the query over its other (common) terms and the new length of ``touched``.
-    Both sides share one row per organisation: one cache line, where separate arrays would cost two."""
-    common = 0.0
+def _scatter(terms, weights, ptr, idx, dat, acc, side):
+    """Add, in term order, the postings of the query's terms into column ``side`` of ``acc`` (float64:
+    the same sums as ``index.dot_all``). Both sides share one row per organisation: one cache line."""
     for i in range(len(terms)):
         t = terms[i]
         w = np.float64(weights[i])
-        lo, hi = ptr[t], ptr[t + 1]
-        if hi - lo > common_df:
-            common += w * w
-            continue
-        for p in range(lo, hi):
-            o = idx[p]
-            if acc[o, 0] == 0 and acc[o, 1] == 0:
-                touched[n_touched] = o
-                n_touched += 1
-            acc[o, side] += np.float64(dat[p]) * w
-    return common, n_touched
+        for p in range(ptr[t], ptr[t + 1]):
+            acc[idx[p], side] += np.float64(dat[p]) * w
 
 
 @jit
-def _row_dot(o, ptr, idx, dat, slots, weights):
-    """Dot product of row ``o`` with the query whose term positions are in ``slots`` (``index.dot_rows``)."""
+def _scatter_rare(terms, weights, ptr, idx, dat, common_df, acc, side):
+    """Add the postings of the query's terms held by at most ``common_df`` organisations into column
+    ``side`` of ``acc`` (float32: half the memory traffic of float64, for a bound); returns the squared
+    norm of the query over its other (common) terms and how many terms were added."""
+    common = 0.0
+    added = 0
+    for i in range(len(terms)):
+        t = terms[i]
+        lo, hi = ptr[t], ptr[t + 1]
+        if hi - lo > common_df:
+            common += np.float64(weights[i]) * np.float64(weights[i])
+            continue
+        added += 1
+        w = np.float32(weights[i])
+        for p in range(lo, hi):
+            acc[idx[p], side] += np.float32(dat[p]) * w
+    return common, added
+
+
+@jit
+def _widen(n_terms):
+    """Factor that lifts a float32 sum of products of float32 values, over ``n_terms`` terms per
+    organisation, back above the exact sum: each product and each addition rounds by at most 2^-24, so
+    the sum is at most (n_terms + 1) such roundings low; twice that is a safe margin."""
+    return 1 + 2 * (n_terms + 1) * 2.0**-24
+
+
+@jit
+def _reached(acc, touched, n):
+    """Lists in ``touched`` the organisations with a nonzero row of ``acc``, in order; returns how many.
+    One pass in memory order, without a branch (it would be mispredicted at random)."""
+    count = 0
+    for o in range(n):
+        touched[count] = o
+        count += (acc[o, 0] != 0) | (acc[o, 1] != 0)
+    return count
+
+
+@jit
+def _row_dot(o, ptr, idx, dat, slots, bits, weights):
+    """Dot product of row ``o`` with the query whose term positions are in ``slots`` (``index.dot_rows``).
+    ``bits`` has a bit set for each query term: it fits in a core's cache where ``slots`` does not."""
     s = 0.0
     for p in range(ptr[o], ptr[o + 1]):
-        j = slots[idx[p]]
-        if j >= 0:
+        t = idx[p]
+        if bits[t >> 6] & (np.uint64(1) << np.uint64(t & 63)):
+            j = slots[t]
             s += np.float64(dat[p]) * np.float64(weights[j])
     return s
 
@@ -125,144 +154,210 @@ def _best(rows, score, kth):
 
 
 @jit
-def _score(o, q, ix, fdef, m, slots_f, slots_b, out, count):
+def _score(o, q, ix, fdef, m, s, out, count):
     """Score ``o`` in full from its own rows into ``out`` at ``count``; returns its score."""
-    qf_t, qf_w, qb_t, qb_w = q
-    cvp, cvi, cvd, nvp, nvi, nvd, has_needs = ix[6], ix[7], ix[8], ix[9], ix[10], ix[11], ix[15]
     rows, f, b, score = out
-    fo = _row_dot(o, cvp, cvi, cvd, slots_f, qf_w)
-    bo = _row_dot(o, nvp, nvi, nvd, slots_b, qb_w)
+    fo = _row_dot(o, ix.cap_ptr, ix.cap_idx, ix.cap_dat, s.slots_f, s.bits_f, q.need_w)
+    bo = _row_dot(o, ix.need_ptr, ix.need_idx, ix.need_dat, s.slots_b, s.bits_b, q.cap_w)
     rows[count], f[count], b[count] = o, fo, bo
-    score[count] = _combine(fo, bo, fdef, has_needs[o], m)
+    score[count] = _combine(fo, bo, fdef, ix.has_needs[o], m)
     return score[count]
 
 
 @jit
-def _query(q, ix, blocks, fdef, allowed, k, m, budget, step, prune, s):
-    """One seeker's exact reciprocal top ``k``: ``(rows, score, forward, backward, ok)``.
+def _exhaustive(q, ix, fdef, allowed, k, m, s):
+    """Every allowed organisation that shares a term with the seeker, from the postings of all its terms
+    (``score._exhaustive_top``): ``(rows, score, forward, backward)``."""
+    acc, touched = s.acc64, s.touched
+    _scatter(q.need_t, q.need_w, ix.capp_ptr, ix.capp_idx, ix.capp_dat, acc, 0)
+    _scatter(q.cap_t, q.cap_w, ix.needp_ptr, ix.needp_idx, ix.needp_dat, acc, 1)
+    nt = _reached(acc, touched, len(ix.has_needs))
+    kth = np.zeros(k)  # the k best scores so far, ascending (0 until k positive ones are seen)
+    rows, f, b, score = np.empty(nt, np.int64), np.empty(nt), np.empty(nt), np.empty(nt)
+    count = 0
+    for i in range(nt):
+        o = touched[i]
+        if allowed[o]:
+            rows[count], f[count], b[count] = o, acc[o, 0], acc[o, 1]
+            score[count] = _combine(acc[o, 0], acc[o, 1], fdef, ix.has_needs[o], m)
+            _insert(kth, score[count])
+            count += 1
+        acc[o, 0], acc[o, 1] = 0.0, 0.0
+    best = _best(rows[:count], score[:count], kth)
+    return rows[best], score[best], f[best], b[best]
 
-    ``q``: the seeker's need and capability vectors; ``ix``: the index's arrays; ``s``: scratch arrays,
-    left as found. ``prune=False`` reads every postings list (exact sums, no bounds). ``ok`` is False when
-    more than ``budget`` organisations would need scoring in full (the caller then reads every list).
-    """
-    qf_t, qf_w, qb_t, qb_w = q
-    cpp, cpi, cpd, npp, npi, npd = ix[0], ix[1], ix[2], ix[3], ix[4], ix[5]
-    common_df, cn, has_needs = ix[12], ix[13], ix[15]
-    order, bmax_cap, bmax_need, b_needs, b_without, size = blocks
-    acc, touched, tbound, bbound, slots_f, slots_b = s
-    df = common_df if prune else np.iinfo(np.int64).max
-    cf, nt = _scatter(qf_t, qf_w, cpp, cpi, cpd, df, acc, 0, touched, 0)
-    cb, nt = _scatter(qb_t, qb_w, npp, npi, npd, df, acc, 1, touched, nt)
+
+@jit
+def _pruned(q, ix, blocks, fdef, allowed, k, m, budget, step, s):
+    """The pruned query: ``(rows, score, forward, backward, ok)``; ``ok`` is False (and the rest empty)
+    when more than ``budget`` organisations would need scoring in full."""
+    acc, touched, tbound, bbound = s.acc32, s.touched, s.tbound, s.bbound
+    cn, has_needs = ix.common_norms, ix.has_needs
+    cf, nf = _scatter_rare(q.need_t, q.need_w, ix.capp_ptr, ix.capp_idx, ix.capp_dat, ix.common_df, acc, 0)
+    cb, nb = _scatter_rare(q.cap_t, q.cap_w, ix.needp_ptr, ix.needp_idx, ix.needp_dat, ix.common_df, acc, 1)
     cf, cb = np.sqrt(cf), np.sqrt(cb)
-    kth = np.zeros(k)  # the k best scores so far, ascending; 0 until k positive scores are seen
-    size_out = nt if not prune else budget
-    out = (np.empty(size_out, np.int64), np.empty(size_out), np.empty(size_out), np.empty(size_out))
-    rows, f, b, score = out
+    widen_f, widen_b = _widen(nf), _widen(nb)
+    nt = _reached(acc, touched, len(has_needs))
+    top = 0.0
+    for i in range(nt):  # the organisations a rare term reached: rare part plus common norms
+        o = touched[i]
+        u = -1.0
+        if allowed[o]:
+            fo = np.float64(acc[o, 0]) * widen_f + cf * cn[o, 0]
+            bo = np.float64(acc[o, 1]) * widen_b + cb * cn[o, 1]
+            u = _combine(fo, bo, fdef, has_needs[o], m) * _SAFETY
+            top = max(top, u)
+        tbound[i] = u
+    order, size = blocks.order, blocks.size
+    n_blocks = len(blocks.max_cap)
+    for j in range(n_blocks):  # everyone else, a block at a time: common norms alone
+        u = _upper(cf * blocks.max_cap[j], cb * blocks.max_need[j], fdef, blocks.needs[j], blocks.without[j], m)
+        bbound[j] = u * (_SAFETY * _SAFETY)
+        top = max(top, bbound[j])
+    _mark_query(q, s, True)
+    rows, f, b, score = out = np.empty(budget, np.int64), np.empty(budget), np.empty(budget), np.empty(budget)
+    kth = np.zeros(k)  # the k best scores so far, ascending (0 until k positive ones are seen)
     count = 0
     ok = True
-    if not prune:  # the sums are exact: rank every allowed organisation that shares a term
+    level, above = top * step, np.inf
+    while top > 0:  # else nobody can score above 0, so nobody is ranked
         for i in range(nt):
-            o = touched[i]
-            if allowed[o]:
-                rows[count], f[count], b[count] = o, acc[o, 0], acc[o, 1]
-                score[count] = _combine(acc[o, 0], acc[o, 1], fdef, has_needs[o], m)
-                _insert(kth, score[count])
+            u = tbound[i]
+            if u >= level and u < above:
+                if count == budget:
+                    ok = False
+                    break
+                _insert(kth, _score(touched[i], q, ix, fdef, m, s, out, count))
                 count += 1
-    else:
-        top = 0.0
-        for i in range(nt):  # the touched: rare part plus common norms
-            o = touched[i]
-            u = -1.0
-            if allowed[o]:
-                u = _combine(acc[o, 0] + cf * cn[o, 0], acc[o, 1] + cb * cn[o, 1], fdef, has_needs[o], m)
-                u *= _SAFETY
-                top = max(top, u)
-            tbound[i] = u
-        n_blocks = len(bmax_cap)
-        for j in range(n_blocks):  # everyone else, a block at a time: common norms alone
-            u = _upper(cf * bmax_cap[j], cb * bmax_need[j], fdef, b_needs[j], b_without[j], m)
-            bbound[j] = u * (_SAFETY * _SAFETY)
-            top = max(top, bbound[j])
-        for i in range(len(qf_t)):
-            slots_f[qf_t[i]] = i
-        for i in range(len(qb_t)):
-            slots_b[qb_t[i]] = i
-        level, above = top * step, np.inf
-        while top > 0:  # else nobody can score above 0, so nobody is ranked
-            for i in range(nt):
-                u = tbound[i]
+        for j in range(n_blocks):
+            if not ok or bbound[j] < level:
+                continue
+            for i in range(j * size, (j + 1) * size):
+                o = order[i]
+                if o < 0 or acc[o, 0] != 0 or acc[o, 1] != 0 or not allowed[o]:
+                    continue  # padding, reached by a rare term (scored above), or not to be recommended
+                u = _combine(cf * cn[o, 0], cb * cn[o, 1], fdef, has_needs[o], m) * _SAFETY
                 if u >= level and u < above:
                     if count == budget:
                         ok = False
                         break
-                    _insert(kth, _score(touched[i], q, ix, fdef, m, slots_f, slots_b, out, count))
+                    _insert(kth, _score(o, q, ix, fdef, m, s, out, count))
                     count += 1
-            for j in range(n_blocks):
-                if not ok or bbound[j] < level:
-                    continue
-                for i in range(j * size, (j + 1) * size):
-                    o = order[i]
-                    if o < 0 or acc[o, 0] != 0 or acc[o, 1] != 0 or not allowed[o]:
-                        continue  # padding, touched (scored above), or not to be recommended
-                    u = _combine(cf * cn[o, 0], cb * cn[o, 1], fdef, has_needs[o], m) * _SAFETY
-                    if u >= level and u < above:
-                        if count == budget:
-                            ok = False
-                            break
-                        _insert(kth, _score(o, q, ix, fdef, m, slots_f, slots_b, out, count))
-                        count += 1
-            if not ok or kth[0] >= level or level == _TINY:
-                break
-            above, level = level, max(kth[0], level * step)
-            if level < top * 1e-6:
-                level = _TINY  # at _TINY, all that can score above 0 are scored
-        for i in range(len(qf_t)):
-            slots_f[qf_t[i]] = -1
-        for i in range(len(qb_t)):
-            slots_b[qb_t[i]] = -1
+        if not ok or kth[0] >= level or level == _TINY:
+            break
+        above, level = level, max(kth[0], level * step)
+        if level < top * 1e-6:
+            level = _TINY  # at _TINY, all that can score above 0 are scored
+    _mark_query(q, s, False)
     for i in range(nt):
         o = touched[i]
         acc[o, 0], acc[o, 1] = 0.0, 0.0
-    if not ok:
-        count = 0
     best = _best(rows[:count], score[:count], kth)
+    if not ok:
+        best = best[:0]
     return rows[best], score[best], f[best], b[best], ok
 
 
+@jit
+def _mark_query(q, s, on):
+    """Set (or clear) the position and the bit of each query term, which ``_row_dot`` looks up."""
+    for t_, slots, bits in ((q.need_t, s.slots_f, s.bits_f), (q.cap_t, s.slots_b, s.bits_b)):
+        for i in range(len(t_)):
+            t = t_[i]
+            if on:
+                slots[t] = i
+                bits[t >> 6] |= np.uint64(1) << np.uint64(t & 63)
+            else:  # (not a conditional expression: numba would type its two sides' union as a float)
+                slots[t] = -1
+                bits[t >> 6] = np.uint64(0)
+
+
+class Query(NamedTuple):
+    need_t: np.ndarray  # the seeker's need vector: terms (sorted) and weights
+    need_w: np.ndarray
+    cap_t: np.ndarray  # its capability vector
+    cap_w: np.ndarray
+
+
+class IndexArrays(NamedTuple):
+    """The arrays of an ``Index`` that the kernel reads."""
+
+    capp_ptr: np.ndarray  # capability postings (terms x organisations)
+    capp_idx: np.ndarray
+    capp_dat: np.ndarray
+    needp_ptr: np.ndarray  # need postings
+    needp_idx: np.ndarray
+    needp_dat: np.ndarray
+    cap_ptr: np.ndarray  # capability vectors (organisations x terms)
+    cap_idx: np.ndarray
+    cap_dat: np.ndarray
+    need_ptr: np.ndarray  # need vectors
+    need_idx: np.ndarray
+    need_dat: np.ndarray
+    common_df: int
+    common_norms: np.ndarray  # (n_orgs, 2), float32 rounded up
+    has_needs: np.ndarray
+
+
+class Blocks(NamedTuple):
+    """``index.norm_blocks``."""
+
+    order: np.ndarray
+    max_cap: np.ndarray
+    max_need: np.ndarray
+    needs: np.ndarray
+    without: np.ndarray
+    size: int
+
+
+class ScratchArrays(NamedTuple):
+    """Working arrays of one thread; every query leaves them as it found them (zeros, -1s)."""
+
+    acc64: np.ndarray  # (n_orgs, 2) exact sums of the exhaustive query
+    acc32: np.ndarray  # (n_orgs, 2) rare parts of the pruned query
+    touched: np.ndarray  # the organisations reached, in order
+    tbound: np.ndarray  # their bounds
+    bbound: np.ndarray  # block bounds
+    slots_f: np.ndarray  # position of each term in the need query, or -1
+    slots_b: np.ndarray  # ... in the capability query
+    bits_f: np.ndarray  # a bit per term of the need query
+    bits_b: np.ndarray  # ... of the capability query
+
+
 class Scratch(threading.local):
-    """Per-thread working arrays of ``_query``, kept between calls (each call leaves them as it found them)."""
+    arrays: ScratchArrays | None = None
 
-    arrays: tuple = ()
-
-    def get(self, n_orgs: int, n_terms: int, n_blocks: int) -> tuple:
+    def get(self, n_orgs: int, n_terms: int, n_blocks: int) -> ScratchArrays:
         a = self.arrays
-        if not a or len(a[0]) < n_orgs or len(a[3]) < n_blocks or len(a[4]) < n_terms:
-            n_orgs, n_blocks = max(n_orgs, len(a[0]) if a else 0), max(n_blocks, len(a[3]) if a else 0)
-            n_terms = max(n_terms, len(a[4]) if a else 0)
-            self.arrays = (
-                np.zeros((n_orgs, 2)),  # forward and backward sums
-                np.empty(n_orgs, dtype=np.int64),  # the organisations touched, in order
-                np.empty(n_orgs),  # their bounds
-                np.empty(n_blocks),  # block bounds
-                np.full(n_terms, -1, dtype=np.int32),  # position of each term in the need query
-                np.full(n_terms, -1, dtype=np.int32),  # ... in the capability query
+        if a is None or len(a.touched) < n_orgs or len(a.bbound) < n_blocks or len(a.slots_f) < n_terms:
+            if a is not None:
+                n_orgs, n_blocks = max(n_orgs, len(a.touched)), max(n_blocks, len(a.bbound))
+                n_terms = max(n_terms, len(a.slots_f))
+            self.arrays = ScratchArrays(
+                np.zeros((n_orgs, 2)),
+                np.zeros((n_orgs, 2), dtype=np.float32),
+                np.empty(n_orgs, dtype=np.int64),
+                np.empty(n_orgs),
+                np.empty(max(n_blocks, 1)),
+                np.full(n_terms, -1, dtype=np.int32),
+                np.full(n_terms, -1, dtype=np.int32),
+                np.zeros(n_terms // 64 + 1, dtype=np.uint64),
+                np.zeros(n_terms // 64 + 1, dtype=np.uint64),
             )
         return self.arrays
 
 
 _scratch = Scratch()
-_NO_BLOCKS = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, np.bool_), np.zeros(0, np.bool_), 1)
 
 
-def index_arrays(index) -> tuple:
-    """The arrays ``_query`` reads, as one tuple."""
+def index_arrays(index) -> IndexArrays:
     cp, npo = index.postings[CAPABILITY], index.postings[NEED]
     cv, nv = index.org_vectors[CAPABILITY], index.org_vectors[NEED]
-    cn = index.norms_by_org if index.common_norms is not None else np.zeros((index.n_orgs, 2))
-    return (
+    cn = index.norms_by_org if index.common_norms is not None else np.zeros((index.n_orgs, 2), np.float32)
+    return IndexArrays(
         cp.indptr, cp.indices, cp.data, npo.indptr, npo.indices, npo.data,
         cv.indptr, cv.indices, cv.data, nv.indptr, nv.indices, nv.data,
-        int(index.common_df), cn, None, index.has_needs,
+        int(index.common_df), cn, index.has_needs,
     )  # fmt: skip
 
 
@@ -270,13 +365,13 @@ def reciprocal_top(index, org, k, allowed, *, mutuality, prune, budget, step):
     """``score.reciprocal_top`` through the compiled kernel: ``(rows, score, forward, backward)``, or
     None when the bounds cannot prune (``prune=False`` reads every postings list)."""
     prune = prune and index.common_norms is not None
-    blocks = index.norm_blocks if prune else _NO_BLOCKS
-    scratch = _scratch.get(index.n_orgs, len(index.idf), len(blocks[1]))
-    (qf_t, qf_w), (qb_t, qb_w) = index.vector(org, NEED), index.vector(org, CAPABILITY)
+    blocks = Blocks(*index.norm_blocks) if prune else None
+    scratch = _scratch.get(index.n_orgs, len(index.idf), len(blocks.max_cap) if prune else 0)
+    q = Query(*index.vector(org, NEED), *index.vector(org, CAPABILITY))
     if allowed is None:
         allowed = np.ones(index.n_orgs, dtype=bool)
-    rows, score, f, b, ok = _query(
-        (qf_t, qf_w, qb_t, qb_w), index_arrays(index), blocks, bool(index.has_needs[org]), allowed,
-        k, mutuality, budget, step, prune, scratch,
-    )  # fmt: skip
+    fdef = bool(index.has_needs[org])
+    if not prune:
+        return _exhaustive(q, index_arrays(index), fdef, allowed, k, mutuality, scratch)
+    rows, score, f, b, ok = _pruned(q, index_arrays(index), blocks, fdef, allowed, k, mutuality, budget, step, scratch)
     return (rows, score, f, b) if ok else None

@@ -392,13 +392,17 @@ class Index:
 
     @cached_property
     def norms_by_org(self) -> np.ndarray:
-        """``common_norms`` as an (n_orgs, 2) array: both sides of an organisation side by side."""
-        return np.ascontiguousarray(self.common_norms.T)
+        """``common_norms`` as an (n_orgs, 2) float32 array, rounded up (they bound), both sides of an
+        organisation side by side: a quarter of the memory the compiled query reads per organisation."""
+        norms = self.common_norms.T.astype(np.float32)
+        return np.ascontiguousarray(
+            np.where(norms < self.common_norms.T, np.nextafter(norms, np.float32(np.inf)), norms)
+        )
 
     @cached_property
     def norm_blocks(self) -> tuple:
         """The organisations in blocks sorted by common norm, for the compiled query (``norm_blocks``)."""
-        return norm_blocks(self.common_norms, self.has_needs)
+        return norm_blocks(self.norms_by_org.T.astype(np.float64), self.has_needs)
 
     @cached_property
     def n_capabilities(self) -> np.ndarray:

@@ -271,7 +271,7 @@ def test_pruned_top_equals_brute_force_on_random_profiles(compiled, profiles, k,
     from matcher.index import norm_blocks
 
     index = Index.build(profiles, common_df=common_df)
-    index.__dict__["norm_blocks"] = norm_blocks(index.common_norms, index.has_needs, block)
+    index.__dict__["norm_blocks"] = norm_blocks(index.norms_by_org.T.astype(np.float64), index.has_needs, block)
     brute_force_top = brute_force(index)
     n = len(profiles)
     for a in range(n):
@@ -356,6 +356,7 @@ def test_compiled_query_is_bit_identical_to_numpy(prune, monkeypatch):
 
 
 @needs_numba
+@settings(deadline=None)  # the first example compiles
 @given(
     st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1), st.booleans()), min_size=1),
     st.floats(0, 1),
@@ -374,6 +375,33 @@ def test_compiled_block_bound_bounds_every_member(members, f_max, b_max, fdef):
     for f, b, has_needs in members:
         member, _, _ = combine(f, b if has_needs else 0.0, fdef, has_needs)
         assert bound >= member - 1e-12
+
+
+@needs_numba
+@settings(deadline=None)  # the first example compiles
+@given(
+    st.lists(st.tuples(st.floats(2.0**-20, 1, width=32), st.floats(2.0**-20, 1, width=32)), min_size=1, max_size=200)
+)
+def test_compiled_rare_parts_in_float32_are_widened_above_the_exact_sum(products):
+    """The pruned query adds rare parts in float32; widened, each is still at least the exact sum."""
+    from matcher._kernels import _scatter_rare, _widen
+
+    weights, data = (np.array(x, dtype=np.float32) for x in zip(*products))
+    n = len(products)
+    terms = np.arange(n, dtype=np.int32)  # term i: one posting, organisation 0, value data[i]
+    acc = np.zeros((1, 2), dtype=np.float32)
+    _, added = _scatter_rare(terms, weights, np.arange(n + 1), np.zeros(n, np.int32), data, n, acc, 0)
+    exact = sum(float(w) * float(d) for w, d in zip(weights, data))
+    assert added == n
+    assert float(acc[0, 0]) * _widen(added) >= exact
+
+
+def test_float32_common_norms_are_rounded_up():
+    """The compiled query's float32 copy of the common norms still bounds (it is rounded up)."""
+    index = Index.build(zipf_profiles(100, 150, (5, 15), 4, capabilities=2, no_needs_every=4), common_df=5)
+    assert index.norms_by_org.dtype == np.float32
+    assert np.all(index.norms_by_org >= index.common_norms.T)
+    assert np.allclose(index.norms_by_org, index.common_norms.T, rtol=1e-6)
 
 
 def test_compiled_query_without_numba_says_how_to_get_it(monkeypatch):
