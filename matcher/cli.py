@@ -408,6 +408,10 @@ def batch_command(out, top, fmt, new_only, workers, profiles, strict):
     under a temporary name and renamed when complete, so an interrupted run
     leaves no partial file.
 
+    Where numba is installed (pip install 'matcher[fast]'), the queries run
+    compiled: the same partners, 2-3 times faster on large sets. The first
+    run compiles them (about 10 s, once).
+
     \b
     Example:
         matcher batch -o partners.csv --top 5
