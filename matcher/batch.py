@@ -133,8 +133,7 @@ def _blockwise(matcher: Matcher, top: int, new_only: bool, progress) -> Iterator
         hi = min(lo + BLOCK, n)
         forward, backward = everyone[lo:hi], everyone[:, lo:hi].T  # backward[a, b] = forward[b, a]
         score, _, _ = combine(forward, backward, has_needs[lo:hi, None], has_needs[None, :], weights=False)
-        for i, a in enumerate(range(lo, hi)):  # scored 0, top_k_rows never returns them
-            score[i, ~matcher.allowed(a, new_only=new_only)] = 0.0
+        score[~matcher.allowed_rows(np.arange(lo, hi), new_only)] = 0.0  # top_k_rows never returns a 0
         i, j, ends = top_k_rows(score, top)
         best, f, b = score[i, j], forward[i, j], np.where(has_needs[j], backward[i, j], np.nan)
         for r in range(hi - lo):

@@ -157,24 +157,30 @@ class Matcher:
             path=p.path,
         )
 
-    def partner_rows(self, org: int) -> np.ndarray:
-        """Organisations that ``org`` has worked with (listed partners, shared past projects)."""
-        links = self.index.links
-        return links.row(org)[0] if links is not None else np.zeros(0, dtype=np.int32)
-
     def allowed(self, exclude: int | None, filters: Filters = Filters(), new_only: bool = False) -> np.ndarray:
         """Boolean mask of the organisations that may be recommended to ``exclude`` (itself left out)."""
-        mask = np.ones(self.index.n_orgs, dtype=bool)
-        if exclude is not None:
-            mask[exclude] = False
-            if new_only:
-                mask[self.partner_rows(exclude)] = False
+        if exclude is None:
+            mask = np.ones(self.index.n_orgs, dtype=bool)
+        else:
+            mask = self.allowed_rows(np.array([exclude]), new_only)[0]
         if filters.countries:
             mask &= np.isin(self.index.country, list(filters.countries))
         if filters.exclude_countries:
             mask &= ~np.isin(self.index.country, list(filters.exclude_countries))
         if filters.kinds:
             mask &= np.isin(self.index.kind, [KINDS.index(k) for k in filters.kinds])
+        return mask
+
+    def allowed_rows(self, orgs: np.ndarray, new_only: bool = False) -> np.ndarray:
+        """``allowed`` without filters for several organisations at once: one mask row per organisation."""
+        mask = np.ones((len(orgs), self.index.n_orgs), dtype=bool)
+        mask[np.arange(len(orgs)), orgs] = False
+        links = self.index.links
+        if new_only and links is not None:
+            lo, hi = links.indptr[orgs], links.indptr[orgs + 1]
+            owner = np.repeat(np.arange(len(orgs)), hi - lo)
+            pos = np.arange(int((hi - lo).sum())) + np.repeat(lo - np.cumsum(hi - lo) + (hi - lo), hi - lo)
+            mask[owner, links.indices[pos]] = False
         return mask
 
     def _candidates(self, exclude: int | None, filters: Filters, new_only: bool = False) -> np.ndarray:
