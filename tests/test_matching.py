@@ -43,6 +43,19 @@ def test_filters(tiny):
     assert [x.name for x in m.match("Alpha", top=1).matches] == ["Beta"]
 
 
+def test_allowed_rows_leave_out_itself_and_with_new_only_its_partners():
+    """Organisation 0 worked with 2, organisation 3 with 1 and 2: the masks say so, row by row, and each
+    row is what ``allowed`` gives for that organisation alone."""
+    profiles = [Profile(name=f"O{i}", country="CN", kind="company", capabilities=("laser scanning",)) for i in range(4)]
+    m = Matcher(Index.build(profiles, links=[(0, 2, 1.0), (3, 1, 2.0), (3, 2, 1.0)]))
+    orgs = np.array([0, 3])
+    assert m.allowed_rows(orgs).tolist() == [[False, True, True, True], [True, True, True, False]]
+    assert m.allowed_rows(orgs, new_only=True).tolist() == [[False, True, False, True], [True, False, False, False]]
+    for new_only in (False, True):
+        for i, a in enumerate(orgs):
+            assert m.allowed(int(a), new_only=new_only).tolist() == m.allowed_rows(orgs, new_only)[i].tolist()
+
+
 def test_lookup_by_alias_and_case(tiny):
     m = matcher_for(tiny)
     assert m.get("alpha labs").name == "Alpha"
