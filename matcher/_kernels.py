@@ -1,17 +1,20 @@
 """The reciprocal top-k of ``score.reciprocal_top``, compiled with numba (the optional ``fast`` extra).
 
-Same bounds, same arithmetic in the same order, so the same rows and bit-identical scores as the numpy
-code. Compiled, a query no longer passes over the whole index:
+The same algorithm as the numpy code, and the same rows with bit-identical scores: every score returned
+is summed in float64 in the same order. What changes is what a pruned query reads:
 
-- the postings of the query's rare terms give an exact rare part to the organisations they touch, and
-  only those get a bound of their own (rare part plus common norms, as in the numpy code);
-- every other organisation's score is bounded by its common norms alone. Organisations are kept in
-  blocks sorted by common norm (``Index.norm_blocks``), and a block whose largest norms cannot reach the
-  level is skipped whole. On the benchmark's synthetic profiles no block reaches the final level;
+- the postings of the query's rare terms are added, in float32 (they only bound), into one accumulator
+  row per organisation; one branchless pass in memory order then lists the organisations they reached,
+  and only those get a bound of their own (rare part, widened by its rounding margin, plus common norms);
+- every other organisation's score is bounded by its common norms alone, a block at a time: blocks of
+  organisations sorted by common norm (``Index.norm_blocks``), skipped whole when their largest norms
+  cannot reach the level. On the benchmark's synthetic profiles no block reaches the final level;
 - the organisations whose bound reaches a falling level are scored in full from their own rows, until
   the k-th best score reaches the level.
 
-Importing this module imports numba (about 0.4 s): the one-shot ``match`` command does without it.
+No temporary array of the index's size is allocated per query: per-thread scratch arrays are reused
+(``Scratch``), and each query leaves them as it found them. Importing this module imports numba (about
+0.4 s): the one-shot ``match`` command does without it.
 """
 
 from __future__ import annotations
