@@ -27,6 +27,8 @@ import numpy as np
 
 from .index import CAPABILITY, NEED
 
+# score.py's constants, repeated here on purpose: numba compiles globals in as constants and its disk cache
+# only notices changes to this file (a test checks that the two agree).
 _SAFETY = 1 + 1e-9  # float64 bounds are widened by this factor against rounding (block bounds twice)
 _TINY = float(np.finfo(np.float64).smallest_subnormal)
 

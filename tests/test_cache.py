@@ -342,7 +342,9 @@ def test_batch_gives_the_partners_match_gives(strategy, compiled, monkeypatch):
 def test_compiled_query_is_bit_identical_to_numpy(prune, monkeypatch):
     """Same rows, and the same scores and sides to the last bit, whichever engine runs the query."""
     import matcher.score as score
+    from matcher import _kernels
 
+    assert (_kernels._SAFETY, _kernels._TINY) == (score._SAFETY, score._TINY)
     monkeypatch.setattr(score, "PRUNE_MIN", 0 if prune else 10**9)
     index = Index.build(zipf_profiles(200, 300, (8, 20), 13, capabilities=2, no_needs_every=4), common_df=12)
     rng = np.random.default_rng(1)
