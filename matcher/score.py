@@ -85,6 +85,11 @@ def compiled_kernel():
         from . import _kernels
     except ImportError:
         return None
+    except RuntimeError as exc:  # numba installed but unusable, e.g. no writable folder for its cache
+        import warnings
+
+        warnings.warn(f"compiled queries unavailable ({exc}); using numpy", RuntimeWarning, stacklevel=2)
+        return None
     return _kernels
 
 

@@ -406,6 +406,23 @@ def test_float32_common_norms_are_rounded_up():
     assert np.allclose(index.norms_by_org, index.common_norms.T, rtol=1e-6)
 
 
+def test_unusable_numba_falls_back_to_numpy_with_a_warning(monkeypatch):
+    """numba installed but failing at import (as it does with no writable folder for its cache): the
+    numpy engine runs, with a warning that says why."""
+    import matcher
+    import matcher.score as score
+
+    class Broken:
+        def __getattr__(self, name):
+            raise RuntimeError("cannot cache function: no locator available")
+
+    monkeypatch.setitem(sys.modules, "numba", Broken())
+    monkeypatch.delitem(sys.modules, "matcher._kernels", raising=False)
+    monkeypatch.delattr(matcher, "_kernels", raising=False)
+    with pytest.warns(RuntimeWarning, match="no locator available.*using numpy"):
+        assert score.compiled_kernel() is None
+
+
 def test_compiled_query_without_numba_says_how_to_get_it(monkeypatch):
     """Asking for the compiled query where numba is missing is an error that says what to install;
     by default the numpy query runs instead."""
