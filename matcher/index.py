@@ -80,6 +80,13 @@ class Csr:
         return csr_matrix((self.data, self.indices, self.indptr), shape=self.shape)
 
 
+def concat_ranges(lo: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Positions ``lo[i], ..., lo[i] + lens[i] - 1`` for every i, concatenated: the entries of several
+    rows of a compressed sparse matrix, read in one vectorised gather."""
+    ends = np.cumsum(lens)
+    return np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64) + np.repeat(lo - (ends - lens), lens)
+
+
 def gather(query: tuple[np.ndarray, np.ndarray], postings: Csr) -> tuple[np.ndarray, np.ndarray]:
     """The postings of a sparse query's terms: (row, query weight x posting value) for every entry.
 
@@ -88,11 +95,9 @@ def gather(query: tuple[np.ndarray, np.ndarray], postings: Csr) -> tuple[np.ndar
     terms, weights = query
     lo = postings.indptr[terms]
     lens = postings.indptr[terms + 1] - lo
-    total = int(lens.sum())
-    if total == 0:
+    if int(lens.sum()) == 0:
         return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64)
-    ends = np.cumsum(lens)
-    pos = np.arange(total, dtype=np.int64) + np.repeat(lo - (ends - lens), lens)
+    pos = concat_ranges(lo, lens)
     return postings.indices[pos], postings.data[pos] * np.repeat(np.asarray(weights, dtype=np.float64), lens)
 
 
@@ -119,8 +124,7 @@ def dot_rows(query: tuple[np.ndarray, np.ndarray], matrix: Csr, rows: np.ndarray
         return out
     lo = matrix.indptr[rows]
     lens = matrix.indptr[rows + 1] - lo
-    ends = np.cumsum(lens)
-    pos = np.arange(int(ends[-1]), dtype=np.int64) + np.repeat(lo - (ends - lens), lens)
+    pos = concat_ranges(lo, lens)
     cols = matrix.indices[pos]
     slots = _term_slots(matrix.shape[1])
     slots[terms] = np.arange(len(terms), dtype=np.int32)

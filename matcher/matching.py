@@ -10,7 +10,7 @@ import numpy as np
 
 from .errors import MatcherError, UnknownOrganisation
 from .explain import Direction, Evidence, Explanation, SignalShare, evidence_for, explain_direction
-from .index import CAPABILITY, NEED, Index
+from .index import CAPABILITY, NEED, Index, concat_ranges
 from .profiles import KINDS, Profile
 from .rank import Need, score_need, signal_label
 from .score import combine, reciprocal_top, top_k
@@ -177,10 +177,9 @@ class Matcher:
         mask[np.arange(len(orgs)), orgs] = False
         links = self.index.links
         if new_only and links is not None:
-            lo, hi = links.indptr[orgs], links.indptr[orgs + 1]
-            owner = np.repeat(np.arange(len(orgs)), hi - lo)
-            pos = np.arange(int((hi - lo).sum())) + np.repeat(lo - np.cumsum(hi - lo) + (hi - lo), hi - lo)
-            mask[owner, links.indices[pos]] = False
+            lo = links.indptr[orgs]
+            lens = links.indptr[orgs + 1] - lo
+            mask[np.repeat(np.arange(len(orgs)), lens), links.indices[concat_ranges(lo, lens)]] = False
         return mask
 
     def _candidates(self, exclude: int | None, filters: Filters, new_only: bool = False) -> np.ndarray:

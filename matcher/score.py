@@ -78,7 +78,7 @@ STEP = 0.7  # each round of a pruned query lowers the level of bounds scored in 
 def compiled_kernel():
     """The numba-compiled query (``matcher._kernels``), or None where numba is not installed.
 
-    ``pip install 'matcher[fast]'`` installs numba. Its first use compiles the kernel (about 15 s, once:
+    ``pip install 'matcher[fast]'`` installs numba. Its first use compiles the kernel (about 10 s, once:
     the machine code is cached on disk); importing numba costs about 0.4 s per process after that.
     """
     try:
@@ -109,7 +109,7 @@ def reciprocal_top(index: Index, org: int, k: int, allowed: np.ndarray | None = 
     reads every postings list instead, so the result is the same either way.
 
     ``compiled``: run the same algorithm compiled (``compiled_kernel``; same rows, bit-identical
-    scores, 2-4 times faster). None uses it where numba is installed; True requires it.
+    scores, 2-3.5 times faster). None uses it where numba is installed; True requires it.
     """
     kernel = None if compiled is False else compiled_kernel()
     if compiled and kernel is None:
