@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,24 +53,27 @@ def all_top_partners(
     new_only: bool = False,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    orgs: Sequence[int] | None = None,
 ) -> Iterator[Partners]:
-    """The ``top`` best partners of every organisation, in organisation order.
+    """The ``top`` best partners of every organisation, in organisation order, or of the rows ``orgs``
+    only, in the order given.
 
     ``progress`` is called with the number of organisations done since the last call.
     """
     n = matcher.index.n_orgs
+    orgs = np.arange(n) if orgs is None else np.asarray(orgs, dtype=np.int64)
     if n <= BLOCK_MAX:
-        yield from _blockwise(matcher, top, new_only, progress)
+        yield from _blockwise(matcher, orgs, top, new_only, progress)
         return
     workers = workers or default_workers()
-    # compile (or load) the kernel and build its tables once here, not in every worker
-    reciprocal_top(matcher.index, 0, top, compiled=matcher.compiled)
-    chunks = [(lo, min(lo + CHUNK, n), top, new_only) for lo in range(0, n, CHUNK)]
+    if len(orgs):  # compile (or load) the kernel and build its tables once here, not in every worker
+        reciprocal_top(matcher.index, int(orgs[0]), top, compiled=matcher.compiled)
+    chunks = [(orgs[lo : lo + CHUNK], top, new_only) for lo in range(0, len(orgs), CHUNK)]
     if workers <= 1 or "fork" not in _start_methods():
         for chunk in chunks:
             yield from _chunk(chunk, matcher)
             if progress:
-                progress(chunk[1] - chunk[0])
+                progress(len(chunk[0]))
         return
     import multiprocessing
 
@@ -103,12 +106,12 @@ def _ignore_interrupts() -> None:
 
 
 def _chunk(task, matcher: Matcher | None = None) -> list[Partners]:
-    lo, hi, top, new_only = task
+    seekers, top, new_only = task
     matcher = matcher or _WORKER_MATCHER
     index = matcher.index
     has_needs = index.has_needs
     out = []
-    for a in range(lo, hi):
+    for a in seekers.tolist():
         rows, score, f, b = reciprocal_top(
             index, a, top, matcher.allowed(a, new_only=new_only), compiled=matcher.compiled
         )
@@ -122,22 +125,21 @@ def _partners(a, rows, score, f, b, has_needs) -> Partners:
     )
 
 
-def _blockwise(matcher: Matcher, top: int, new_only: bool, progress) -> Iterator[Partners]:
+def _blockwise(matcher: Matcher, orgs: np.ndarray, top: int, new_only: bool, progress) -> Iterator[Partners]:
     index = matcher.index
-    n = index.n_orgs
     has_needs = index.has_needs
     cap = index.org_vectors[CAPABILITY].to_scipy().astype(np.float64)
     need = index.org_vectors[NEED].to_scipy().astype(np.float64)
     everyone = (need @ cap.T).toarray()  # everyone[a, b]: b's capabilities against a's needs
-    for lo in range(0, n, BLOCK):
-        hi = min(lo + BLOCK, n)
-        forward, backward = everyone[lo:hi], everyone[:, lo:hi].T  # backward[a, b] = forward[b, a]
-        score, _, _ = combine(forward, backward, has_needs[lo:hi, None], has_needs[None, :], weights=False)
-        score[~matcher.allowed_rows(np.arange(lo, hi), new_only)] = 0.0  # top_k_rows never returns a 0
+    for lo in range(0, len(orgs), BLOCK):
+        seekers = orgs[lo : lo + BLOCK]
+        forward, backward = everyone[seekers], everyone[:, seekers].T  # backward[a, b] = forward[b, a]
+        score, _, _ = combine(forward, backward, has_needs[seekers, None], has_needs[None, :], weights=False)
+        score[~matcher.allowed_rows(seekers, new_only)] = 0.0  # top_k_rows never returns a 0
         i, j, ends = top_k_rows(score, top)
         best, f, b = score[i, j], forward[i, j], np.where(has_needs[j], backward[i, j], np.nan)
-        for r in range(hi - lo):
+        for r, a in enumerate(seekers.tolist()):
             e0, e1 = ends[r], ends[r + 1]
-            yield Partners(lo + r, j[e0:e1], best[e0:e1], f[e0:e1] if has_needs[lo + r] else None, b[e0:e1])
+            yield Partners(a, j[e0:e1], best[e0:e1], f[e0:e1] if has_needs[a] else None, b[e0:e1])
         if progress:
-            progress(hi - lo)
+            progress(len(seekers))

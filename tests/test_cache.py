@@ -335,6 +335,11 @@ def test_batch_gives_the_partners_match_gives(strategy, compiled, monkeypatch):
             assert (g.forward is None) == (not m.index.has_needs[g.org])
             assert [x if x == x else None for x in g.backward] == pytest.approx([bk for *_, bk in want])
     assert sum(done) == 240
+    # some organisations only, in the order given: the same partners as for everyone
+    everyone = {g.org: list(g.rows) for g in batch.all_top_partners(m, top=5, workers=1)}
+    some = list(batch.all_top_partners(m, top=5, orgs=[77, 3, 3, 119], workers=2 if strategy == "two processes" else 1))
+    assert [g.org for g in some] == [77, 3, 3, 119]
+    assert all(list(g.rows) == everyone[g.org] for g in some)
 
 
 @needs_numba
