@@ -66,9 +66,10 @@ def _upper(f, b, fdef, some_needs, some_without, m):
 
 
 @jit
-def _scatter(terms, weights, ptr, idx, dat, acc, side):
+def _scatter(terms, weights, postings, acc, side):
     """Add, in term order, the postings of the query's terms into column ``side`` of ``acc`` (float64:
     the same sums as ``index.dot_all``). Both sides share one row per organisation: one cache line."""
+    ptr, idx, dat = postings
     for i in range(len(terms)):
         t = terms[i]
         w = np.float64(weights[i])
@@ -77,10 +78,11 @@ def _scatter(terms, weights, ptr, idx, dat, acc, side):
 
 
 @jit
-def _scatter_rare(terms, weights, ptr, idx, dat, common_df, acc, side):
+def _scatter_rare(terms, weights, postings, common_df, acc, side):
     """Add the postings of the query's terms held by at most ``common_df`` organisations into column
     ``side`` of ``acc`` (float32: half the memory traffic of float64, for a bound); returns the squared
     norm of the query over its other (common) terms and how many terms were added."""
+    ptr, idx, dat = postings
     common = 0.0
     added = 0
     for i in range(len(terms)):
@@ -116,9 +118,10 @@ def _reached(acc, touched, n):
 
 
 @jit
-def _row_dot(o, ptr, idx, dat, slots, bits, weights):
+def _row_dot(o, matrix, slots, bits, weights):
     """Dot product of row ``o`` with the query whose term positions are in ``slots`` (``index.dot_rows``).
     ``bits`` has a bit set for each query term: it fits in a core's cache where ``slots`` does not."""
+    ptr, idx, dat = matrix
     s = 0.0
     for p in range(ptr[o], ptr[o + 1]):
         t = idx[p]
@@ -162,8 +165,8 @@ def _best(rows, score, kth):
 def _score(o, q, ix, fdef, m, s, out, count):
     """Score ``o`` in full from its own rows into ``out`` at ``count``; returns its score."""
     rows, f, b, score = out
-    fo = _row_dot(o, ix.cap_ptr, ix.cap_idx, ix.cap_dat, s.slots_f, s.bits_f, q.need_w)
-    bo = _row_dot(o, ix.need_ptr, ix.need_idx, ix.need_dat, s.slots_b, s.bits_b, q.cap_w)
+    fo = _row_dot(o, ix.cap_vectors, s.slots_f, s.bits_f, q.need_w)
+    bo = _row_dot(o, ix.need_vectors, s.slots_b, s.bits_b, q.cap_w)
     rows[count], f[count], b[count] = o, fo, bo
     score[count] = _combine(fo, bo, fdef, ix.has_needs[o], m)
     return score[count]
@@ -174,8 +177,8 @@ def _exhaustive(q, ix, fdef, allowed, k, m, s):
     """Every allowed organisation that shares a term with the seeker, from the postings of all its terms
     (``score._exhaustive_top``): ``(rows, score, forward, backward)``."""
     acc, touched = s.acc64, s.touched
-    _scatter(q.need_t, q.need_w, ix.capp_ptr, ix.capp_idx, ix.capp_dat, acc, 0)
-    _scatter(q.cap_t, q.cap_w, ix.needp_ptr, ix.needp_idx, ix.needp_dat, acc, 1)
+    _scatter(q.need_t, q.need_w, ix.cap_postings, acc, 0)
+    _scatter(q.cap_t, q.cap_w, ix.need_postings, acc, 1)
     nt = _reached(acc, touched, len(ix.has_needs))
     kth = np.zeros(k)  # the k best scores so far, ascending (0 until k positive ones are seen)
     rows, f, b, score = np.empty(nt, np.int64), np.empty(nt), np.empty(nt), np.empty(nt)
@@ -198,8 +201,8 @@ def _pruned(q, ix, blocks, fdef, allowed, k, m, budget, step, s):
     when more than ``budget`` organisations would need scoring in full."""
     acc, touched, tbound, bbound = s.acc32, s.touched, s.tbound, s.bbound
     cn, has_needs = ix.common_norms, ix.has_needs
-    cf, nf = _scatter_rare(q.need_t, q.need_w, ix.capp_ptr, ix.capp_idx, ix.capp_dat, ix.common_df, acc, 0)
-    cb, nb = _scatter_rare(q.cap_t, q.cap_w, ix.needp_ptr, ix.needp_idx, ix.needp_dat, ix.common_df, acc, 1)
+    cf, nf = _scatter_rare(q.need_t, q.need_w, ix.cap_postings, ix.common_df, acc, 0)
+    cb, nb = _scatter_rare(q.cap_t, q.cap_w, ix.need_postings, ix.common_df, acc, 1)
     cf, cb = np.sqrt(cf), np.sqrt(cb)
     widen_f, widen_b = _widen(nf), _widen(nb)
     nt = _reached(acc, touched, len(has_needs))
@@ -284,21 +287,21 @@ class Query(NamedTuple):
     cap_w: np.ndarray
 
 
+class Sparse(NamedTuple):
+    """An ``index.Csr``'s arrays, in a form numba reads."""
+
+    ptr: np.ndarray
+    idx: np.ndarray
+    dat: np.ndarray
+
+
 class IndexArrays(NamedTuple):
     """The arrays of an ``Index`` that the kernel reads."""
 
-    capp_ptr: np.ndarray  # capability postings (terms x organisations)
-    capp_idx: np.ndarray
-    capp_dat: np.ndarray
-    needp_ptr: np.ndarray  # need postings
-    needp_idx: np.ndarray
-    needp_dat: np.ndarray
-    cap_ptr: np.ndarray  # capability vectors (organisations x terms)
-    cap_idx: np.ndarray
-    cap_dat: np.ndarray
-    need_ptr: np.ndarray  # need vectors
-    need_idx: np.ndarray
-    need_dat: np.ndarray
+    cap_postings: Sparse  # terms x organisations
+    need_postings: Sparse
+    cap_vectors: Sparse  # organisations x terms
+    need_vectors: Sparse
     common_df: int
     common_norms: np.ndarray  # (n_orgs, 2), float32 rounded up
     has_needs: np.ndarray
@@ -356,14 +359,19 @@ _scratch = Scratch()
 
 
 def index_arrays(index) -> IndexArrays:
-    cp, npo = index.postings[CAPABILITY], index.postings[NEED]
-    cv, nv = index.org_vectors[CAPABILITY], index.org_vectors[NEED]
+    def sparse(m) -> Sparse:
+        return Sparse(m.indptr, m.indices, m.data)
+
     cn = index.norms_by_org if index.common_norms is not None else np.zeros((index.n_orgs, 2), np.float32)
     return IndexArrays(
-        cp.indptr, cp.indices, cp.data, npo.indptr, npo.indices, npo.data,
-        cv.indptr, cv.indices, cv.data, nv.indptr, nv.indices, nv.data,
-        int(index.common_df), cn, index.has_needs,
-    )  # fmt: skip
+        sparse(index.postings[CAPABILITY]),
+        sparse(index.postings[NEED]),
+        sparse(index.org_vectors[CAPABILITY]),
+        sparse(index.org_vectors[NEED]),
+        int(index.common_df),
+        cn,
+        index.has_needs,
+    )
 
 
 def reciprocal_top(index, org, k, allowed, *, mutuality, prune, budget, step):

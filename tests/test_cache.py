@@ -391,13 +391,14 @@ def test_compiled_block_bound_bounds_every_member(members, f_max, b_max, fdef):
 )
 def test_compiled_rare_parts_in_float32_are_widened_above_the_exact_sum(products):
     """The pruned query adds rare parts in float32; widened, each is still at least the exact sum."""
-    from matcher._kernels import _scatter_rare, _widen
+    from matcher._kernels import Sparse, _scatter_rare, _widen
 
     weights, data = (np.array(x, dtype=np.float32) for x in zip(*products))
     n = len(products)
     terms = np.arange(n, dtype=np.int32)  # term i: one posting, organisation 0, value data[i]
     acc = np.zeros((1, 2), dtype=np.float32)
-    _, added = _scatter_rare(terms, weights, np.arange(n + 1), np.zeros(n, np.int32), data, n, acc, 0)
+    postings = Sparse(np.arange(n + 1), np.zeros(n, np.int32), data)
+    _, added = _scatter_rare(terms, weights, postings, n, acc, 0)
     exact = sum(float(w) * float(d) for w, d in zip(weights, data))
     assert added == n
     assert float(acc[0, 0]) * _widen(added) >= exact
