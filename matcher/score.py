@@ -114,10 +114,10 @@ def reciprocal_top(index: Index, org: int, k: int, allowed: np.ndarray | None = 
     kernel = None if compiled is False else compiled_kernel()
     if compiled and kernel is None:
         raise ImportError("The compiled query needs numba: pip install 'matcher[fast]'.")
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0)
     prune = index.n_orgs >= PRUNE_MIN and index.common_norms is not None
     if kernel is not None:
-        if k <= 0:
-            return _rank(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), False, index.has_needs, 0)
         budget = max(PRUNE_BUDGET_MIN, index.n_orgs // PRUNE_BUDGET_SHARE)
         for pruned in (True, False) if prune else (False,):
             found = kernel.reciprocal_top(
@@ -220,6 +220,8 @@ def top_k(scores: np.ndarray, k: int, candidates: np.ndarray | None = None, tieb
 
     Only the top slice is sorted: ``argpartition`` finds it in linear time.
     """
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
     rows = np.flatnonzero(scores > 0) if candidates is None else candidates[scores[candidates] > 0]
     if len(rows) > k:
         vals = scores[rows]

@@ -429,6 +429,18 @@ def test_unusable_numba_falls_back_to_numpy_with_a_warning(monkeypatch):
         assert score.compiled_kernel() is None
 
 
+@pytest.mark.parametrize("compiled", ENGINES)
+@pytest.mark.parametrize("prune_min", [0, 10**9])
+def test_asking_for_no_partners_gives_none(compiled, prune_min, monkeypatch):
+    """k = 0 (or less) ranks nobody, on either engine, pruned or not."""
+    import matcher.score as score
+
+    monkeypatch.setattr(score, "PRUNE_MIN", prune_min)
+    index = Index.build(zipf_profiles(40, 60, (5, 10), 1, capabilities=1, no_needs_every=3), common_df=3)
+    for k in (0, -1):
+        assert all(len(x) == 0 for x in reciprocal_top(index, 0, k, compiled=compiled))
+
+
 def test_compiled_query_without_numba_says_how_to_get_it(monkeypatch):
     """Asking for the compiled query where numba is missing is an error that says what to install;
     by default the numpy query runs instead."""
