@@ -62,11 +62,6 @@ def pair_scores(index: Index, org: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     return score, forward, backward, has_needs
 
 
-def need_scores(index: Index, vector: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """How well every organisation's capabilities meet a need given as a vector (no profile needed)."""
-    return dot_all(vector, index.postings[CAPABILITY])
-
-
 PRUNE_MIN = 20_000
 """Below this many organisations a query reads every postings list: pruning would not pay for itself."""
 _SAFETY = 1 + 1e-9  # upper bounds are widened by this factor against rounding
