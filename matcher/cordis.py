@@ -239,6 +239,7 @@ def import_cordis(data_dir: Path | str, before: str, out: Path | str, *, model: 
         model=model if model is not None else default_model(),
         min_df=2,
         aligned_sources=True,
+        documents=True,
     )
     save_index(
         index,

@@ -175,6 +175,9 @@ class Index:
     model: dict | None = field(repr=False, default=None)  # signal weights for need queries (see rank.py)
     common_df: int = 0  # terms held by more organisations than this are "common" on that side
     common_norms: np.ndarray | None = field(repr=False, default=None)  # (2, n_orgs): norm over common terms
+    # Statement-level similarity (``Index.build(documents=True)``), for stores whose capabilities are past
+    # projects: each distinct statement text is a document, vectorised on the single words of the vocabulary.
+    docs: Documents | None = field(repr=False, default=None)
 
     def find_row(self, name: str) -> int | None:
         """The organisation with this name or alias (ignoring case), without a dictionary of all names."""
@@ -215,6 +218,21 @@ class Index:
         pos = row - int(self.stmt_first[self.stmt_org[row], side, 0])
         return (profile.capabilities if side == CAPABILITY else profile.needs)[pos]
 
+    def doc_vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Vector of a new text against ``docs``: sublinear TF-IDF on single words, L2-normalised, terms sorted."""
+        idf = self.docs.idf
+        lookup = self.term_ids
+        counts: dict[int, int] = {}
+        for term in self.analyzer(text):
+            t = lookup.get(term)
+            if t is not None and idf[t] > 0:
+                counts[t] = counts.get(t, 0) + 1
+        if not counts:
+            return np.zeros(0, np.int32), np.zeros(0, np.float32)
+        ids = np.array(sorted(counts), dtype=np.int32)
+        w = (1.0 + np.log(np.array([counts[i] for i in ids], dtype=np.float64))) * idf[ids]
+        return ids, (w / np.linalg.norm(w)).astype(np.float32)
+
     def transform(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Vector of a new text on this index's vocabulary, terms sorted.
 
@@ -253,6 +271,7 @@ class Index:
         model: dict | None = None,
         aligned_sources: bool = False,
         common_df: int | None = None,
+        documents: bool = False,
     ) -> Index:
         """Fit the vocabulary and vectorise every statement and organisation.
 
@@ -262,6 +281,8 @@ class Index:
         ``tags`` are (org, tag, count) rows used by need queries. With ``aligned_sources`` the k-th
         capability of a profile is backed by its k-th source, instead of the best-fitting quote.
         ``common_df`` overrides ``common_cutoff`` (the split of terms that pruned queries rely on).
+        ``documents`` adds ``Index.docs``: every distinct statement text as a document of its own, which
+        need queries use to find each organisation's closest statements (see ``rank.py``).
         """
         from scipy import sparse
         from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
@@ -297,10 +318,11 @@ class Index:
         else:
             vectorizer = CountVectorizer(analyzer=analyzer, min_df=min_df, dtype=np.float32)
         try:
-            S = vectorizer.fit_transform(unique_texts)[text_row]
+            U = vectorizer.fit_transform(unique_texts)
         except ValueError:  # no statement has a single content word: an empty vocabulary
-            S = sparse.csr_matrix((len(texts), 0), dtype=np.float32)
+            U = sparse.csr_matrix((len(unique_texts), 0), dtype=np.float32)
             vectorizer.vocabulary_, vectorizer.idf_ = {}, np.zeros(0)
+        S = U[text_row]
         terms = [""] * len(vectorizer.vocabulary_)
         for t, i in vectorizer.vocabulary_.items():
             terms[i] = t
@@ -349,6 +371,10 @@ class Index:
             weighting=weighting,
             model=model,
         )
+        if documents:
+            if weighting == "tfidf" and terms:  # U holds TF-IDF weights: count the terms again
+                U = CountVectorizer(analyzer=analyzer, vocabulary=vectorizer.vocabulary_).transform(unique_texts)
+            index.docs = Documents.build(U, terms, text_row, org_of_arr, side_arr == CAPABILITY, len(profiles))
         index.common_df = common_cutoff(len(profiles)) if common_df is None else int(common_df)
         index.common_norms = common_norms(index.org_vectors, index.postings, index.common_df)
         if aligned_sources:
@@ -395,6 +421,24 @@ class Index:
         return {t: i for i, t in enumerate(self.tag_names)}
 
     @cached_property
+    def country_lift(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """How much more often than overall each country's organisations work with each other's (``links``).
+
+        Returns ``(codes, country_of, lift)``: the countries, each organisation's position in ``codes``, and
+        ``lift[a, b]`` = P(a partner of a country-a organisation is from b) / P(a partner is from b), both
+        counted over joint work and add-one smoothed. Computed once per index, from the links alone.
+        """
+        codes, country_of = np.unique(np.asarray(self.country), return_inverse=True)
+        k = len(codes)
+        pairs = np.zeros((k, k))
+        if self.links is not None and len(self.links.data):
+            rows = np.repeat(np.arange(self.n_orgs), np.diff(self.links.indptr))
+            np.add.at(pairs, (country_of[rows], country_of[self.links.indices]), self.links.data)
+        given = (pairs + 1) / (pairs.sum(axis=1, keepdims=True) + k)
+        overall = (pairs.sum(axis=0) + 1) / (pairs.sum() + k)
+        return codes, country_of.astype(np.int32), given / overall
+
+    @cached_property
     def norms_by_org(self) -> np.ndarray:
         """``common_norms`` as an (n_orgs, 2) float32 array, rounded up (they bound), both sides of an
         organisation side by side: a quarter of the memory the compiled query reads per organisation."""
@@ -412,6 +456,50 @@ class Index:
     def n_capabilities(self) -> np.ndarray:
         """Capability statements per organisation (past projects, in a store built from them)."""
         return self.stmt_first[:, CAPABILITY, 1] - self.stmt_first[:, CAPABILITY, 0]
+
+
+@dataclass(frozen=True)
+class Documents:
+    """Every distinct statement text as a document: sublinear TF-IDF over the single words of the vocabulary.
+
+    Past projects are where real partners come from: an organisation that took part in two projects close
+    to a need is a better lead than one whose many projects each share a few words with it. Organisation
+    vectors (BM25 over all of an organisation's text) cannot tell the two apart; these can.
+    """
+
+    vectors: Csr  # documents x terms, rows L2-normalised; word pairs have no weight
+    postings: Csr  # terms x documents
+    idf: np.ndarray  # per term, 0 for the terms documents leave out
+    of_statement: np.ndarray  # statement -> document row
+    norms: np.ndarray  # per organisation: norm of the sum of its capability documents' vectors
+
+    @classmethod
+    def build(cls, counts, terms: Sequence[str], text_row, org_of, is_capability, n_orgs: int) -> Documents:
+        """From term counts per distinct text (``counts``) and each statement's text row and organisation."""
+        from scipy import sparse
+        from sklearn.preprocessing import normalize
+
+        single = np.array([" " not in t for t in terms], dtype=np.float64)
+        C = (counts.tocsr().astype(np.float64) @ sparse.diags(single)).tocsr()
+        C.eliminate_zeros()
+        n_docs = C.shape[0]
+        df = np.bincount(C.indices, minlength=C.shape[1])
+        idf = np.where(df > 0, np.log((1 + n_docs) / (1 + df)) + 1, 0.0)  # scikit-learn's smoothed IDF
+        C.data = 1 + np.log(C.data)
+        D = normalize(C @ sparse.diags(idf)).astype(np.float32).tocsr()
+        cap = np.flatnonzero(is_capability)
+        member = sparse.csr_matrix(
+            (np.ones(len(cap)), (org_of[cap], text_row[cap])), shape=(n_orgs, n_docs), dtype=np.float64
+        )
+        summed = (member @ D).tocsr()
+        norms = np.sqrt(np.asarray(summed.multiply(summed).sum(axis=1)).ravel())
+        return cls(
+            Csr.from_scipy(D),
+            Csr.from_scipy(D.T.tocsr()),
+            idf,
+            np.asarray(text_row, dtype=np.int32),
+            norms,
+        )
 
 
 def common_norms(vectors: tuple[Csr, Csr], postings: tuple[Csr, Csr], cutoff: int) -> np.ndarray:

@@ -21,11 +21,11 @@ import numpy as np
 
 from . import __version__
 from .errors import Problem, StoreError
-from .index import Csr, Index
+from .index import Csr, Documents, Index
 from .profiles import Profile, Source, profile_files
 from .text import Analyzer
 
-FORMAT = 4
+FORMAT = 5
 ENV_CACHE = "MATCHER_CACHE_DIR"
 _ARRAYS = (
     "idf",
@@ -110,6 +110,13 @@ def save_index(index: Index, folder: Path, problems: Sequence[Problem] = (), *, 
         ):
             for part in ("indptr", "indices", "data"):
                 np.save(tmp / f"{label}.{part}.npy", getattr(m, part))
+        docs = index.docs
+        if docs is not None:
+            for label, m in (("docs", docs.vectors), ("docs_t", docs.postings)):
+                for part in ("indptr", "indices", "data"):
+                    np.save(tmp / f"{label}.{part}.npy", getattr(m, part))
+            for name in ("idf", "of_statement", "norms"):
+                np.save(tmp / f"docs.{name}.npy", getattr(docs, name))
         records = [_profile_record(p) for p in index.profiles]
         offsets = np.zeros(len(records) + 1, dtype=np.int64)
         offsets[1:] = np.cumsum([len(r) for r in records])
@@ -138,6 +145,7 @@ def save_index(index: Index, folder: Path, problems: Sequence[Problem] = (), *, 
             "tags": len(index.tag_names),
             "model": index.model,
             "common_df": index.common_df,
+            "documents": docs.vectors.shape[0] if docs is not None else None,
             "store": store,
         }
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
@@ -169,6 +177,16 @@ def load_index(folder: Path) -> tuple[Index, list[Problem]]:
         def csr(label: str, shape: tuple[int, int]) -> Csr:
             return Csr(arr(f"{label}.indptr"), arr(f"{label}.indices"), arr(f"{label}.data"), shape)
 
+        docs = None
+        if meta["documents"] is not None:
+            n_docs = meta["documents"]
+            docs = Documents(
+                csr("docs", (n_docs, n_terms)),
+                csr("docs_t", (n_terms, n_docs)),
+                arr("docs.idf"),
+                arr("docs.of_statement"),
+                arr("docs.norms"),
+            )
         problems = [
             Problem(**{**p, "path": Path(p["path"]), "related": Path(p["related"]) if p["related"] else None})
             for p in json.loads((folder / "problems.json").read_text(encoding="utf-8"))
@@ -198,6 +216,7 @@ def load_index(folder: Path) -> tuple[Index, list[Problem]]:
             model=meta["model"],
             common_df=meta["common_df"],
             common_norms=arr("common_norms"),
+            docs=docs,
         )
     except StoreError:
         raise
