@@ -69,6 +69,7 @@ class SignalShare:
     contribution: float
     share: float
     detail: str | None = None  # e.g. which past partners
+    terms: list[TermShare] = field(default_factory=list)  # for text signals: parts adding up to contribution
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class Explanation:
     signals: list[SignalShare] = field(default_factory=list)
 
 
-def _shares(parts: dict[str, float], total: float) -> list[TermShare]:
+def term_shares(parts: dict[str, float], total: float) -> list[TermShare]:
     items = sorted(parts.items(), key=lambda kv: (-kv[1], kv[0]))
     return [TermShare(t, float(c), float(c / total) if total > 0 else 0.0) for t, c in items]
 
@@ -145,7 +146,7 @@ def explain_direction(
             capability=c,
             contribution=total,
             share=total / score if score > 0 else 0.0,
-            terms=_shares(terms, total),
+            terms=term_shares(terms, total),
             need_evidence=evidence_for(index, n_row),
             capability_evidence=evidence_for(index, c_row),
         )
@@ -159,5 +160,5 @@ def explain_direction(
         weight=weight,
         share=(score * weight / final_score) if final_score > 0 else 0.0,
         pairs=matches,
-        terms=_shares(totals, score),
+        terms=term_shares(totals, score),
     )

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import MatcherError, UnknownOrganisation
-from .explain import Direction, Evidence, Explanation, SignalShare, evidence_for, explain_direction
+from .explain import Direction, Evidence, Explanation, SignalShare, evidence_for, explain_direction, term_shares
 from .index import CAPABILITY, NEED, Index, concat_ranges
 from .profiles import KINDS, Profile
-from .rank import Need, score_need, signal_label
+from .rank import CLOSEST, STATEMENT_SIGNALS, Need, score_need, signal_label, statement_terms
 from .score import combine, reciprocal_top, top_k
 
 
@@ -255,16 +255,28 @@ class Matcher:
             scale=scale,
         )
         shares = []
+        statements = None
         for name, w in weights.items():
             value = float(sig[name][b])
             if w * value <= 0:
                 continue
-            detail = None
+            detail, terms = None, {}
             if name in ("past", "past_any") and need.seeker is not None:
                 detail = f"{int(round(np.expm1(sig['past'][b])))} shared past project(s)" if "past" in sig else None
+            elif name in STATEMENT_SIGNALS:
+                if statements is None:
+                    statements = statement_terms(idx, b, idx.doc_vector(need.text))
+                detail, terms = _statement_detail(idx, name, w, *statements)
             shares.append(
                 SignalShare(
-                    name, signal_label(name), value, w, w * value, w * value / score if score > 0 else 0.0, detail
+                    name,
+                    signal_label(name),
+                    value,
+                    w,
+                    w * value,
+                    w * value / score if score > 0 else 0.0,
+                    detail,
+                    term_shares(terms, w * value),
                 )
             )
         shares.sort(key=lambda s: -s.contribution)
@@ -320,6 +332,26 @@ class Matcher:
             backward=bk if bdef else None,
             explanation=Explanation(forward, backward, mutual=fdef and bdef and f > 0 and bk > 0),
         )
+
+
+def _statement_detail(idx, name: str, weight: float, statements, norm: float) -> tuple[str, dict[str, float]]:
+    """Which statements make up a statement signal, and each term's part of its contribution."""
+    used = statements[:CLOSEST] if name == "closest" else statements
+    scale = weight if name == "closest" else weight / norm
+    terms: dict[str, float] = {}
+    for _, _, parts in used:
+        for t, c in parts.items():
+            shown = idx.display[t]
+            terms[shown] = terms.get(shown, 0.0) + c * scale
+    if name == "closest":
+        detail = "; ".join(f"“{_short(idx.statement_text(row))}” {cos:.2f}" for row, cos, _ in used)
+    else:
+        detail = f"{len(used)} of its statements share words with the need"
+    return detail, terms
+
+
+def _short(text: str, width: int = 50) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def _aligned(x: tuple[np.ndarray, np.ndarray], y: tuple[np.ndarray, np.ndarray]):

@@ -1,7 +1,9 @@
 """Rank organisations for a need: text relevance plus the signals real consortia show, in one linear score.
 
 A need (a project idea, a request) is scored against every organisation's capabilities, as in the
-forward direction of a match. Stores built from many past projects add signals that predict who really
+forward direction of a match, and, in stores that keep each capability as a document of its own
+(``Index.docs``), against each capability statement: the few statements closest to the need, and all of
+them taken together. Stores built from many past projects add signals that predict who really
 teams up: past joint work with the seeker, work under the same programme, call family, field of science
 or type of action, the same country, and the kinds of organisation that take part. Each signal is a
 non-negative number per organisation and the final score is their weighted sum with non-negative weights,
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import MatcherError
 from .index import CAPABILITY, Index, dot_all
 from .profiles import KINDS
 
@@ -24,13 +27,19 @@ TAG_CATEGORIES = ("programme", "call", "field", "scheme")
 """Tag prefixes a need query can match: ``programme:HORIZON.2.5``, ``call:HORIZON-CL5-D3-01``, …"""
 
 TEXT_ONLY = {"weights": {"text": 1.0}}
+STATEMENT_SIGNALS = ("closest", "together")
+CLOSEST = 3
+"""``closest`` is the sum of the cosines of an organisation's CLOSEST capability statements to the need."""
 
 SIGNAL_LABELS = {
     "text": "text: its capabilities meet the need",
+    "closest": f"its {CLOSEST} capability statements closest to the need",
+    "together": "its capability statements taken together",
     "past": "past joint work with the seeker",
     "past_any": "has worked with the seeker",
     "size": "track record (number of past projects)",
     "same_country": "same country as the seeker",
+    "country_affinity": "its country often works with the seeker's",
     "programme": "projects under the same programme",
     "programme_share": "share of its projects under the same programme",
     "call": "projects in the same call family",
@@ -78,6 +87,9 @@ def signals(
     out["text"] = raw / divisor
     wanted = set(names)
     seeker = need.seeker
+    if wanted & set(STATEMENT_SIGNALS):
+        _documents(index)
+        out["closest"], out["together"] = statement_similarity(index, index.doc_vector(need.text))
     if wanted & {"past", "past_any"}:
         past = np.zeros(n)
         if seeker is not None and index.links is not None:
@@ -96,6 +108,12 @@ def signals(
     kind = KINDS[int(index.kind[seeker])] if seeker is not None else need.kind
     if "same_country" in wanted:
         out["same_country"] = (index.country == country).astype(np.float64) if country else np.zeros(n)
+    if "country_affinity" in wanted:
+        out["country_affinity"] = np.zeros(n)
+        codes, country_of, lift = index.country_lift
+        at = int(np.searchsorted(codes, country)) if country else len(codes)
+        if at < len(codes) and codes[at] == country:
+            out["country_affinity"] = np.log1p(lift[at][country_of])
     for name in names:
         if name.startswith("kind:"):
             out[name] = (index.kind == KINDS.index(name[5:])).astype(np.float64)
@@ -104,6 +122,57 @@ def signals(
             same = kind == k
             out[name] = (index.kind == KINDS.index(k)).astype(np.float64) if same else np.zeros(n)
     return {name: out[name] for name in names}, divisor
+
+
+def _documents(index: Index):
+    if index.docs is None:
+        raise MatcherError(
+            "This store's ranking model compares the need with each capability statement, but the store"
+            " keeps no statement documents: build it again (matcher import-cordis ... --force)."
+        )
+    return index.docs
+
+
+def statement_similarity(index: Index, doc_vector) -> tuple[np.ndarray, np.ndarray]:
+    """Per organisation, the need's cosines with its capability statements (``Index.docs``), summed two ways.
+
+    Returns ``(closest, together)``: the sum of its ``CLOSEST`` highest cosines, and the cosine with the
+    sum of all its statement vectors (that sum of cosines divided by ``Documents.norms``).
+    """
+    docs = _documents(index)
+    n = index.n_orgs
+    cos = dot_all(doc_vector, docs.postings)[docs.of_statement]
+    cos[index.stmt_side != CAPABILITY] = 0.0
+    org = index.stmt_org
+    total = np.bincount(org, weights=cos, minlength=n)
+    together = np.divide(total, docs.norms, out=np.zeros(n), where=docs.norms > 0)
+    hit = np.flatnonzero(cos > 0)
+    hit = hit[np.lexsort((-cos[hit], org[hit]))]  # by organisation, best first
+    owner = org[hit]
+    rank_in_org = np.arange(len(hit)) - np.searchsorted(owner, owner)
+    best = hit[rank_in_org < CLOSEST]
+    closest = np.bincount(org[best], weights=cos[best], minlength=n)
+    return closest, together
+
+
+def statement_terms(index: Index, org: int, doc_vector) -> tuple[list[tuple[int, float, dict[int, float]]], float]:
+    """How ``org``'s capability statements meet a need, term by term.
+
+    Returns ``(statements, norm)``: ``statements`` lists ``(statement row, cosine, {term: part})`` for
+    every statement that shares a term with the need, best first, each cosine the sum of its terms'
+    parts (the first ``CLOSEST`` make up ``closest``); ``norm`` is the divisor that turns the sum over all
+    of them into the ``together`` cosine.
+    """
+    docs = index.docs
+    q_idx, q_val = doc_vector
+    parts = []
+    for row in index.statement_rows(org, CAPABILITY):
+        d_idx, d_val = docs.vectors.row(int(docs.of_statement[row]))
+        common, iq, id_ = np.intersect1d(q_idx, d_idx, assume_unique=True, return_indices=True)
+        terms = dict(zip(common.tolist(), (q_val[iq].astype(np.float64) * d_val[id_]).tolist()))
+        parts.append((row, float(sum(terms.values())), terms))
+    parts.sort(key=lambda p: (-p[1], p[0]))
+    return [p for p in parts if p[1] > 0], float(docs.norms[org])
 
 
 def _tag_counts(index: Index, tags: tuple[str, ...]) -> dict[str, np.ndarray]:

@@ -7,7 +7,7 @@ import json
 import textwrap
 from typing import Any
 
-from .explain import Direction, Evidence, StatementMatch
+from .explain import Direction, Evidence, SignalShare, StatementMatch
 from .matching import Match, MatchList, ProfileView
 
 
@@ -32,7 +32,7 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def _terms(stmt: StatementMatch, n: int | None = 4) -> str:
+def _terms(stmt: StatementMatch | SignalShare, n: int | None = 4) -> str:
     shown = [f"{t.term} {t.share:.0%}" for t in stmt.terms[:n]]
     if n is not None and len(stmt.terms) > n:
         shown.append("…")
@@ -95,7 +95,14 @@ def render_need_match(m: Match, *, pairs: int | None = 2, width: int | None = 11
         lines += ["    " + s for s in _evidence("in its words", stmt.capability_evidence, width)]
     if len(d.pairs) > len(shown):
         lines.append(f"  (+{len(d.pairs) - len(shown)} more matching capabilities)")
-    others = [sig for sig in m.explanation.signals if sig.signal != "text"]
+    for sig in m.explanation.signals:
+        if sig.terms:  # a text signal of its own (statement similarity): its share and its terms
+            lines.append(
+                f"{sig.label}: {sig.share:.0%} of the score, through {_terms(sig, None if pairs is None else 5)}"
+            )
+            if sig.detail:
+                lines.append(f"  {sig.detail if width is None else _clip(sig.detail, width)}")
+    others = [sig for sig in m.explanation.signals if sig.signal != "text" and not sig.terms]
     if others:
         parts = [f"{sig.label} {sig.share:.0%}" + (f" ({sig.detail})" if sig.detail else "") for sig in others]
         lines.append("other signals: " + "; ".join(parts))
