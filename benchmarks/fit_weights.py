@@ -1,10 +1,10 @@
 """Fit the signal weights of need ranking on one period of a CORDIS data folder (use the validation period).
 
-For each query, a pool of candidates (the best by text, the largest, the seeker's past partners, the real
-partners and a random sample) is scored with ``matcher.rank.signals`` — the code the CLI ranks with — and
-the weights maximise the softmax likelihood of the real partners within each pool (a listwise loss), kept
-non-negative so that each signal's share of a score stays meaningful. Prints the weights and, with --out,
-writes them as the model a store carries.
+For each query, a pool of candidates (the best by text and by closest statements, the largest, the seeker's
+past partners, the real partners and a random sample) is scored with ``matcher.rank.signals`` (the code
+the CLI ranks with), and the weights maximise the softmax likelihood of the real partners within each pool
+(a listwise loss), kept non-negative so that each signal's share of a score stays meaningful. Prints the
+weights and, with --out, writes them as the model a store carries.
 
     python benchmarks/fit_weights.py --data ../shared/benchmark --cutoff 2023-07-01 --until 2024-01-01 \\
         --out matcher/cordis_model.json
@@ -29,6 +29,8 @@ from matcher.rank import Need, signals  # noqa: E402
 USED_KINDS = ("university", "research-institute", "company", "public-body", "other")
 SIGNALS = [
     "text",
+    "closest",
+    "together",
     "size",
     "past",
     "past_any",
@@ -38,13 +40,14 @@ SIGNALS = [
     "field",
     "scheme",
     "same_country",
+    "country_affinity",
     *(f"kind:{k}" for k in USED_KINDS),
     *(f"same_kind:{k}" for k in USED_KINDS),
 ]
 assert all(k in KINDS for k in USED_KINDS)
 
 
-def pools(index, queries, judged, *, text_n=800, size_n=200, random_n=300, seed=0):
+def pools(index, queries, judged, *, text_n=800, closest_n=300, size_n=200, random_n=300, seed=0):
     rng = np.random.default_rng(seed)
     largest = np.argsort(-index.n_capabilities, kind="stable")[:size_n]
     out = []
@@ -52,7 +55,13 @@ def pools(index, queries, judged, *, text_n=800, size_n=200, random_n=300, seed=
         vector = index.transform(q.text)
         sig, _ = signals(index, Need(q.text, j.seeker, q.tags), vector, SIGNALS)
         raw = dot_all(vector, index.postings[CAPABILITY])
-        parts = [np.argsort(-raw)[:text_n], largest, np.array(j.relevant), np.array(j.past, dtype=np.int64)]
+        parts = [
+            np.argsort(-raw)[:text_n],
+            np.argsort(-sig["closest"])[:closest_n],
+            largest,
+            np.array(j.relevant),
+            np.array(j.past, dtype=np.int64),
+        ]
         parts.append(rng.choice(index.n_orgs, min(random_n, index.n_orgs), replace=False))
         cand = np.unique(np.concatenate(parts).astype(np.int64))
         if j.seeker is not None:
