@@ -23,6 +23,7 @@ from functools import cached_property
 
 import numpy as np
 
+from .errors import MatcherError
 from .profiles import KINDS, Profile
 from .text import Analyzer, default_stop_words, display_term
 
@@ -220,6 +221,11 @@ class Index:
 
     def doc_vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Vector of a new text against ``docs``: sublinear TF-IDF on single words, L2-normalised, terms sorted."""
+        if self.docs is None:
+            raise MatcherError(
+                "This store's ranking model compares the need with each capability statement, but the store"
+                " keeps no statement documents: build it again (matcher import-cordis ... --force)."
+            )
         idf = self.docs.idf
         lookup = self.term_ids
         counts: dict[int, int] = {}

@@ -14,6 +14,7 @@ from .index import CAPABILITY, NEED, Index, concat_ranges
 from .profiles import KINDS, Profile
 from .rank import CLOSEST, STATEMENT_SIGNALS, Need, score_need, signal_label, statement_terms
 from .score import combine, reciprocal_top, top_k
+from .text import clip
 
 
 @dataclass(frozen=True)
@@ -228,11 +229,12 @@ class Matcher:
                 " 'laser mapping of pipelines'."
             )
         score, sig, weights, scale = score_need(idx, need, vector)
+        doc_vector = idx.doc_vector(text) if set(STATEMENT_SIGNALS) & set(weights) else None
         candidates = self._candidates(seeker, filters, new_only)
         rows = top_k(np.where(score >= filters.min_score, score, 0.0), top, candidates)
         seeker_name = idx.profiles[seeker].name if seeker is not None else "the need"
         matches = [
-            self._need_match(rank, int(b), need, vector, float(score[b]), sig, weights, scale, seeker_name)
+            self._need_match(rank, int(b), need, vector, doc_vector, float(score[b]), sig, weights, scale, seeker_name)
             for rank, b in enumerate(rows, start=1)
         ]
         p = idx.profiles[seeker] if seeker is not None else None
@@ -240,7 +242,7 @@ class Matcher:
             p.name if p else "the need", p.country if p else "", p.kind if p else "", len(candidates), matches, text
         )
 
-    def _need_match(self, rank, b, need, vector, score, sig, weights, scale, seeker_name) -> Match:
+    def _need_match(self, rank, b, need, vector, doc_vector, score, sig, weights, scale, seeker_name) -> Match:
         idx = self.index
         text_w = weights.get("text", 0.0)
         forward = explain_direction(
@@ -265,7 +267,7 @@ class Matcher:
                 detail = f"{int(round(np.expm1(sig['past'][b])))} shared past project(s)" if "past" in sig else None
             elif name in STATEMENT_SIGNALS:
                 if statements is None:
-                    statements = statement_terms(idx, b, idx.doc_vector(need.text))
+                    statements = statement_terms(idx, b, doc_vector)
                 detail, terms = _statement_detail(idx, name, w, *statements)
             shares.append(
                 SignalShare(
@@ -344,14 +346,10 @@ def _statement_detail(idx, name: str, weight: float, statements, norm: float) ->
             shown = idx.display[t]
             terms[shown] = terms.get(shown, 0.0) + c * scale
     if name == "closest":
-        detail = "; ".join(f"“{_short(idx.statement_text(row))}” {cos:.2f}" for row, cos, _ in used)
+        detail = "; ".join(f"“{clip(idx.statement_text(row), 50)}” {cos:.2f}" for row, cos, _ in used)
     else:
         detail = f"{len(used)} of its statements share words with the need"
     return detail, terms
-
-
-def _short(text: str, width: int = 50) -> str:
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def _aligned(x: tuple[np.ndarray, np.ndarray], y: tuple[np.ndarray, np.ndarray]):

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import MatcherError
 from .index import CAPABILITY, Index, dot_all
 from .profiles import KINDS
 
@@ -88,7 +87,6 @@ def signals(
     wanted = set(names)
     seeker = need.seeker
     if wanted & set(STATEMENT_SIGNALS):
-        _documents(index)
         out["closest"], out["together"] = statement_similarity(index, index.doc_vector(need.text))
     if wanted & {"past", "past_any"}:
         past = np.zeros(n)
@@ -124,22 +122,13 @@ def signals(
     return {name: out[name] for name in names}, divisor
 
 
-def _documents(index: Index):
-    if index.docs is None:
-        raise MatcherError(
-            "This store's ranking model compares the need with each capability statement, but the store"
-            " keeps no statement documents: build it again (matcher import-cordis ... --force)."
-        )
-    return index.docs
-
-
 def statement_similarity(index: Index, doc_vector) -> tuple[np.ndarray, np.ndarray]:
     """Per organisation, the need's cosines with its capability statements (``Index.docs``), summed two ways.
 
     Returns ``(closest, together)``: the sum of its ``CLOSEST`` highest cosines, and the cosine with the
     sum of all its statement vectors (that sum of cosines divided by ``Documents.norms``).
     """
-    docs = _documents(index)
+    docs = index.docs
     n = index.n_orgs
     cos = dot_all(doc_vector, docs.postings)[docs.of_statement]
     cos[index.stmt_side != CAPABILITY] = 0.0

@@ -9,6 +9,7 @@ from typing import Any
 
 from .explain import Direction, Evidence, SignalShare, StatementMatch
 from .matching import Match, MatchList, ProfileView
+from .text import clip
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -28,10 +29,6 @@ def to_json(obj: Any) -> str:
     return json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False)
 
 
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
-
-
 def _terms(stmt: StatementMatch | SignalShare, n: int | None = 4) -> str:
     shown = [f"{t.term} {t.share:.0%}" for t in stmt.terms[:n]]
     if n is not None and len(stmt.terms) > n:
@@ -42,7 +39,7 @@ def _terms(stmt: StatementMatch | SignalShare, n: int | None = 4) -> str:
 def _evidence(label: str, ev: Evidence | None, width: int | None) -> list[str]:
     if ev is None:
         return []
-    quote = ev.quote if width is None else _clip(ev.quote, width)
+    quote = ev.quote if width is None else clip(ev.quote, width)
     return [f"{label}: “{quote}” [{ev.article}]"]
 
 
@@ -90,7 +87,7 @@ def render_need_match(m: Match, *, pairs: int | None = 2, width: int | None = 11
         lines.append("no capability shares a term with the need; ranked on the other signals")
     shown = d.pairs if pairs is None else d.pairs[:pairs]
     for stmt in shown:
-        lines.append(f"  offers “{stmt.capability if width is None else _clip(stmt.capability, width)}”")
+        lines.append(f"  offers “{stmt.capability if width is None else clip(stmt.capability, width)}”")
         lines.append(f"    {stmt.share:.0%} of the text part, through {_terms(stmt, None if pairs is None else 5)}")
         lines += ["    " + s for s in _evidence("in its words", stmt.capability_evidence, width)]
     if len(d.pairs) > len(shown):
@@ -101,7 +98,7 @@ def render_need_match(m: Match, *, pairs: int | None = 2, width: int | None = 11
                 f"{sig.label}: {sig.share:.0%} of the score, through {_terms(sig, None if pairs is None else 5)}"
             )
             if sig.detail:
-                lines.append(f"  {sig.detail if width is None else _clip(sig.detail, width)}")
+                lines.append(f"  {sig.detail if width is None else clip(sig.detail, width)}")
     others = [sig for sig in m.explanation.signals if sig.signal != "text" and not sig.terms]
     if others:
         parts = [f"{sig.label} {sig.share:.0%}" + (f" ({sig.detail})" if sig.detail else "") for sig in others]
@@ -112,7 +109,7 @@ def render_need_match(m: Match, *, pairs: int | None = 2, width: int | None = 11
 def render_need_matches(result: MatchList, *, pairs: int = 2) -> str:
     """The organisations ranked for a need, with explanations."""
     need = " ".join((result.need or "").split())
-    head = f"Organisations for the need “{_clip(need, 90)}”"
+    head = f"Organisations for the need “{clip(need, 90)}”"
     if result.org != "the need":
         head += f" of {result.org} ({result.country}, {result.kind})"
     if not result.matches:
@@ -173,7 +170,7 @@ def render_profile(view: ProfileView) -> str:
             lines.append(f"  - {st.text}")
             lines.append("      terms: " + (", ".join(st.terms) if st.terms else "(none: only common words)"))
             if st.evidence:
-                lines.append(f"      evidence: “{_clip(st.evidence.quote, 110)}” [{st.evidence.article}]")
+                lines.append(f"      evidence: “{clip(st.evidence.quote, 110)}” [{st.evidence.article}]")
     if view.partners:
         lines += ["", "Works with: " + ", ".join(view.partners)]
     if view.sources:

@@ -110,6 +110,11 @@ class Analyzer:
         return cls(stop_words=config["stop_words"], ngram_max=config["ngram_max"], stem=config["stem"])
 
 
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, the cut marked with an ellipsis."""
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
 def display_term(term: str, forms: dict[str, str]) -> str:
     """A stemmed (possibly multi-word) term written with the words people used."""
     return " ".join(forms.get(part, part) for part in term.split(" "))
