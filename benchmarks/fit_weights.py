@@ -3,8 +3,10 @@
 For each query, a pool of candidates (the best by text and by closest statements, the largest, the seeker's
 past partners, the real partners and a random sample) is scored with ``matcher.rank.signals`` (the code
 the CLI ranks with), and the weights maximise the softmax likelihood of the real partners within each pool
-(a listwise loss), kept non-negative so that each signal's share of a score stays meaningful. Prints the
-weights and, with --out, writes them as the model a store carries.
+(a listwise loss), kept non-negative so that each signal's share of a score stays meaningful. A second fit
+then looks only at each query's 1,000 best candidates under the first weights (the head of the ranking, where
+Hits@10 is decided; queries with no real partner there are left out). Prints the weights and, with --out,
+writes them as the model a store carries.
 
     python benchmarks/fit_weights.py --data ../shared/benchmark --cutoff 2023-07-01 --until 2024-01-01 \\
         --out matcher/cordis_model.json
@@ -71,6 +73,22 @@ def pools(index, queries, judged, *, text_n=800, closest_n=300, size_n=200, rand
     return out
 
 
+def head_pools(index, queries, judged, weights: np.ndarray, *, k: int = 1000):
+    """Each query's ``k`` best candidates under ``weights`` (the seeker left out), with its real partners marked."""
+    out = []
+    for q, j in zip(queries, judged):
+        sig, _ = signals(index, Need(q.text, j.seeker, q.tags), index.transform(q.text), SIGNALS)
+        X = np.column_stack([sig[s] for s in SIGNALS])
+        score = X @ weights
+        if j.seeker is not None:
+            score[j.seeker] = -np.inf
+        top = np.argsort(-score, kind="stable")[:k]
+        y = np.isin(top, j.relevant)
+        if y.any():
+            out.append((X[top], y))
+    return out
+
+
 def fit(data, l2=1e-3):
     from scipy.optimize import minimize
 
@@ -102,11 +120,14 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     _, catalog, queries, judged, _ = prepare(args.data, args.cutoff, args.until, args.store)
     index = catalog.matcher.index
-    w, loss = fit(pools(index, queries, judged))
+    first, loss = fit(pools(index, queries, judged))
+    print(f"first fit: loss {loss:.4f} over {len(queries)} queries")
+    head = head_pools(index, queries, judged, first)
+    w, loss = fit(head)
     weights = {s: round(float(x), 4) for s, x in zip(SIGNALS, w)}
     for s, x in weights.items():
         print(f"{s:32s} {x:8.4f}")
-    print(f"loss {loss:.4f} over {len(queries)} queries")
+    print(f"loss {loss:.4f} over the heads of {len(head)} queries")
     if args.out:
         model = {
             "weights": weights,
