@@ -24,7 +24,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cordis_eval import prepare  # noqa: E402
 
-from matcher.index import CAPABILITY, dot_all  # noqa: E402
 from matcher.profiles import KINDS  # noqa: E402
 from matcher.rank import Need, signals  # noqa: E402
 
@@ -49,17 +48,21 @@ SIGNALS = [
 assert all(k in KINDS for k in USED_KINDS)
 
 
+def features(index, q, j) -> np.ndarray:
+    """Every organisation's ``SIGNALS`` for one query, one column per signal."""
+    sig, _ = signals(index, Need(q.text, j.seeker, q.tags), index.transform(q.text), SIGNALS)
+    return np.column_stack([sig[s] for s in SIGNALS])
+
+
 def pools(index, queries, judged, *, text_n=800, closest_n=300, size_n=200, random_n=300, seed=0):
     rng = np.random.default_rng(seed)
     largest = np.argsort(-index.n_capabilities, kind="stable")[:size_n]
     out = []
     for q, j in zip(queries, judged):
-        vector = index.transform(q.text)
-        sig, _ = signals(index, Need(q.text, j.seeker, q.tags), vector, SIGNALS)
-        raw = dot_all(vector, index.postings[CAPABILITY])
+        X = features(index, q, j)
         parts = [
-            np.argsort(-raw)[:text_n],
-            np.argsort(-sig["closest"])[:closest_n],
+            np.argsort(-X[:, SIGNALS.index("text")])[:text_n],
+            np.argsort(-X[:, SIGNALS.index("closest")])[:closest_n],
             largest,
             np.array(j.relevant),
             np.array(j.past, dtype=np.int64),
@@ -68,8 +71,7 @@ def pools(index, queries, judged, *, text_n=800, closest_n=300, size_n=200, rand
         cand = np.unique(np.concatenate(parts).astype(np.int64))
         if j.seeker is not None:
             cand = cand[cand != j.seeker]
-        X = np.column_stack([sig[s][cand] for s in SIGNALS])
-        out.append((X, np.isin(cand, j.relevant)))
+        out.append((X[cand], np.isin(cand, j.relevant)))
     return out
 
 
@@ -77,8 +79,7 @@ def head_pools(index, queries, judged, weights: np.ndarray, *, k: int = 1000):
     """Each query's ``k`` best candidates under ``weights`` (the seeker left out), with its real partners marked."""
     out = []
     for q, j in zip(queries, judged):
-        sig, _ = signals(index, Need(q.text, j.seeker, q.tags), index.transform(q.text), SIGNALS)
-        X = np.column_stack([sig[s] for s in SIGNALS])
+        X = features(index, q, j)
         score = X @ weights
         if j.seeker is not None:
             score[j.seeker] = -np.inf
