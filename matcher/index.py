@@ -483,7 +483,6 @@ class Documents:
     def build(cls, counts, terms: Sequence[str], text_row, org_of, is_capability, n_orgs: int) -> Documents:
         """From term counts per distinct text (``counts``) and each statement's text row and organisation."""
         from scipy import sparse
-        from sklearn.preprocessing import normalize
 
         single = np.array([" " not in t for t in terms], dtype=np.float64)
         C = (counts.tocsr().astype(np.float64) @ sparse.diags(single)).tocsr()
@@ -492,7 +491,10 @@ class Documents:
         df = np.bincount(C.indices, minlength=C.shape[1])
         idf = np.where(df > 0, np.log((1 + n_docs) / (1 + df)) + 1, 0.0)  # scikit-learn's smoothed IDF
         C.data = 1 + np.log(C.data)
-        D = normalize(C @ sparse.diags(idf)).astype(np.float32).tocsr()
+        W = (C @ sparse.diags(idf)).tocsr()
+        # L2 rows by hand: sklearn's normalize refuses a matrix without a single term
+        length = np.sqrt(np.asarray(W.multiply(W).sum(axis=1)).ravel())
+        D = (sparse.diags(1 / np.where(length > 0, length, 1.0)) @ W).astype(np.float32).tocsr()
         cap = np.flatnonzero(is_capability)
         member = sparse.csr_matrix(
             (np.ones(len(cap)), (org_of[cap], text_row[cap])), shape=(n_orgs, n_docs), dtype=np.float64

@@ -129,3 +129,20 @@ def test_country_affinity_by_hand():
     np.testing.assert_allclose(sig["country_affinity"], np.log1p((given_de / overall)[[0, 1, 1, 2]]))
     unknown, _ = signals(index, Need("hydrogen", country="JP"), index.transform("hydrogen"), ["country_affinity"])
     assert not unknown["country_affinity"].any()  # a country with no joint work on record: no evidence either way
+
+
+def test_documents_do_not_depend_on_the_organisation_weighting(small):
+    tfidf = Index.build(small.profiles, weighting="tfidf", min_df=1, documents=True)
+    for name in ("vectors", "postings"):
+        a, b = getattr(tfidf.docs, name), getattr(small.docs, name)
+        np.testing.assert_array_equal(a.indptr, b.indptr)
+        np.testing.assert_array_equal(a.indices, b.indices)
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-6)
+    np.testing.assert_allclose(tfidf.docs.norms, small.docs.norms)
+
+
+def test_documents_of_texts_without_a_content_word():
+    index = _index([Profile("Empty", "DE", "company", capabilities=("the and of",))])
+    assert index.docs.vectors.shape == (1, 0)
+    closest, together = statement_similarity(index, index.doc_vector("hydrogen"))
+    assert closest.tolist() == [0.0] and together.tolist() == [0.0]
