@@ -99,7 +99,8 @@ def save_index(index: Index, folder: Path, problems: Sequence[Problem] = (), *, 
     try:
         for name in _ARRAYS:
             np.save(tmp / f"{name}.npy", np.asarray(getattr(index, name)))
-        for label, m in (
+        docs = index.docs
+        matrices = [
             ("statements", index.statements),
             ("cap", index.org_vectors[0]),
             ("need", index.org_vectors[1]),
@@ -107,16 +108,14 @@ def save_index(index: Index, folder: Path, problems: Sequence[Problem] = (), *, 
             ("need_t", index.postings[1]),
             ("links", index.links),
             ("tags_t", index.tag_postings),
-        ):
-            for part in ("indptr", "indices", "data"):
-                np.save(tmp / f"{label}.{part}.npy", getattr(m, part))
-        docs = index.docs
+        ]
         if docs is not None:
-            for label, m in (("docs", docs.vectors), ("docs_t", docs.postings)):
-                for part in ("indptr", "indices", "data"):
-                    np.save(tmp / f"{label}.{part}.npy", getattr(m, part))
+            matrices += [("docs", docs.vectors), ("docs_t", docs.postings)]
             for name in ("idf", "of_statement", "norms"):
                 np.save(tmp / f"docs.{name}.npy", getattr(docs, name))
+        for label, m in matrices:
+            for part in ("indptr", "indices", "data"):
+                np.save(tmp / f"{label}.{part}.npy", getattr(m, part))
         records = [_profile_record(p) for p in index.profiles]
         offsets = np.zeros(len(records) + 1, dtype=np.int64)
         offsets[1:] = np.cumsum([len(r) for r in records])
