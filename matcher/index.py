@@ -226,38 +226,25 @@ class Index:
                 "This store's ranking model compares the need with each capability statement, but the store"
                 " keeps no statement documents: build it again (matcher import-cordis ... --force)."
             )
-        idf = self.docs.idf
-        lookup = self.term_ids
-        counts: dict[int, int] = {}
-        for term in self.analyzer(text):
-            t = lookup.get(term)
-            if t is not None and idf[t] > 0:
-                counts[t] = counts.get(t, 0) + 1
-        if not counts:
-            return np.zeros(0, np.int32), np.zeros(0, np.float32)
-        ids = np.array(sorted(counts), dtype=np.int32)
-        w = (1.0 + np.log(np.array([counts[i] for i in ids], dtype=np.float64))) * idf[ids]
-        return ids, (w / np.linalg.norm(w)).astype(np.float32)
+        ids, tf = self._term_counts(text)
+        keep = self.docs.idf[ids] > 0
+        return _sublinear_tfidf(ids[keep], tf[keep], self.docs.idf)
 
     def transform(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Vector of a new text on this index's vocabulary, terms sorted.
 
         TF-IDF, L2-normalised, for a ``tfidf`` index; every term weighing 1 for a ``bm25`` index.
         """
-        lookup = self.term_ids
-        counts: dict[int, int] = {}
-        for term in self.analyzer(text):
-            t = lookup.get(term)
-            if t is not None:
-                counts[t] = counts.get(t, 0) + 1
-        if not counts:
-            return np.zeros(0, np.int32), np.zeros(0, np.float32)
-        ids = np.array(sorted(counts), dtype=np.int32)
+        ids, tf = self._term_counts(text)
         if self.weighting == "bm25":
             return ids, np.ones(len(ids), dtype=np.float32)
-        tf = np.array([counts[i] for i in ids], dtype=np.float64)
-        w = (1.0 + np.log(tf)) * self.idf[ids]
-        return ids, (w / np.linalg.norm(w)).astype(np.float32)
+        return _sublinear_tfidf(ids, tf, self.idf)
+
+    def _term_counts(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The vocabulary terms of a text (sorted ids) and how often each occurs in it."""
+        lookup = self.term_ids
+        found = [t for t in map(lookup.get, self.analyzer(text)) if t is not None]
+        return np.unique(np.array(found, dtype=np.int32), return_counts=True)
 
     @cached_property
     def term_ids(self) -> dict[str, int]:
@@ -508,6 +495,14 @@ class Documents:
             np.asarray(text_row, dtype=np.int32),
             norms,
         )
+
+
+def _sublinear_tfidf(ids: np.ndarray, tf: np.ndarray, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(1 + log tf) * idf, L2-normalised, as a sparse vector (no terms: an empty one)."""
+    if len(ids) == 0:
+        return np.zeros(0, np.int32), np.zeros(0, np.float32)
+    w = (1.0 + np.log(tf.astype(np.float64))) * idf[ids]
+    return ids, (w / np.linalg.norm(w)).astype(np.float32)
 
 
 def common_norms(vectors: tuple[Csr, Csr], postings: tuple[Csr, Csr], cutoff: int) -> np.ndarray:
