@@ -12,7 +12,7 @@ from .errors import MatcherError, UnknownOrganisation
 from .explain import Direction, Evidence, Explanation, SignalShare, evidence_for, explain_direction, term_shares
 from .index import CAPABILITY, NEED, Index, concat_ranges
 from .profiles import KINDS, Profile
-from .rank import CLOSEST, STATEMENT_SIGNALS, Need, score_need, signal_label, statement_terms
+from .rank import CLOSEST, STATEMENT_SIGNALS, Need, score_need, signal_label, signal_names, statement_terms
 from .score import combine, reciprocal_top, top_k
 from .text import clip
 
@@ -228,8 +228,8 @@ class Matcher:
                 "The need shares no term with any profile. Describe it with the words of the field, e.g."
                 " 'laser mapping of pipelines'."
             )
-        score, sig, weights, scale = score_need(idx, need, vector)
-        doc_vector = idx.doc_vector(text) if set(STATEMENT_SIGNALS) & set(weights) else None
+        doc_vector = idx.doc_vector(text) if set(STATEMENT_SIGNALS) & set(signal_names(idx.model)) else None
+        score, sig, weights, scale = score_need(idx, need, vector, doc_vector)
         candidates = self._candidates(seeker, filters, new_only)
         rows = top_k(np.where(score >= filters.min_score, score, 0.0), top, candidates)
         seeker_name = idx.profiles[seeker].name if seeker is not None else "the need"

@@ -71,7 +71,7 @@ def signal_names(model: dict | None) -> list[str]:
 
 
 def signals(
-    index: Index, need: Need, vector, names: list[str], *, scale: bool = True
+    index: Index, need: Need, vector, names: list[str], *, scale: bool = True, doc_vector=None
 ) -> tuple[dict[str, np.ndarray], float]:
     """The named signals of every organisation for ``need`` (each >= 0), and the text score's divisor.
 
@@ -87,7 +87,9 @@ def signals(
     wanted = set(names)
     seeker = need.seeker
     if wanted & set(STATEMENT_SIGNALS):
-        out["closest"], out["together"] = statement_similarity(index, index.doc_vector(need.text))
+        if doc_vector is None:
+            doc_vector = index.doc_vector(need.text)
+        out["closest"], out["together"] = statement_similarity(index, doc_vector)
     if wanted & {"past", "past_any"}:
         past = np.zeros(n)
         if seeker is not None and index.links is not None:
@@ -179,13 +181,17 @@ def _tag_counts(index: Index, tags: tuple[str, ...]) -> dict[str, np.ndarray]:
     }
 
 
-def score_need(index: Index, need: Need, vector=None):
-    """Final score of every organisation for ``need``: ``(score, signals, weights, text divisor)``."""
+def score_need(index: Index, need: Need, vector=None, doc_vector=None):
+    """Final score of every organisation for ``need``: ``(score, signals, weights, text divisor)``.
+
+    ``vector`` and ``doc_vector`` are the need's ``Index.transform`` and ``Index.doc_vector``, when the
+    caller already has them.
+    """
     model = index.model or TEXT_ONLY
     weights = {k: float(v) for k, v in model["weights"].items()}
     if vector is None:
         vector = index.transform(need.text)
-    sig, divisor = signals(index, need, vector, list(weights), scale=index.model is not None)
+    sig, divisor = signals(index, need, vector, list(weights), scale=index.model is not None, doc_vector=doc_vector)
     score = np.zeros(index.n_orgs)
     for name, w in weights.items():
         if w:
