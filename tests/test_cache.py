@@ -241,10 +241,13 @@ def pruned(index, a, k, allowed, compiled):
 @pytest.mark.parametrize("common_df", [3, 15, 60])
 def test_pruned_top_is_exact(common_df, compiled, monkeypatch):
     """Skipping the postings of common terms, bounded instead, gives the brute-force top 10 in order,
-    whatever share of the terms is common, with random organisations left out."""
+    whatever share of the terms is common, with random organisations left out. The compiled query walks
+    the 300 organisations in segments of 64, as it walks a large index in segments."""
     import matcher.score as score
 
     monkeypatch.setattr(score, "PRUNE_MIN", 0)
+    if compiled:
+        monkeypatch.setattr(score.compiled_kernel(), "SEGMENT", 64)
     profiles = zipf_profiles(300, 400, (8, 20), 11, capabilities=2, no_needs_every=5)
     index = Index.build(profiles, common_df=common_df)
     assert 0 < index.common_norms.max() < 1  # some terms are common, none holds a whole vector
@@ -260,6 +263,9 @@ def test_pruned_top_is_exact(common_df, compiled, monkeypatch):
         assert np.allclose(got, brute[want], atol=1e-12)
         n_pruned += pruned(index, a, 10, allowed, compiled) is not None
     assert n_pruned > 50  # the bounds did prune: most queries never fell back to reading everything
+    if compiled:  # and each query left its working arrays as it found them: a stale sum would only loosen
+        scratch = score.compiled_kernel()._scratch.arrays  # the next query's bounds, unseen in its results
+        assert not scratch.acc32.any() and not scratch.seen.any() and (scratch.slots_f == -1).all()
 
 
 @pytest.mark.parametrize("compiled", ENGINES)
@@ -391,17 +397,19 @@ def test_compiled_block_bound_bounds_every_member(members, f_max, b_max, fdef):
 )
 def test_compiled_rare_parts_in_float32_are_widened_above_the_exact_sum(products):
     """The pruned query adds rare parts in float32; widened, each is still at least the exact sum."""
-    from matcher._kernels import Sparse, _scatter_rare, _widen
+    from matcher._kernels import Sparse, _rare_terms, _scatter_segment, _widen
 
     weights, data = (np.array(x, dtype=np.float32) for x in zip(*products))
     n = len(products)
     terms = np.arange(n, dtype=np.int32)  # term i: one posting, organisation 0, value data[i]
     acc = np.zeros((1, 2), dtype=np.float32)
+    seen = np.zeros(1, dtype=np.uint64)
     postings = Sparse(np.arange(n + 1), np.zeros(n, np.int32), data)
-    _, added = _scatter_rare(terms, weights, postings, n, acc, 0)
+    rare, w, cursor, common = _rare_terms(terms, weights, postings, n)
+    _scatter_segment(rare, w, cursor, postings, 1, acc, 0, seen)
     exact = sum(float(w) * float(d) for w, d in zip(weights, data))
-    assert added == n
-    assert float(acc[0, 0]) * _widen(added) >= exact
+    assert len(rare) == n and common == 0 and seen[0] == 1
+    assert float(acc[0, 0]) * _widen(len(rare)) >= exact
 
 
 def test_float32_common_norms_are_rounded_up():
