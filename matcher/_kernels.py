@@ -82,9 +82,10 @@ def _scatter(terms, weights, postings, acc, side):
 
 
 @jit
-def _rare_terms(terms, weights, postings, common_df):
+def _rare_terms(terms, weights, postings, common_df, term_group, group_sq):
     """The query's rare terms (held by at most ``common_df`` organisations), their weights (float32) and
-    their first postings entry; and the squared norm of the query over its other (common) terms."""
+    their first postings entry; the squared norm of the query over its other (common) terms, returned,
+    and over each group of them (``term_group``), added into ``group_sq``."""
     ptr = postings[0]
     rare = np.empty(len(terms), np.int64)
     w = np.empty(len(terms), np.float32)
@@ -94,11 +95,24 @@ def _rare_terms(terms, weights, postings, common_df):
     for i in range(len(terms)):
         t = terms[i]
         if ptr[t + 1] - ptr[t] > common_df:
-            common += np.float64(weights[i]) * np.float64(weights[i])
+            sq = np.float64(weights[i]) * np.float64(weights[i])
+            common += sq
+            group_sq[term_group[t]] += sq
             continue
         rare[count], w[count], cursor[count] = t, np.float32(weights[i]), ptr[t]
         count += 1
     return rare[:count], w[:count], cursor[:count], common
+
+
+@jit
+def _group_bound(o, fr, br, qg_f, qg_b, gn, fdef, bdef, m):
+    """Upper bound of ``o``'s score from its rare parts ``fr`` and ``br`` plus, per group of common terms,
+    the query's norm times ``o``'s (``index.group_norms``): Cauchy-Schwarz within each group."""
+    fo, bo = fr, br
+    for g in range(len(qg_f)):
+        fo += qg_f[g] * np.float64(gn[o, 0, g])
+        bo += qg_b[g] * np.float64(gn[o, 1, g])
+    return _combine(fo, bo, fdef, bdef, m) * _SAFETY
 
 
 @jit
@@ -235,11 +249,13 @@ def _pruned(q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s):
     """The pruned query: ``(rows, score, forward, backward, ok)``; ``ok`` is False (and the rest empty)
     when more than ``budget`` organisations would need scoring in full."""
     acc, touched, tbound, bbound, seen = s.acc32, s.touched, s.tbound, s.bbound, s.seen
-    cn, has_needs = ix.common_norms, ix.has_needs
+    rare_fv, rare_bv, tight = s.rare_f, s.rare_b, s.tight
+    cn, gn, has_needs = ix.common_norms, ix.group_norms, ix.has_needs
     n = len(has_needs)
-    rare_f, w_f, cur_f, cf = _rare_terms(q.need_t, q.need_w, ix.cap_postings, ix.common_df)
-    rare_b, w_b, cur_b, cb = _rare_terms(q.cap_t, q.cap_w, ix.need_postings, ix.common_df)
-    cf, cb = np.sqrt(cf), np.sqrt(cb)
+    qg_f, qg_b = np.zeros(gn.shape[2]), np.zeros(gn.shape[2])
+    rare_f, w_f, cur_f, cf = _rare_terms(q.need_t, q.need_w, ix.cap_postings, ix.common_df, ix.term_group[0], qg_f)
+    rare_b, w_b, cur_b, cb = _rare_terms(q.cap_t, q.cap_w, ix.need_postings, ix.common_df, ix.term_group[1], qg_b)
+    cf, cb, qg_f, qg_b = np.sqrt(cf), np.sqrt(cb), np.sqrt(qg_f), np.sqrt(qg_b)
     widen_f, widen_b = _widen(len(rare_f)), _widen(len(rare_b))
     nt = 0
     top = 0.0
@@ -254,13 +270,12 @@ def _pruned(q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s):
                 o = (j << 6) + _lowest_bit(word)
                 word &= word - np.uint64(1)
                 u = -1.0
+                fr, br = np.float64(acc[o, 0]) * widen_f, np.float64(acc[o, 1]) * widen_b
                 if allowed[o]:
-                    fo = np.float64(acc[o, 0]) * widen_f + cf * cn[o, 0]
-                    bo = np.float64(acc[o, 1]) * widen_b + cb * cn[o, 1]
-                    u = _combine(fo, bo, fdef, has_needs[o], m) * _SAFETY
+                    u = _combine(fr + cf * cn[o, 0], br + cb * cn[o, 1], fdef, has_needs[o], m) * _SAFETY
                     top = max(top, u)
                 acc[o, 0], acc[o, 1] = 0.0, 0.0
-                touched[nt], tbound[nt] = o, u
+                touched[nt], tbound[nt], rare_fv[nt], rare_bv[nt] = o, u, fr, br
                 nt += 1
     order, size = blocks.order, blocks.size
     n_blocks = len(blocks.max_cap)
@@ -274,9 +289,15 @@ def _pruned(q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s):
     count = 0
     ok = True
     level, above = top * step, np.inf
+    # Each round scores the organisations whose bound lies in [level, above). The first time a bound reaches
+    # a level, it is tightened by the group norms (``tight``), and the tighter bound decides from then on.
     while top > 0:  # else nobody can score above 0, so nobody is ranked
         for i in range(nt):
             u = tbound[i]
+            if u >= level and not tight[i]:
+                tight[i] = True
+                o = touched[i]
+                u = tbound[i] = min(u, _group_bound(o, rare_fv[i], rare_bv[i], qg_f, qg_b, gn, fdef, has_needs[o], m))
             if u >= level and u < above:
                 if count == budget:
                     ok = False
@@ -291,6 +312,8 @@ def _pruned(q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s):
                 if o < 0 or seen[o >> 6] & (np.uint64(1) << np.uint64(o & 63)) or not allowed[o]:
                     continue  # padding, reached by a rare term (scored above), or not to be recommended
                 u = _combine(cf * cn[o, 0], cb * cn[o, 1], fdef, has_needs[o], m) * _SAFETY
+                if u >= level:  # tightened on every round: these are few, and a block rarely passes
+                    u = min(u, _group_bound(o, 0.0, 0.0, qg_f, qg_b, gn, fdef, has_needs[o], m))
                 if u >= level and u < above:
                     if count == budget:
                         ok = False
@@ -304,10 +327,42 @@ def _pruned(q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s):
             level = _TINY  # at _TINY, all that can score above 0 are scored
     _mark_query(q, s, False)
     seen[: (n + 63) >> 6] = 0
+    tight[:nt] = False
     best = _best(rows[:count], score[:count], kth)
     if not ok:
         best = best[:0]
     return rows[best], score[best], f[best], b[best], ok
+
+
+@jit
+def _top_of_each(seekers, ix, blocks, prune, exclude, k, m, budget, step, segment, s, out):
+    """``reciprocal_top`` for each organisation of ``seekers``, leaving out itself and the organisations of
+    its row of ``exclude`` (a CSR matrix; with no rows, none): its ``out_len[i]`` best partners go to row
+    ``i`` of ``out_rows``, ``out_score``, ``out_f`` and ``out_b``."""
+    out_rows, out_score, out_f, out_b, out_len = out
+    allowed = np.ones(len(ix.has_needs), np.bool_)
+    cap, need = ix.cap_vectors, ix.need_vectors
+    for i in range(len(seekers)):
+        a = seekers[i]
+        lo, hi = 0, 0
+        if a + 1 < len(exclude.ptr):
+            lo, hi = exclude.ptr[a], exclude.ptr[a + 1]
+        allowed[a] = False
+        for p in range(lo, hi):
+            allowed[exclude.idx[p]] = False
+        n0, n1, c0, c1 = need.ptr[a], need.ptr[a + 1], cap.ptr[a], cap.ptr[a + 1]
+        q = Query(need.idx[n0:n1], need.dat[n0:n1], cap.idx[c0:c1], cap.dat[c0:c1])
+        fdef = ix.has_needs[a]
+        ok = False
+        if prune:
+            rows, score, f, b, ok = _pruned(q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s)
+        if not ok:
+            rows, score, f, b = _exhaustive(q, ix, fdef, allowed, k, m, s)
+        c = len(rows)
+        out_rows[i, :c], out_score[i, :c], out_f[i, :c], out_b[i, :c], out_len[i] = rows, score, f, b, c
+        allowed[a] = True
+        for p in range(lo, hi):
+            allowed[exclude.idx[p]] = True
 
 
 @jit
@@ -348,6 +403,8 @@ class IndexArrays(NamedTuple):
     need_vectors: Sparse
     common_df: int
     common_norms: np.ndarray  # (n_orgs, 2), float32 rounded up
+    term_group: np.ndarray  # (2, n_terms): group of each common term per side, -1 for rare terms
+    group_norms: np.ndarray  # (n_orgs, 2, groups), float32 rounded up
     has_needs: np.ndarray
 
 
@@ -370,6 +427,9 @@ class ScratchArrays(NamedTuple):
     seen: np.ndarray  # a bit per organisation: reached by a rare term of the pruned query
     touched: np.ndarray  # the organisations reached, in order
     tbound: np.ndarray  # their bounds
+    rare_f: np.ndarray  # their rare parts, widened
+    rare_b: np.ndarray
+    tight: np.ndarray  # whether their bound has been tightened by the group norms
     bbound: np.ndarray  # block bounds
     slots_f: np.ndarray  # position of each term in the need query, or -1
     slots_b: np.ndarray  # ... in the capability query
@@ -392,6 +452,9 @@ class Scratch(threading.local):
                 np.zeros(n_orgs // 64 + 1, dtype=np.uint64),
                 np.empty(n_orgs, dtype=np.int64),
                 np.empty(n_orgs),
+                np.empty(n_orgs),
+                np.empty(n_orgs),
+                np.zeros(n_orgs, dtype=np.bool_),
                 np.empty(max(n_blocks, 1)),
                 np.full(n_terms, -1, dtype=np.int32),
                 np.full(n_terms, -1, dtype=np.int32),
@@ -408,7 +471,10 @@ def index_arrays(index) -> IndexArrays:
     def sparse(m) -> Sparse:
         return Sparse(m.indptr, m.indices, m.data)
 
-    cn = index.norms_by_org if index.common_norms is not None else np.zeros((index.n_orgs, 2), np.float32)
+    if index.common_norms is not None:
+        cn, (term_group, gn) = index.norms_by_org, index.group_norms
+    else:  # only the exhaustive query runs
+        cn, term_group, gn = np.zeros((index.n_orgs, 2), np.float32), np.zeros((2, 0), np.int16), np.zeros((0, 2, 1))
     return IndexArrays(
         sparse(index.postings[CAPABILITY]),
         sparse(index.postings[NEED]),
@@ -416,8 +482,35 @@ def index_arrays(index) -> IndexArrays:
         sparse(index.org_vectors[NEED]),
         int(index.common_df),
         cn,
+        term_group,
+        gn.astype(np.float32, copy=False),
         index.has_needs,
     )
+
+
+def _segment() -> int:
+    return max(64, SEGMENT // 64 * 64)  # whole words of the bit set
+
+
+def top_of_each(index, seekers, k, exclude, *, mutuality, prune, budget, step):
+    """The ``k`` best partners of each row of ``seekers`` (``reciprocal_top`` of each, in one compiled loop),
+    each leaving out itself and, where ``exclude`` (an ``index.Csr``, organisations x organisations) is
+    given, its row there. Returns ``(rows, score, forward, backward, count)``: row ``i`` holds the
+    ``count[i]`` partners of ``seekers[i]``, best first. Runs without the GIL: threads run in parallel."""
+    prune = prune and index.common_norms is not None
+    blocks = Blocks(*index.norm_blocks) if prune else _NO_BLOCKS
+    scratch = _scratch.get(index.n_orgs, len(index.idf), len(blocks.max_cap))
+    seekers = np.asarray(seekers, dtype=np.int64)
+    m = len(seekers)
+    out = (np.zeros((m, k), np.int64), np.zeros((m, k)), np.zeros((m, k)), np.zeros((m, k)), np.zeros(m, np.int64))
+    exclude = _NO_ROWS if exclude is None else Sparse(exclude.indptr, exclude.indices, exclude.data)
+    ix = index_arrays(index)
+    _top_of_each(seekers, ix, blocks, prune, exclude, k, mutuality, budget, step, _segment(), scratch, out)
+    return out
+
+
+_NO_BLOCKS = Blocks(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, bool), np.zeros(0, bool), 1)
+_NO_ROWS = Sparse(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32))
 
 
 def reciprocal_top(index, org, k, allowed, *, mutuality, prune, budget, step):
@@ -432,8 +525,7 @@ def reciprocal_top(index, org, k, allowed, *, mutuality, prune, budget, step):
     fdef = bool(index.has_needs[org])
     if not prune:
         return _exhaustive(q, index_arrays(index), fdef, allowed, k, mutuality, scratch)
-    segment = max(64, SEGMENT // 64 * 64)  # whole words of the bit set
     rows, score, f, b, ok = _pruned(
-        q, index_arrays(index), blocks, fdef, allowed, k, mutuality, budget, step, segment, scratch
+        q, index_arrays(index), blocks, fdef, allowed, k, mutuality, budget, step, _segment(), scratch
     )
     return (rows, score, f, b) if ok else None

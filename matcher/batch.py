@@ -5,7 +5,9 @@ Two exact strategies, chosen by size, give the same partners as ``match`` for ev
 - up to ``BLOCK_MAX`` organisations, one sparse product scores every pair (needs x capabilities: the
   forward side of a pair is the backward side of its mirror), then blocks of seekers are ranked at once;
 - above it, each organisation runs the reciprocal top-k of ``match`` (``score.reciprocal_top``, pruned on
-  large indexes), spread over worker processes that share the memory-mapped index.
+  large indexes). With the compiled kernel (``matcher[fast]``), chunks of organisations run in one
+  compiled loop each, on threads that share the index; without it, on worker processes that share the
+  memory-mapped index.
 
 Either way, the organisations that may be returned are ``Matcher.allowed``'s, as for ``match``.
 """
@@ -19,9 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import score
 from .index import CAPABILITY, NEED
 from .matching import Matcher
-from .score import combine, reciprocal_top, top_k_rows
+from .score import combine, compiled_kernel, reciprocal_top, top_k_rows
 
 BLOCK_MAX = 4_096  # up to this many organisations, all forward scores are held at once (128 MB)
 BLOCK = 256  # seekers ranked at once: BLOCK x n float64 scores
@@ -66,7 +69,13 @@ def all_top_partners(
         yield from _blockwise(matcher, orgs, top, new_only, progress)
         return
     workers = workers or default_workers()
-    if len(orgs):  # compile (or load) the kernel and build its tables once here, not in every worker
+    kernel = None if matcher.compiled is False else compiled_kernel()
+    if matcher.compiled and kernel is None:
+        raise ImportError("The compiled query needs numba: pip install 'matcher[fast]'.")
+    if kernel is not None:
+        yield from _threaded(matcher, kernel, orgs, top, new_only, workers, progress)
+        return
+    if len(orgs):  # build the index's tables once here, not in every worker
         reciprocal_top(matcher.index, int(orgs[0]), top, compiled=matcher.compiled)
     chunks = [(orgs[lo : lo + CHUNK], top, new_only) for lo in range(0, len(orgs), CHUNK)]
     if workers <= 1 or "fork" not in _start_methods():
@@ -93,6 +102,55 @@ def all_top_partners(
 
 
 _WORKER_MATCHER: Matcher | None = None
+
+
+def _threaded(matcher: Matcher, kernel, orgs: np.ndarray, top: int, new_only: bool, workers: int, progress):
+    """Chunks of organisations through the compiled loop (``_kernels.top_of_each``) on ``workers`` threads,
+    yielded in order. At most two chunks per thread are queued: an interrupted or abandoned batch stops
+    after the chunks under way (a fraction of a second each)."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    index = matcher.index
+    n = index.n_orgs
+
+    def run(chunk: np.ndarray):
+        return kernel.top_of_each(
+            index,
+            chunk,
+            top,
+            index.links if new_only else None,
+            mutuality=score.MUTUALITY,
+            prune=n >= score.PRUNE_MIN,
+            budget=max(score.PRUNE_BUDGET_MIN, n // score.PRUNE_BUDGET_SHARE),
+            step=score.STEP,
+        )
+
+    if len(orgs):  # compile (or load) the kernel and build the index's tables here, before the threads
+        run(orgs[:1])
+    has_needs = index.has_needs
+    pending: deque = deque()
+    chunks = (orgs[lo : lo + CHUNK] for lo in range(0, len(orgs), CHUNK))
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        try:
+            for chunk in chunks:
+                pending.append((chunk, pool.submit(run, chunk)))
+                while len(pending) > 2 * workers or (pending and pending[0][1].done()):
+                    yield from _emit(*pending.popleft(), has_needs, progress)
+            while pending:
+                yield from _emit(*pending.popleft(), has_needs, progress)
+        finally:
+            for _, future in pending:
+                future.cancel()
+
+
+def _emit(chunk, future, has_needs, progress) -> Iterator[Partners]:
+    rows, score, f, b, count = future.result()
+    for i, a in enumerate(chunk.tolist()):
+        c = count[i]
+        yield _partners(a, rows[i, :c], score[i, :c], f[i, :c], b[i, :c], has_needs)
+    if progress:
+        progress(len(chunk))
 
 
 def _start_methods() -> list[str]:

@@ -35,6 +35,8 @@ COMMON_SHARE = 32
 
 
 NORM_BLOCK = 64  # organisations per block of ``Index.norm_blocks``
+COMMON_GROUPS = 16
+"""Common terms are dealt into this many groups, by document frequency, for ``Index.group_norms``."""
 
 
 def common_cutoff(n_orgs: int) -> int:
@@ -441,6 +443,11 @@ class Index:
         )
 
     @cached_property
+    def group_norms(self) -> tuple[np.ndarray, np.ndarray]:
+        """``group_norms`` of this index: each term's group on each side and each organisation's norms."""
+        return group_norms(self.org_vectors, self.postings, self.common_df)
+
+    @cached_property
     def norm_blocks(self) -> tuple:
         """The organisations in blocks sorted by common norm, for the compiled query (``norm_blocks``)."""
         return norm_blocks(self.norms_by_org.T.astype(np.float64), self.has_needs)
@@ -515,6 +522,42 @@ def common_norms(vectors: tuple[Csr, Csr], postings: tuple[Csr, Csr], cutoff: in
         sq = np.square(v.data, dtype=np.float64)
         out[side] = np.sqrt(np.bincount(rows[common], weights=sq[common], minlength=v.shape[0]))
     return out
+
+
+def group_norms(
+    vectors: tuple[Csr, Csr], postings: tuple[Csr, Csr], cutoff: int, groups: int = COMMON_GROUPS, chunk: int = 65_536
+) -> tuple[np.ndarray, np.ndarray]:
+    """The common terms of each side (held by more than ``cutoff``), dealt into ``groups`` groups in order
+    of document frequency, and each organisation's norm over each group, per side.
+
+    Returns ``(term_group, norms)``: ``term_group[side, term]`` is the term's group, or -1 for a rare term;
+    ``norms[org, side, group]`` is float32, rounded up. By Cauchy-Schwarz within each group, a query's
+    common part on a side is at most the sum over groups of its norm there times the organisation's: a
+    much tighter bound than one norm over all common terms (``common_norms``), as a query and a partner
+    rarely weigh the same groups alike. Organisations are summed ``chunk`` at a time: no index-sized
+    temporary arrays.
+    """
+    n_orgs, n_terms = vectors[0].shape
+    term_group = np.full((2, n_terms), -1, dtype=np.int16)
+    norms = np.zeros((n_orgs, 2, groups), dtype=np.float32)
+    for side in (CAPABILITY, NEED):
+        df = np.diff(postings[side].indptr)
+        common = np.flatnonzero(df > cutoff)
+        common = common[np.argsort(-df[common], kind="stable")]
+        term_group[side, common] = np.arange(len(common)) % groups
+        v = vectors[side]
+        for lo in range(0, n_orgs, chunk):
+            hi = min(lo + chunk, n_orgs)
+            a, b = v.indptr[lo], v.indptr[hi]
+            g = term_group[side, v.indices[a:b]].astype(np.int64)
+            keep = g >= 0
+            rows = np.repeat(np.arange(hi - lo), np.diff(v.indptr[lo : hi + 1]))[keep]
+            sq = np.square(v.data[a:b][keep], dtype=np.float64)
+            exact = np.sqrt(np.bincount(rows * groups + g[keep], weights=sq, minlength=(hi - lo) * groups))
+            exact = exact.reshape(hi - lo, groups)
+            up = exact.astype(np.float32)
+            norms[lo:hi, side] = np.where(up < exact, np.nextafter(up, np.float32(np.inf)), up)
+    return term_group, norms
 
 
 def norm_blocks(common_norms: np.ndarray, has_needs: np.ndarray, size: int = NORM_BLOCK) -> tuple:

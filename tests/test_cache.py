@@ -1,5 +1,6 @@
 """The cached index is reused while profiles are unchanged and rebuilt as soon as any file changes."""
 
+import functools
 import json
 import subprocess
 import sys
@@ -314,25 +315,27 @@ def test_row_dot_products_are_bit_identical_to_postings_traversal():
 
 
 @pytest.mark.parametrize("compiled", ENGINES)
-@pytest.mark.parametrize("strategy", ["blockwise", "one process", "two processes"])
+@pytest.mark.parametrize("strategy", ["blockwise", "one worker", "two workers", "two workers, pruned"])
 def test_batch_gives_the_partners_match_gives(strategy, compiled, monkeypatch):
-    """Every strategy of all_top_partners returns, for every organisation, what top_partners returns."""
+    """Every strategy of all_top_partners returns, for every organisation, what top_partners returns:
+    one sparse product for all, or each organisation's query on one or two workers (processes with the
+    numpy engine, threads running the compiled loop), exhaustive or pruned."""
     import matcher.batch as batch
+    import matcher.score as score
     from matcher.matching import Matcher
 
     profiles = zipf_profiles(120, 150, (3, 12), 3, capabilities=1, no_needs_every=4)
     links = [(i, (i * 7 + 1) % 120, 1.0) for i in range(120)]
-    m = Matcher(Index.build(profiles, links=links), compiled=compiled)
+    m = Matcher(Index.build(profiles, links=links, common_df=6), compiled=compiled)
     if strategy != "blockwise":
         monkeypatch.setattr(batch, "BLOCK_MAX", 0)
         monkeypatch.setattr(batch, "CHUNK", 16)
+    if strategy.endswith("pruned"):
+        monkeypatch.setattr(score, "PRUNE_MIN", 0)
+    workers = 2 if strategy.startswith("two") else 1
     done = []
     for new_only in (False, True):
-        got = list(
-            batch.all_top_partners(
-                m, top=5, new_only=new_only, workers=2 if strategy == "two processes" else 1, progress=done.append
-            )
-        )
+        got = list(batch.all_top_partners(m, top=5, new_only=new_only, workers=workers, progress=done.append))
         assert [g.org for g in got] == list(range(120))
         for g in got:
             want = m.top_partners(g.org, top=5, new_only=new_only)
@@ -343,7 +346,7 @@ def test_batch_gives_the_partners_match_gives(strategy, compiled, monkeypatch):
     assert sum(done) == 240
     # some organisations only, in the order given: the same partners as for everyone
     everyone = {g.org: list(g.rows) for g in batch.all_top_partners(m, top=5, workers=1)}
-    some = list(batch.all_top_partners(m, top=5, orgs=[77, 3, 3, 119], workers=2 if strategy == "two processes" else 1))
+    some = list(batch.all_top_partners(m, top=5, orgs=[77, 3, 3, 119], workers=workers))
     assert [g.org for g in some] == [77, 3, 3, 119]
     assert all(list(g.rows) == everyone[g.org] for g in some)
 
@@ -405,7 +408,7 @@ def test_compiled_rare_parts_in_float32_are_widened_above_the_exact_sum(products
     acc = np.zeros((1, 2), dtype=np.float32)
     seen = np.zeros(1, dtype=np.uint64)
     postings = Sparse(np.arange(n + 1), np.zeros(n, np.int32), data)
-    rare, w, cursor, common = _rare_terms(terms, weights, postings, n)
+    rare, w, cursor, common = _rare_terms(terms, weights, postings, n, np.zeros(n, np.int16), np.zeros(1))
     _scatter_segment(rare, w, cursor, postings, 1, acc, 0, seen)
     exact = sum(float(w) * float(d) for w, d in zip(weights, data))
     assert len(rare) == n and common == 0 and seen[0] == 1
@@ -459,3 +462,44 @@ def test_compiled_query_without_numba_says_how_to_get_it(monkeypatch):
     with pytest.raises(ImportError, match=r"matcher\[fast\]"):
         reciprocal_top(index, 0, 5, compiled=True)
     assert np.array_equal(reciprocal_top(index, 0, 5)[0], reciprocal_top(index, 0, 5, compiled=False)[0])
+
+
+def test_group_norms_known_answer():
+    """Common terms are dealt into groups by document frequency; each organisation gets its norm per group."""
+    from scipy import sparse
+
+    from matcher.index import Csr, group_norms
+
+    m = sparse.csr_matrix(np.array([[3.0, 0, 4, 0], [0, 1, 0, 0]], dtype=np.float32))
+    vectors = (Csr.from_scipy(m), Csr.from_scipy(m))
+    postings = (Csr.from_scipy(m.T.tocsr()), Csr.from_scipy(m.T.tocsr()))
+    term_group, norms = group_norms(vectors, postings, cutoff=0, groups=2)
+    assert term_group.tolist() == [[0, 1, 0, -1], [0, 1, 0, -1]]  # term 3 is held by nobody: not common
+    assert norms[:, 0].tolist() == [[5.0, 0.0], [0.0, 1.0]]
+
+
+@functools.cache
+def _zipf_index_60():
+    return Index.build(zipf_profiles(60, 80, (5, 15), 7, capabilities=2, no_needs_every=5), common_df=4)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 59), st.integers(0, 59), st.integers(1, 8))
+def test_group_norms_bound_the_common_part(a, b, groups):
+    """Per group, the query's norm times the partner's bounds their common part (Cauchy-Schwarz); summed
+    over groups, it is never looser than the one norm over all common terms."""
+    from matcher.index import group_norms
+
+    index = _zipf_index_60()
+    term_group, norms = group_norms(index.org_vectors, index.postings, index.common_df, groups)
+    terms, weights = index.vector(a, 1)  # a's needs against b's capabilities
+    common = term_group[0, terms] >= 0
+    q = np.zeros(groups)
+    np.add.at(q, term_group[0, terms[common]], np.square(weights[common], dtype=np.float64))
+    q = np.sqrt(q)
+    cap = dict(zip(*index.vector(b, 0)))
+    exact = sum(float(w) * float(cap.get(t, 0.0)) for t, w in zip(terms[common], weights[common]))
+    grouped = float(q @ norms[b, 0])
+    one_norm = float(np.linalg.norm(weights[common].astype(np.float64)) * index.common_norms[0, b])
+    assert exact <= grouped * (1 + 1e-9)
+    assert grouped <= one_norm * (1 + 1e-6)
