@@ -291,7 +291,9 @@ def _pruned(q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s):
     level, above = top * step, np.inf
     # Each round scores the organisations whose bound lies in [level, above). The first time a bound reaches
     # a level, it is tightened by the group norms (``tight``), and the tighter bound decides from then on.
+    band_o, band_u = s.band_o, s.band_u
     while top > 0:  # else nobody can score above 0, so nobody is ranked
+        nb = 0
         for i in range(nt):
             u = tbound[i]
             if u >= level and not tight[i]:
@@ -299,27 +301,31 @@ def _pruned(q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s):
                 o = touched[i]
                 u = tbound[i] = min(u, _group_bound(o, rare_fv[i], rare_bv[i], qg_f, qg_b, gn, fdef, has_needs[o], m))
             if u >= level and u < above:
-                if count == budget:
-                    ok = False
-                    break
-                _insert(kth, _score(touched[i], q, ix, fdef, m, s, out, count))
-                count += 1
+                band_o[nb], band_u[nb] = touched[i], u
+                nb += 1
         for j in range(n_blocks):
-            if not ok or bbound[j] < level:
+            if bbound[j] < level:
                 continue
             for i in range(j * size, (j + 1) * size):
                 o = order[i]
                 if o < 0 or seen[o >> 6] & (np.uint64(1) << np.uint64(o & 63)) or not allowed[o]:
-                    continue  # padding, reached by a rare term (scored above), or not to be recommended
+                    continue  # padding, reached by a rare term (in the band above), or not to be recommended
                 u = _combine(cf * cn[o, 0], cb * cn[o, 1], fdef, has_needs[o], m) * _SAFETY
                 if u >= level:  # tightened on every round: these are few, and a block rarely passes
                     u = min(u, _group_bound(o, 0.0, 0.0, qg_f, qg_b, gn, fdef, has_needs[o], m))
                 if u >= level and u < above:
-                    if count == budget:
-                        ok = False
-                        break
-                    _insert(kth, _score(o, q, ix, fdef, m, s, out, count))
-                    count += 1
+                    band_o[nb], band_u[nb] = o, u
+                    nb += 1
+        # the band, best bound first, until the k-th best score so far is above the bounds left: those
+        # left cannot make the top k, and the k-th best is then above the level too, so this is the end
+        for i in np.argsort(-band_u[:nb]):
+            if band_u[i] < kth[0]:
+                break
+            if count == budget:
+                ok = False
+                break
+            _insert(kth, _score(band_o[i], q, ix, fdef, m, s, out, count))
+            count += 1
         if not ok or kth[0] >= level or level == _TINY:
             break
         above, level = level, max(kth[0], level * step)
@@ -430,6 +436,8 @@ class ScratchArrays(NamedTuple):
     rare_f: np.ndarray  # their rare parts, widened
     rare_b: np.ndarray
     tight: np.ndarray  # whether their bound has been tightened by the group norms
+    band_o: np.ndarray  # the organisations whose bounds lie in a round's band, and their bounds
+    band_u: np.ndarray
     bbound: np.ndarray  # block bounds
     slots_f: np.ndarray  # position of each term in the need query, or -1
     slots_b: np.ndarray  # ... in the capability query
@@ -455,6 +463,8 @@ class Scratch(threading.local):
                 np.empty(n_orgs),
                 np.empty(n_orgs),
                 np.zeros(n_orgs, dtype=np.bool_),
+                np.empty(n_orgs, dtype=np.int64),
+                np.empty(n_orgs),
                 np.empty(max(n_blocks, 1)),
                 np.full(n_terms, -1, dtype=np.int32),
                 np.full(n_terms, -1, dtype=np.int32),

@@ -396,7 +396,8 @@ def new_command(name, country, kind, capabilities, needs, aliases, city, sectors
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    help="Processes for large sets (default: one per core). Sets up to 4,096 organisations use one.",
+    help="Workers for large sets (default: one per core): threads with the compiled engine, else processes."
+    " Sets up to 4,096 organisations use one.",
 )
 @profiles_option
 @strict_option

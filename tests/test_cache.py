@@ -352,6 +352,26 @@ def test_batch_gives_the_partners_match_gives(strategy, compiled, monkeypatch):
 
 
 @needs_numba
+def test_abandoned_threaded_batch_stops_its_threads(monkeypatch):
+    """A batch stopped early (a closed generator, as on Ctrl-C) cancels its queued chunks and leaves no
+    thread running."""
+    import threading
+
+    import matcher.batch as batch
+    from matcher.matching import Matcher
+
+    monkeypatch.setattr(batch, "BLOCK_MAX", 0)
+    monkeypatch.setattr(batch, "CHUNK", 2)
+    m = Matcher(Index.build(zipf_profiles(120, 150, (3, 12), 3, capabilities=1, no_needs_every=4)), compiled=True)
+    before = threading.active_count()
+    partners = batch.all_top_partners(m, top=3, workers=2)
+    first = next(partners)
+    partners.close()
+    assert first.org == 0 and len(first.rows) == 3
+    assert threading.active_count() == before
+
+
+@needs_numba
 @pytest.mark.parametrize("prune", [False, True])
 def test_compiled_query_is_bit_identical_to_numpy(prune, monkeypatch):
     """Same rows, and the same scores and sides to the last bit, whichever engine runs the query."""
