@@ -4,17 +4,20 @@ The same algorithm as the numpy code, and the same rows with bit-identical score
 is summed in float64 in the same order. What changes is what a pruned query reads:
 
 - the postings of the query's rare terms are added, in float32 (they only bound), into one accumulator
-  row per organisation; one branchless pass in memory order then lists the organisations they reached,
-  and only those get a bound of their own (rare part, widened by its rounding margin, plus common norms);
+  row per organisation, one segment of 32k organisations at a time so that the segment's rows stay in
+  the core's cache; a bit set marks the organisations reached, and only those get a bound of their own
+  (rare part, widened by its rounding margin, plus common norms);
 - every other organisation's score is bounded by its common norms alone, a block at a time: blocks of
   organisations sorted by common norm (``Index.norm_blocks``), skipped whole when their largest norms
   cannot reach the level. On the benchmark's synthetic profiles no block reaches the final level;
-- the organisations whose bound reaches a falling level are scored in full from their own rows, until
-  the k-th best score reaches the level.
+- the organisations whose bound reaches a falling level have it tightened by the norms of 16 groups of
+  common terms (``Index.group_norms``), then are scored in full from their own rows, best bound first,
+  until the k-th best score is above every bound left.
 
-No temporary array of the index's size is allocated per query: per-thread scratch arrays are reused
-(``Scratch``), and each query leaves them as it found them. Importing this module imports numba (about
-0.4 s): the one-shot ``match`` command does without it.
+``top_of_each`` runs the queries of many organisations in one compiled loop, without the GIL: ``batch``
+runs it on threads. No temporary array of the index's size is allocated per query: per-thread scratch
+arrays are reused (``Scratch``), and each query leaves them as it found them. Importing this module
+imports numba (about 0.4 s): the one-shot ``match`` command does without it.
 """
 
 from __future__ import annotations
