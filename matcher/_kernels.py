@@ -248,9 +248,14 @@ def _exhaustive(q, ix, fdef, allowed, k, m, s):
 
 
 @jit
-def _pruned(q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s):
-    """The pruned query: ``(rows, score, forward, backward, ok)``; ``ok`` is False (and the rest empty)
-    when more than ``budget`` organisations would need scoring in full."""
+def _pruned(q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s, floor=0.0):
+    """The pruned query: ``(rows, score, forward, backward, ok, scored, scores)``; ``ok`` is False (and the
+    rest empty) when more than ``budget`` organisations would need scoring in full. ``scored`` and
+    ``scores`` are every organisation scored in full and its score.
+
+    ``floor``, when positive, is known to be at most the k-th best score (the k-th best of exact scores of
+    k allowed partners): organisations whose bound is below it are dropped at once, and the first level
+    is at least the floor."""
     acc, touched, tbound, bbound, seen = s.acc32, s.touched, s.tbound, s.bbound, s.seen
     rare_fv, rare_bv, tight = s.rare_f, s.rare_b, s.tight
     cn, gn, has_needs = ix.common_norms, ix.group_norms, ix.has_needs
@@ -272,14 +277,15 @@ def _pruned(q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s):
             while word:
                 o = (j << 6) + _lowest_bit(word)
                 word &= word - np.uint64(1)
-                u = -1.0
                 fr, br = np.float64(acc[o, 0]) * widen_f, np.float64(acc[o, 1]) * widen_b
-                if allowed[o]:
-                    u = _combine(fr + cf * cn[o, 0], br + cb * cn[o, 1], fdef, has_needs[o], m) * _SAFETY
-                    top = max(top, u)
                 acc[o, 0], acc[o, 1] = 0.0, 0.0
-                touched[nt], tbound[nt], rare_fv[nt], rare_bv[nt] = o, u, fr, br
-                nt += 1
+                fo, bo = fr + cf * cn[o, 0], br + cb * cn[o, 1]
+                # the score is at most the sum of its sides: below the floor, no need for a bound of its own
+                if allowed[o] and (fo + bo) * _SAFETY >= floor:
+                    u = _combine(fo, bo, fdef, has_needs[o], m) * _SAFETY
+                    top = max(top, u)
+                    touched[nt], tbound[nt], rare_fv[nt], rare_bv[nt] = o, u, fr, br
+                    nt += 1
     order, size = blocks.order, blocks.size
     n_blocks = len(blocks.max_cap)
     for j in range(n_blocks):  # everyone else, a block at a time: common norms alone
@@ -291,7 +297,7 @@ def _pruned(q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s):
     kth = np.zeros(k)  # the k best scores so far, ascending (0 until k positive ones are seen)
     count = 0
     ok = True
-    level, above = top * step, np.inf
+    level, above = max(top * step, floor), np.inf
     # Each round scores the organisations whose bound lies in [level, above). The first time a bound reaches
     # a level, it is tightened by the group norms (``tight``), and the tighter bound decides from then on.
     band_o, band_u = s.band_o, s.band_u
@@ -329,9 +335,9 @@ def _pruned(q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s):
                 break
             _insert(kth, _score(band_o[i], q, ix, fdef, m, s, out, count))
             count += 1
-        if not ok or kth[0] >= level or level == _TINY:
-            break
-        above, level = level, max(kth[0], level * step)
+        if not ok or kth[0] >= level or level == _TINY or level <= floor:
+            break  # at the floor, everyone who might make the top k has been scored
+        above, level = level, max(kth[0], level * step, floor)
         if level < top * 1e-6:
             level = _TINY  # at _TINY, all that can score above 0 are scored
     _mark_query(q, s, False)
@@ -339,15 +345,20 @@ def _pruned(q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s):
     tight[:nt] = False
     best = _best(rows[:count], score[:count], kth)
     if not ok:
-        best = best[:0]
-    return rows[best], score[best], f[best], b[best], ok
+        best, count = best[:0], 0
+    return rows[best], score[best], f[best], b[best], ok, rows[:count], score[:count]
 
 
 @jit
-def _top_of_each(seekers, ix, blocks, prune, exclude, k, m, budget, step, segment, s, out):
+def _top_of_each(seekers, ix, blocks, prune, exclude, k, m, budget, step, segment, s, out, hints):
     """``reciprocal_top`` for each organisation of ``seekers``, leaving out itself and the organisations of
     its row of ``exclude`` (a CSR matrix; with no rows, none): its ``out_len[i]`` best partners go to row
-    ``i`` of ``out_rows``, ``out_score``, ``out_f`` and ``out_b``."""
+    ``i`` of ``out_rows``, ``out_score``, ``out_f`` and ``out_b``.
+
+    ``hints`` (one row of k scores per organisation, ascending, or no rows) carries what the queries learn
+    for later ones: a score is the same both ways, so each score computed in full is also a score of the
+    partner's with the seeker, and the k best of those bound the partner's own k-th best from below (its
+    query's floor). Valid only while no organisation is a seeker twice."""
     out_rows, out_score, out_f, out_b, out_len = out
     allowed = np.ones(len(ix.has_needs), np.bool_)
     cap, need = ix.cap_vectors, ix.need_vectors
@@ -364,7 +375,12 @@ def _top_of_each(seekers, ix, blocks, prune, exclude, k, m, budget, step, segmen
         fdef = ix.has_needs[a]
         ok = False
         if prune:
-            rows, score, f, b, ok = _pruned(q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s)
+            floor = hints[a, 0] if len(hints) else 0.0
+            rows, score, f, b, ok, scored, scores = _pruned(
+                q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s, floor
+            )
+            if len(hints):
+                _hint(a, scored, scores, exclude, hints)
         if not ok:
             rows, score, f, b = _exhaustive(q, ix, fdef, allowed, k, m, s)
         c = len(rows)
@@ -372,6 +388,22 @@ def _top_of_each(seekers, ix, blocks, prune, exclude, k, m, budget, step, segmen
         allowed[a] = True
         for p in range(lo, hi):
             allowed[exclude.idx[p]] = True
+
+
+@jit
+def _hint(a, scored, scores, exclude, hints):
+    """Each score of ``a`` with an organisation, into that organisation's ``hints`` where ``a`` may be
+    recommended to it (not in its row of ``exclude``)."""
+    for j in range(len(scored)):
+        o = scored[j]
+        if scores[j] <= hints[o, 0]:
+            continue
+        excluded = False
+        if o + 1 < len(exclude.ptr):
+            for p in range(exclude.ptr[o], exclude.ptr[o + 1]):
+                excluded |= exclude.idx[p] == a
+        if not excluded:
+            _insert(hints[o], scores[j])
 
 
 @jit
@@ -505,11 +537,15 @@ def _segment() -> int:
     return max(64, SEGMENT // 64 * 64)  # whole words of the bit set
 
 
-def top_of_each(index, seekers, k, exclude, *, mutuality, prune, budget, step):
+def top_of_each(index, seekers, k, exclude, *, mutuality, prune, budget, step, hints=None):
     """The ``k`` best partners of each row of ``seekers`` (``reciprocal_top`` of each, in one compiled loop),
     each leaving out itself and, where ``exclude`` (an ``index.Csr``, organisations x organisations) is
     given, its row there. Returns ``(rows, score, forward, backward, count)``: row ``i`` holds the
-    ``count[i]`` partners of ``seekers[i]``, best first. Runs without the GIL: threads run in parallel."""
+    ``count[i]`` partners of ``seekers[i]``, best first. Runs without the GIL: threads run in parallel.
+
+    ``hints``: an (n_orgs, k) array of zeros, handed to every call of one batch (one per thread), in which
+    queries leave what they learn for later ones (``_top_of_each``). No organisation may be a seeker twice
+    with the same hints."""
     prune = prune and index.common_norms is not None
     blocks = Blocks(*index.norm_blocks) if prune else _NO_BLOCKS
     scratch = _scratch.get(index.n_orgs, len(index.idf), len(blocks.max_cap))
@@ -518,7 +554,8 @@ def top_of_each(index, seekers, k, exclude, *, mutuality, prune, budget, step):
     out = (np.zeros((m, k), np.int64), np.zeros((m, k)), np.zeros((m, k)), np.zeros((m, k)), np.zeros(m, np.int64))
     exclude = _NO_ROWS if exclude is None else Sparse(exclude.indptr, exclude.indices, exclude.data)
     ix = index_arrays(index)
-    _top_of_each(seekers, ix, blocks, prune, exclude, k, mutuality, budget, step, _segment(), scratch, out)
+    hints = np.zeros((0, k)) if hints is None else hints
+    _top_of_each(seekers, ix, blocks, prune, exclude, k, mutuality, budget, step, _segment(), scratch, out, hints)
     return out
 
 
@@ -538,7 +575,7 @@ def reciprocal_top(index, org, k, allowed, *, mutuality, prune, budget, step):
     fdef = bool(index.has_needs[org])
     if not prune:
         return _exhaustive(q, index_arrays(index), fdef, allowed, k, mutuality, scratch)
-    rows, score, f, b, ok = _pruned(
+    rows, score, f, b, ok, _, _ = _pruned(
         q, index_arrays(index), blocks, fdef, allowed, k, mutuality, budget, step, _segment(), scratch
     )
     return (rows, score, f, b) if ok else None

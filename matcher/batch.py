@@ -108,13 +108,21 @@ def _threaded(matcher: Matcher, kernel, orgs: np.ndarray, top: int, new_only: bo
     """Chunks of organisations through the compiled loop (``_kernels.top_of_each``) on ``workers`` threads,
     yielded in order. At most two chunks per thread are queued: an interrupted or abandoned batch stops
     after the chunks under way (a fraction of a second each)."""
+    import threading
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
     index = matcher.index
     n = index.n_orgs
+    # each thread's queries leave hints for its later ones; only valid while no organisation comes twice
+    own = threading.local() if len(np.unique(orgs)) == len(orgs) else None
 
     def run(chunk: np.ndarray):
+        hints = None
+        if own is not None:
+            if not hasattr(own, "hints"):
+                own.hints = np.zeros((n, top))
+            hints = own.hints
         return kernel.top_of_each(
             index,
             chunk,
@@ -124,10 +132,20 @@ def _threaded(matcher: Matcher, kernel, orgs: np.ndarray, top: int, new_only: bo
             prune=n >= score.PRUNE_MIN,
             budget=max(score.PRUNE_BUDGET_MIN, n // score.PRUNE_BUDGET_SHARE),
             step=score.STEP,
+            hints=hints,
         )
 
     if len(orgs):  # compile (or load) the kernel and build the index's tables here, before the threads
-        run(orgs[:1])
+        kernel.top_of_each(
+            index,
+            orgs[:1],
+            top,
+            None,
+            mutuality=score.MUTUALITY,
+            prune=n >= score.PRUNE_MIN,
+            budget=max(score.PRUNE_BUDGET_MIN, n // score.PRUNE_BUDGET_SHARE),
+            step=score.STEP,
+        )
     has_needs = index.has_needs
     pending: deque = deque()
     chunks = (orgs[lo : lo + CHUNK] for lo in range(0, len(orgs), CHUNK))

@@ -352,6 +352,31 @@ def test_batch_gives_the_partners_match_gives(strategy, compiled, monkeypatch):
 
 
 @needs_numba
+def test_hints_floor_the_pruned_query_exactly():
+    """A seeker's hints (scores its earlier partners found with it) floor its pruned query: a floor at the
+    true k-th best score changes nothing; a floor above it (never a real hint) loses partners, so the
+    floor is really used. A whole batch with hints gives what it gives without."""
+    import matcher.score as score
+
+    kernel = score.compiled_kernel()
+    index = Index.build(zipf_profiles(300, 400, (8, 20), 11, capabilities=2, no_needs_every=5), common_df=15)
+    n, k = index.n_orgs, 5
+    run = functools.partial(
+        kernel.top_of_each, index, k=k, exclude=None, mutuality=MUTUALITY, prune=True, budget=n, step=0.7
+    )
+    everyone = run(np.arange(n))
+    with_hints = run(np.arange(n), hints=np.zeros((n, k)))
+    assert all(np.array_equal(x, y) for x, y in zip(everyone, with_hints))
+    a = 7
+    theta = everyone[1][a, k - 1]
+    assert theta > 0
+    for floor, same in ((theta, True), (theta * 1.5, False)):
+        hints = np.full((n, k), floor)
+        got = run(np.array([a]), hints=hints)
+        assert np.array_equal(got[0][0, : got[4][0]], everyone[0][a, : everyone[4][a]]) == same
+
+
+@needs_numba
 def test_abandoned_threaded_batch_stops_its_threads(monkeypatch):
     """A batch stopped early (a closed generator, as on Ctrl-C) cancels its queued chunks and leaves no
     thread running."""
