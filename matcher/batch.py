@@ -1,12 +1,13 @@
 """Every organisation's top partners at once: the library behind ``matcher batch``.
 
-Two exact strategies, chosen by size, give the same partners as ``match`` for every organisation:
+Three exact strategies give the same partners as ``match`` for every organisation:
 
-- up to ``BLOCK_MAX`` organisations, one sparse product scores every pair (needs x capabilities: the
-  forward side of a pair is the backward side of its mirror), then blocks of seekers are ranked at once;
-- above it, each organisation runs the reciprocal top-k of ``match`` (``score.reciprocal_top``, pruned on
-  large indexes). With the compiled kernel (``matcher[fast]``), chunks of organisations run in one
-  compiled loop each, on threads that share the index; without it, on worker processes that share the
+- with the compiled kernel (``matcher[fast]``), chunks of organisations run the reciprocal top-k of
+  ``match`` in one compiled loop each (pruned on large indexes), on threads that share the index;
+- without it, up to ``BLOCK_MAX`` organisations, one sparse product scores every pair (needs x
+  capabilities: the forward side of a pair is the backward side of its mirror), then blocks of seekers
+  are ranked at once;
+- and above that, each organisation's ``score.reciprocal_top`` runs on worker processes that share the
   memory-mapped index.
 
 Either way, the organisations that may be returned are ``Matcher.allowed``'s, as for ``match``.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -65,15 +67,19 @@ def all_top_partners(
     """
     n = matcher.index.n_orgs
     orgs = np.arange(n) if orgs is None else np.asarray(orgs, dtype=np.int64)
-    if n <= BLOCK_MAX:
-        yield from _blockwise(matcher, orgs, top, new_only, progress)
-        return
     workers = workers or default_workers()
-    kernel = None if matcher.compiled is False else compiled_kernel()
+    small = n <= BLOCK_MAX
+    # the compiled loop is the fastest at every size, but importing numba costs about 0.4 s: more than a
+    # small set's whole batch takes without it, so a small set uses it only where it is loaded already
+    wanted = matcher.compiled or (matcher.compiled is None and (not small or "matcher._kernels" in sys.modules))
+    kernel = compiled_kernel() if wanted else None
     if matcher.compiled and kernel is None:
         raise ImportError("The compiled query needs numba: pip install 'matcher[fast]'.")
     if kernel is not None:
         yield from _threaded(matcher, kernel, orgs, top, new_only, workers, progress)
+        return
+    if small:
+        yield from _blockwise(matcher, orgs, top, new_only, progress)
         return
     if len(orgs):  # build the index's tables once here, not in every worker
         reciprocal_top(matcher.index, int(orgs[0]), top, compiled=matcher.compiled)
