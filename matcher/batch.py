@@ -135,7 +135,7 @@ def _threaded(matcher: Matcher, kernel, orgs: np.ndarray, top: int, new_only: bo
             top,
             index.links if new_only else None,
             mutuality=score.MUTUALITY,
-            prune=n >= score.PRUNE_MIN,
+            prune=n >= score.COMPILED_PRUNE_MIN,
             budget=max(score.PRUNE_BUDGET_MIN, n // score.PRUNE_BUDGET_SHARE),
             step=score.STEP,
             hints=hints,
@@ -148,7 +148,7 @@ def _threaded(matcher: Matcher, kernel, orgs: np.ndarray, top: int, new_only: bo
             top,
             None,
             mutuality=score.MUTUALITY,
-            prune=n >= score.PRUNE_MIN,
+            prune=n >= score.COMPILED_PRUNE_MIN,
             budget=max(score.PRUNE_BUDGET_MIN, n // score.PRUNE_BUDGET_SHARE),
             step=score.STEP,
         )

@@ -64,6 +64,9 @@ def pair_scores(index: Index, org: int) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 PRUNE_MIN = 20_000
 """Below this many organisations a query reads every postings list: pruning would not pay for itself."""
+COMPILED_PRUNE_MIN = 2_000
+"""The same for the compiled query, which prunes at less cost (at 10,000 organisations, 0.15 ms a query
+pruned against 0.33 ms reading everything; at 1,000, 0.06 against 0.04)."""
 _SAFETY = 1 + 1e-9  # upper bounds are widened by this factor against rounding
 _TINY = float(np.finfo(np.float64).smallest_subnormal)
 PRUNE_BUDGET_MIN, PRUNE_BUDGET_SHARE = 512, 64  # a pruned query scores at most max(512, n / 64) in full
@@ -111,7 +114,7 @@ def reciprocal_top(index: Index, org: int, k: int, allowed: np.ndarray | None = 
         raise ImportError("The compiled query needs numba: pip install 'matcher[fast]'.")
     if k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0)
-    prune = index.n_orgs >= PRUNE_MIN and index.common_norms is not None
+    prune = index.n_orgs >= (PRUNE_MIN if kernel is None else COMPILED_PRUNE_MIN) and index.common_norms is not None
     if kernel is not None:
         budget = max(PRUNE_BUDGET_MIN, index.n_orgs // PRUNE_BUDGET_SHARE)
         for pruned in (True, False) if prune else (False,):

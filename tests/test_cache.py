@@ -227,6 +227,14 @@ def test_upper_combine_bounds_the_score(rows, fdef):
     assert np.allclose(bound, combine(f_up, b_up, fdef, has_needs)[0])  # and no looser than it must be
 
 
+def set_prune_min(monkeypatch, n: int) -> None:
+    """Prune from ``n`` organisations up, on either engine."""
+    import matcher.score as score
+
+    monkeypatch.setattr(score, "PRUNE_MIN", n)
+    monkeypatch.setattr(score, "COMPILED_PRUNE_MIN", n)
+
+
 def pruned(index, a, k, allowed, compiled):
     """The pruned query alone, numpy or compiled: None where it would fall back to reading everything."""
     import matcher.score as score
@@ -246,7 +254,7 @@ def test_pruned_top_is_exact(common_df, compiled, monkeypatch):
     the 300 organisations in segments of 64, as it walks a large index in segments."""
     import matcher.score as score
 
-    monkeypatch.setattr(score, "PRUNE_MIN", 0)
+    set_prune_min(monkeypatch, 0)
     if compiled:
         monkeypatch.setattr(score.compiled_kernel(), "SEGMENT", 64)
     profiles = zipf_profiles(300, 400, (8, 20), 11, capabilities=2, no_needs_every=5)
@@ -321,7 +329,6 @@ def test_batch_gives_the_partners_match_gives(strategy, compiled, monkeypatch):
     one sparse product for all, or each organisation's query on one or two workers (processes with the
     numpy engine, threads running the compiled loop), exhaustive or pruned."""
     import matcher.batch as batch
-    import matcher.score as score
     from matcher.matching import Matcher
 
     profiles = zipf_profiles(120, 150, (3, 12), 3, capabilities=1, no_needs_every=4)
@@ -331,7 +338,7 @@ def test_batch_gives_the_partners_match_gives(strategy, compiled, monkeypatch):
         monkeypatch.setattr(batch, "BLOCK_MAX", 0)
         monkeypatch.setattr(batch, "CHUNK", 16)
     if strategy.endswith("pruned"):
-        monkeypatch.setattr(score, "PRUNE_MIN", 0)
+        set_prune_min(monkeypatch, 0)
     workers = 2 if strategy.startswith("two") else 1
     done = []
     for new_only in (False, True):
@@ -404,7 +411,7 @@ def test_compiled_query_is_bit_identical_to_numpy(prune, monkeypatch):
     from matcher import _kernels
 
     assert (_kernels._SAFETY, _kernels._TINY) == (score._SAFETY, score._TINY)
-    monkeypatch.setattr(score, "PRUNE_MIN", 0 if prune else 10**9)
+    set_prune_min(monkeypatch, 0 if prune else 10**9)
     index = Index.build(zipf_profiles(200, 300, (8, 20), 13, capabilities=2, no_needs_every=4), common_df=12)
     rng = np.random.default_rng(1)
     for a in range(200):
@@ -489,9 +496,8 @@ def test_unusable_numba_falls_back_to_numpy_with_a_warning(monkeypatch):
 @pytest.mark.parametrize("prune_min", [0, 10**9])
 def test_asking_for_no_partners_gives_none(compiled, prune_min, monkeypatch):
     """k = 0 (or less) ranks nobody, on either engine, pruned or not."""
-    import matcher.score as score
 
-    monkeypatch.setattr(score, "PRUNE_MIN", prune_min)
+    set_prune_min(monkeypatch, prune_min)
     index = Index.build(zipf_profiles(40, 60, (5, 10), 1, capabilities=1, no_needs_every=3), common_df=3)
     for k in (0, -1):
         assert all(len(x) == 0 for x in reciprocal_top(index, 0, k, compiled=compiled))
