@@ -15,6 +15,7 @@ Either way, the organisations that may be returned are ``Matcher.allowed``'s, as
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sys
@@ -123,35 +124,26 @@ def _threaded(matcher: Matcher, kernel, orgs: np.ndarray, top: int, new_only: bo
     # each thread's queries leave hints for its later ones; only valid while no organisation comes twice
     own = threading.local() if len(np.unique(orgs)) == len(orgs) else None
 
+    query = functools.partial(
+        kernel.top_of_each,
+        index,
+        k=top,
+        mutuality=score.MUTUALITY,
+        prune=n >= score.COMPILED_PRUNE_MIN,
+        budget=max(score.PRUNE_BUDGET_MIN, n // score.PRUNE_BUDGET_SHARE),
+        step=score.STEP,
+    )
+
     def run(chunk: np.ndarray):
         hints = None
         if own is not None:
             if not hasattr(own, "hints"):
                 own.hints = np.zeros((n, top))
             hints = own.hints
-        return kernel.top_of_each(
-            index,
-            chunk,
-            top,
-            index.links if new_only else None,
-            mutuality=score.MUTUALITY,
-            prune=n >= score.COMPILED_PRUNE_MIN,
-            budget=max(score.PRUNE_BUDGET_MIN, n // score.PRUNE_BUDGET_SHARE),
-            step=score.STEP,
-            hints=hints,
-        )
+        return query(chunk, exclude=index.links if new_only else None, hints=hints)
 
     if len(orgs):  # compile (or load) the kernel and build the index's tables here, before the threads
-        kernel.top_of_each(
-            index,
-            orgs[:1],
-            top,
-            None,
-            mutuality=score.MUTUALITY,
-            prune=n >= score.COMPILED_PRUNE_MIN,
-            budget=max(score.PRUNE_BUDGET_MIN, n // score.PRUNE_BUDGET_SHARE),
-            step=score.STEP,
-        )
+        query(orgs[:1], exclude=None)
     has_needs = index.has_needs
     pending: deque = deque()
     chunks = (orgs[lo : lo + CHUNK] for lo in range(0, len(orgs), CHUNK))
@@ -169,10 +161,10 @@ def _threaded(matcher: Matcher, kernel, orgs: np.ndarray, top: int, new_only: bo
 
 
 def _emit(chunk, future, has_needs, progress) -> Iterator[Partners]:
-    rows, score, f, b, count = future.result()
+    rows, best, f, b, count = future.result()
     for i, a in enumerate(chunk.tolist()):
         c = count[i]
-        yield _partners(a, rows[i, :c], score[i, :c], f[i, :c], b[i, :c], has_needs)
+        yield _partners(a, rows[i, :c], best[i, :c], f[i, :c], b[i, :c], has_needs)
     if progress:
         progress(len(chunk))
 
