@@ -10,7 +10,7 @@ is summed in float64 in the same order. What changes is what a pruned query read
 - every other organisation's score is bounded by its common norms alone, a block at a time: blocks of
   organisations sorted by common norm (``Index.norm_blocks``), skipped whole when their largest norms
   cannot reach the level. On the benchmark's synthetic profiles no block reaches the final level;
-- the organisations whose bound reaches a falling level have it tightened by the norms of 16 groups of
+- the organisations whose bound reaches a falling level have it tightened by the norms of 32 groups of
   common terms (``Index.group_norms``), then are scored in full from their own rows, best bound first,
   until the k-th best score is above every bound left.
 

@@ -35,7 +35,7 @@ COMMON_SHARE = 32
 
 
 NORM_BLOCK = 64  # organisations per block of ``Index.norm_blocks``
-COMMON_GROUPS = 16
+COMMON_GROUPS = 32
 """Common terms are dealt into this many groups, by document frequency, for ``Index.group_norms``."""
 
 
