@@ -185,12 +185,11 @@ def phase_query(store: Path, n_queries: int, seed: int, bm25: bool, baseline: bo
 
 
 def phase_batch(store: Path, seed: int, sample: int) -> dict:
-    """Every organisation's top 10 in process (all cores, after one organisation's to warm up), or, with ``sample``, that many random
-    organisations' and the time extrapolated to all (a conservative estimate: a whole batch's queries
-    also learn from one another, ``_kernels.top_of_each``)."""
+    """Every organisation's top 10 in process (all cores, after one organisation's to warm up), or, with
+    ``sample``, that many random organisations' and the time extrapolated to all (a conservative estimate:
+    a whole batch's queries also learn from one another, ``_kernels.top_of_each``)."""
     from matcher.batch import all_top_partners
     from matcher.catalog import open_catalog
-
     from matcher.score import compiled_kernel
 
     matcher = open_catalog(store).matcher
@@ -213,15 +212,19 @@ def phase_batch(store: Path, seed: int, sample: int) -> dict:
 
 
 def child_peak(args: list[str]) -> tuple[float, float, str]:
-    """Like run_child, with the peak memory of this one process (os.wait4)."""
+    """Run a child process: its wall time, its peak memory (os.wait4) and its output. If it fails, exit
+    with the end of what it wrote to stderr (an out-of-date store, say, says to rebuild it)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        sys.exit(f"{' '.join(args)} failed ({proc.returncode})")
+    with tempfile.TemporaryFile(mode="w+") as err:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True)
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            err.seek(0)
+            tail = "".join(err.readlines()[-10:])
+            sys.exit(f"{' '.join(args)} failed ({proc.returncode}):\n{tail}")
     return wall, usage.ru_maxrss / 1024, out
 
 
