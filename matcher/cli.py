@@ -410,8 +410,8 @@ def batch_command(out, top, fmt, new_only, workers, profiles, strict):
     leaves no partial file.
 
     Where numba is installed (pip install 'matcher[fast]'), the queries run
-    compiled: the same partners, 2-3 times faster on large sets. The first
-    run compiles them (about 10 s, once).
+    compiled, on one thread per core: the same partners, several times
+    faster on large sets. The first run compiles them (about 10 s, once).
 
     \b
     Example:

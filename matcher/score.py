@@ -107,7 +107,7 @@ def reciprocal_top(index: Index, org: int, k: int, allowed: np.ndarray | None = 
     reads every postings list instead, so the result is the same either way.
 
     ``compiled``: run the same algorithm compiled (``compiled_kernel``; same rows, bit-identical
-    scores, 2-3.5 times faster). None uses it where numba is installed; True requires it.
+    scores, 2.5-4.5 times faster). None uses it where numba is installed; True requires it.
     """
     kernel = None if compiled is False else compiled_kernel()
     if compiled and kernel is None:
