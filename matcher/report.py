@@ -223,7 +223,7 @@ BATCH_COLUMNS = ("org", "rank", "partner", "score", "forward", "backward")
 
 
 def write_batch(rows, path, fmt: str) -> int:
-    """Write batch rows (dicts with BATCH_COLUMNS) to ``path`` atomically: a temp file renamed into place.
+    """Write batch rows (tuples in BATCH_COLUMNS order) to ``path`` atomically: a temp file renamed into place.
 
     An error or Ctrl-C while writing leaves no file at ``path`` (and removes the temp file).
     Returns the number of rows written.
@@ -248,14 +248,14 @@ def write_batch(rows, path, fmt: str) -> int:
                 if fmt == "csv":
                     import csv
 
-                    w = csv.DictWriter(f, fieldnames=BATCH_COLUMNS)
-                    w.writeheader()
+                    w = csv.writer(f)
+                    w.writerow(BATCH_COLUMNS)
                     for row in rows:
                         w.writerow(row)
                         n += 1
                 else:
                     for row in rows:
-                        f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                        f.write(json.dumps(dict(zip(BATCH_COLUMNS, row)), ensure_ascii=False) + "\n")
                         n += 1
         os.replace(tmp, path)
     except BaseException:

@@ -99,7 +99,10 @@ def test_batch_writes_every_organisations_top_partners(tiny, tmp_path):
     assert [r["partner"] for r in rows if r["org"] == "Delta"] == ["Gamma"]  # Gamma needs the fish farming it offers
     jsonl = tmp_path / "p.jsonl"
     assert CliRunner().invoke(cli, ["batch", "--profiles", str(tiny), "-o", str(jsonl)]).exit_code == 0
-    assert json.loads(jsonl.read_text().splitlines()[0])["org"] == "Alpha"
+    first = json.loads(jsonl.read_text().splitlines()[0])
+    assert list(first) == ["org", "rank", "partner", "score", "forward", "backward"]
+    assert first["org"] == "Alpha" and first["partner"] == "Beta" and first["rank"] == 1
+    assert rows[0].keys() == first.keys()
 
 
 def test_interrupted_batch_leaves_no_file(tiny, tmp_path, monkeypatch):
