@@ -526,19 +526,20 @@ class Scratch(threading.local):
 _scratch = Scratch()
 
 
-def index_arrays(index) -> IndexArrays:
-    def sparse(m) -> Sparse:
-        return Sparse(m.indptr, m.indices, m.data)
+def _sparse(m) -> Sparse:
+    return Sparse(m.indptr, m.indices, m.data)
 
+
+def index_arrays(index) -> IndexArrays:
     if index.common_norms is not None:
         cn, (term_group, gn) = index.norms_by_org, index.group_norms
     else:  # only the exhaustive query runs
         cn, term_group, gn = np.zeros((index.n_orgs, 2), np.float32), np.zeros((2, 0), np.int16), np.zeros((0, 2, 1))
     return IndexArrays(
-        sparse(index.postings[CAPABILITY]),
-        sparse(index.postings[NEED]),
-        sparse(index.org_vectors[CAPABILITY]),
-        sparse(index.org_vectors[NEED]),
+        _sparse(index.postings[CAPABILITY]),
+        _sparse(index.postings[NEED]),
+        _sparse(index.org_vectors[CAPABILITY]),
+        _sparse(index.org_vectors[NEED]),
         int(index.common_df),
         cn,
         term_group,
@@ -566,7 +567,7 @@ def top_of_each(index, seekers, k, exclude, *, mutuality, prune, budget, step, h
     seekers = np.asarray(seekers, dtype=np.int64)
     m = len(seekers)
     out = (np.zeros((m, k), np.int64), np.zeros((m, k)), np.zeros((m, k)), np.zeros((m, k)), np.zeros(m, np.int64))
-    exclude = _NO_ROWS if exclude is None else Sparse(exclude.indptr, exclude.indices, exclude.data)
+    exclude = _NO_ROWS if exclude is None else _sparse(exclude)
     ix = index_arrays(index)
     hints = np.zeros((0, k)) if hints is None else hints
     _top_of_each(seekers, ix, blocks, prune, exclude, k, mutuality, budget, step, _segment(), scratch, out, hints)

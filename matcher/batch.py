@@ -27,7 +27,7 @@ import numpy as np
 from . import score
 from .index import CAPABILITY, NEED
 from .matching import Matcher
-from .score import combine, compiled_kernel, reciprocal_top, top_k_rows
+from .score import combine, kernel_for, reciprocal_top, top_k_rows
 
 BLOCK_MAX = 4_096  # up to this many organisations, all forward scores are held at once (128 MB)
 BLOCK = 256  # seekers ranked at once: BLOCK x n float64 scores
@@ -73,9 +73,7 @@ def all_top_partners(
     # the compiled loop is the fastest at every size, but importing numba costs about 0.4 s: more than a
     # small set's whole batch takes without it, so a small set uses it only where it is loaded already
     wanted = matcher.compiled or (matcher.compiled is None and (not small or "matcher._kernels" in sys.modules))
-    kernel = compiled_kernel() if wanted else None
-    if matcher.compiled and kernel is None:
-        raise ImportError("The compiled query needs numba: pip install 'matcher[fast]'.")
+    kernel = kernel_for(matcher.compiled) if wanted else None
     if kernel is not None:
         yield from _threaded(matcher, kernel, orgs, top, new_only, workers, progress)
         return
@@ -130,7 +128,7 @@ def _threaded(matcher: Matcher, kernel, orgs: np.ndarray, top: int, new_only: bo
         k=top,
         mutuality=score.MUTUALITY,
         prune=n >= score.COMPILED_PRUNE_MIN,
-        budget=max(score.PRUNE_BUDGET_MIN, n // score.PRUNE_BUDGET_SHARE),
+        budget=score.prune_budget(n),
         step=score.STEP,
     )
 

@@ -73,6 +73,19 @@ PRUNE_BUDGET_MIN, PRUNE_BUDGET_SHARE = 512, 64  # a pruned query scores at most 
 STEP = 0.7  # each round of a pruned query lowers the level of bounds scored in full by this factor
 
 
+def prune_budget(n_orgs: int) -> int:
+    """How many organisations a pruned query may score in full before it reads every postings list."""
+    return max(PRUNE_BUDGET_MIN, n_orgs // PRUNE_BUDGET_SHARE)
+
+
+def kernel_for(compiled: bool | None):
+    """The compiled kernel for ``compiled`` (None: where numba is installed; True: required; False: no)."""
+    kernel = None if compiled is False else compiled_kernel()
+    if compiled and kernel is None:
+        raise ImportError("The compiled query needs numba: pip install 'matcher[fast]'.")
+    return kernel
+
+
 def compiled_kernel():
     """The numba-compiled query (``matcher._kernels``), or None where numba is not installed.
 
@@ -109,14 +122,12 @@ def reciprocal_top(index: Index, org: int, k: int, allowed: np.ndarray | None = 
     ``compiled``: run the same algorithm compiled (``compiled_kernel``; same rows, bit-identical
     scores, 2.5-4.5 times faster). None uses it where numba is installed; True requires it.
     """
-    kernel = None if compiled is False else compiled_kernel()
-    if compiled and kernel is None:
-        raise ImportError("The compiled query needs numba: pip install 'matcher[fast]'.")
+    kernel = kernel_for(compiled)
     if k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0)
     prune = index.n_orgs >= (PRUNE_MIN if kernel is None else COMPILED_PRUNE_MIN) and index.common_norms is not None
     if kernel is not None:
-        budget = max(PRUNE_BUDGET_MIN, index.n_orgs // PRUNE_BUDGET_SHARE)
+        budget = prune_budget(index.n_orgs)
         for pruned in (True, False) if prune else (False,):
             found = kernel.reciprocal_top(
                 index, org, k, allowed, mutuality=MUTUALITY, prune=pruned, budget=budget, step=STEP
@@ -165,7 +176,7 @@ def _pruned_top(index: Index, org: int, k: int, allowed: np.ndarray | None):
     bound *= _SAFETY
     # Score in full the organisations whose bound reaches a level, lowering the level step by step until
     # the k-th best score so far reaches it: whoever lies below the level can then not make the top k.
-    budget = max(PRUNE_BUDGET_MIN, n // PRUNE_BUDGET_SHARE)
+    budget = prune_budget(n)
     top = float(bound.max())
     if top <= 0:  # nobody can score above 0, so nobody is ranked
         return _rank(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), fdef, has_needs, k)

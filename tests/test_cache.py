@@ -241,7 +241,7 @@ def pruned(index, a, k, allowed, compiled):
 
     if not compiled:
         return score._pruned_top(index, a, k, allowed)
-    budget = max(score.PRUNE_BUDGET_MIN, index.n_orgs // score.PRUNE_BUDGET_SHARE)
+    budget = score.prune_budget(index.n_orgs)
     kernel = score.compiled_kernel()
     return kernel.reciprocal_top(index, a, k, allowed, mutuality=score.MUTUALITY, prune=True, budget=budget, step=0.7)
 
