@@ -465,6 +465,18 @@ def test_compiled_rare_parts_in_float32_are_widened_above_the_exact_sum(products
     exact = sum(float(w) * float(d) for w, d in zip(weights, data))
     assert len(rare) == n and common == 0 and seen[0] == 1
     assert float(acc[0, 0]) * _widen(len(rare)) >= exact
+    assert float(acc[0, 0]) / _widen(len(rare)) <= exact  # and narrowed, a lower bound (the query's floor)
+
+
+@needs_numba
+@settings(deadline=None)  # the first example compiles
+@given(st.floats(0, 1), st.floats(0, 1), st.booleans(), st.booleans(), st.floats(0, 1))
+def test_sum_of_sides_bounds_the_score(f, b, fdef, bdef, m):
+    """The pruned query drops an organisation whose sides, times ``_sum_share``, add up to less than its
+    floor: that must be an upper bound of the score, for every mutuality."""
+    from matcher._kernels import _combine, _sum_share
+
+    assert (f + b) * _sum_share(fdef, bdef, m) >= _combine(f, b, fdef, bdef, m) * (1 - 1e-15)
 
 
 def test_float32_common_norms_are_rounded_up():
