@@ -255,8 +255,8 @@ def _exhaustive(q, ix, fdef, allowed, k, m, s):
 def _sum_share(fdef, bdef, m):
     """A factor that bounds ``_combine(f, b, fdef, bdef, m)`` by ``f + b`` times it, with no division: the
     harmonic mean of two sides is at most their average, so with both sides the score is at most
-    (f + b) / 2; with one, it is that side, at most f + b."""
-    return 0.5 if fdef and bdef and m <= 1 else 1.0
+    (f + b) / 2 whatever the mutuality ``m`` (at least 0); with one, it is that side, at most f + b."""
+    return 0.5 if fdef and bdef else 1.0
 
 
 @jit

@@ -470,10 +470,10 @@ def test_compiled_rare_parts_in_float32_are_widened_above_the_exact_sum(products
 
 @needs_numba
 @settings(deadline=None)  # the first example compiles
-@given(st.floats(0, 1), st.floats(0, 1), st.booleans(), st.booleans(), st.floats(0, 1))
+@given(st.floats(0, 1), st.floats(0, 1), st.booleans(), st.booleans(), st.floats(0, 4))
 def test_sum_of_sides_bounds_the_score(f, b, fdef, bdef, m):
     """The pruned query drops an organisation whose sides, times ``_sum_share``, add up to less than its
-    floor: that must be an upper bound of the score, for every mutuality."""
+    floor: that must be an upper bound of the score, for every mutuality from 0 (even past 1)."""
     from matcher._kernels import _combine, _sum_share
 
     assert (f + b) * _sum_share(fdef, bdef, m) >= _combine(f, b, fdef, bdef, m) * (1 - 1e-15)
