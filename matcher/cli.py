@@ -430,18 +430,10 @@ def batch_command(out, top, fmt, new_only, workers, profiles, strict):
         raise click.BadParameter(f"folder {out.parent} does not exist.", param_hint="--output")
     catalog = _open(profiles, strict)
     matcher = catalog.matcher
-    names = [p.name for p in matcher.profiles]
-
-    def rows(bar):  # tuples in report.BATCH_COLUMNS order: org, rank, partner, score, forward, backward
-        for p in all_top_partners(matcher, top=top, new_only=new_only, workers=workers, progress=bar.update):
-            org = names[p.org]
-            forward = p.forward.tolist() if p.forward is not None else [None] * len(p.rows)
-            backward = [None if bk != bk else bk for bk in p.backward.tolist()]  # NaN: the partner lists no needs
-            for rank, (b, score, f, bk) in enumerate(zip(p.rows.tolist(), p.score.tolist(), forward, backward), 1):
-                yield org, rank, names[b], score, f, bk
-
+    names = matcher.index.names
     with click.progressbar(length=len(names), label="Ranking", file=sys.stderr) as bar:
-        n = write_batch(rows(bar), out, fmt)
+        partners = all_top_partners(matcher, top=top, new_only=new_only, workers=workers, progress=bar.update)
+        n = write_batch(partners, names, out, fmt)
     click.echo(f"Wrote {out}: {n} rows for {len(names)} organisations.")
 
 

@@ -182,6 +182,11 @@ class Index:
     # Statement-level similarity (``Index.build(documents=True)``), for stores whose capabilities are past
     # projects: each distinct statement text is a document, vectorised on the single words of the vocabulary.
     docs: Documents | None = field(repr=False, default=None)
+    names: Sequence[str] | None = field(repr=False, default=None)  # each organisation's name, without its record
+
+    def __post_init__(self):
+        if self.names is None:
+            self.names = [p.name for p in self.profiles]
 
     def find_row(self, name: str) -> int | None:
         """The organisation with this name or alias (ignoring case), without a dictionary of all names."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import textwrap
+from collections.abc import Sequence
 from typing import Any
 
 from .explain import Direction, Evidence, SignalShare, StatementMatch
@@ -222,11 +224,63 @@ def render_frame(frame, fmt: str) -> str:
 BATCH_COLUMNS = ("org", "rank", "partner", "score", "forward", "backward")
 
 
-def write_batch(rows, path, fmt: str) -> int:
-    """Write batch rows (tuples in BATCH_COLUMNS order) to ``path`` atomically: a temp file renamed into place.
+def _csv_field(text: str) -> str:
+    """``text`` as the csv module's default dialect writes it: quoted where it holds a comma, a quote or a
+    line break, with its quotes doubled."""
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
-    An error or Ctrl-C while writing leaves no file at ``path`` (and removes the temp file).
-    Returns the number of rows written.
+
+def _csv_lines(p, names: Sequence[str]) -> str:
+    """One organisation's rows (``batch.Partners``) as CSV lines, ``names`` already quoted."""
+    org = names[p.org]
+    forward = map(repr, p.forward.tolist()) if p.forward is not None else itertools.repeat("")
+    backward = ("" if b != b else repr(b) for b in p.backward.tolist())  # NaN: the partner lists no needs
+    rows = zip(p.rows.tolist(), p.score.tolist(), forward, backward)
+    return "".join(f"{org},{r},{names[b]},{s!r},{f},{bk}\r\n" for r, (b, s, f, bk) in enumerate(rows, 1))
+
+
+def _json_lines(p, names: Sequence[str]) -> str:
+    """One organisation's rows as JSON lines, ``names`` already JSON-encoded; a missing side is null."""
+    org = names[p.org]
+    forward = map(repr, p.forward.tolist()) if p.forward is not None else itertools.repeat("null")
+    backward = ("null" if b != b else repr(b) for b in p.backward.tolist())
+    rows = zip(p.rows.tolist(), p.score.tolist(), forward, backward)
+    return "".join(
+        f'{{"org": {org}, "rank": {r}, "partner": {names[b]}, "score": {s!r}, "forward": {f}, "backward": {bk}}}\n'
+        for r, (b, s, f, bk) in enumerate(rows, 1)
+    )
+
+
+def _batch_frame(partners, names: Sequence[str]):
+    """Every organisation's rows as one DataFrame in BATCH_COLUMNS order (NaN where a side is missing)."""
+    import numpy as np
+    import pandas as pd
+
+    parts = [
+        (p.org, p.rows, p.score, p.forward if p.forward is not None else np.full(len(p.rows), np.nan), p.backward)
+        for p in partners
+    ]
+    counts = np.array([len(rows) for _, rows, *_ in parts], dtype=np.int64)
+    org = np.repeat(np.array([o for o, *_ in parts], dtype=np.int64), counts)
+    rank = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + 1
+
+    def column(i: int, dtype) -> np.ndarray:
+        return np.concatenate([part[i] for part in parts]).astype(dtype) if parts else np.zeros(0, dtype)
+
+    label = np.asarray(list(names), dtype=object)
+    values = [label[org], rank, label[column(1, np.int64)], column(2, float), column(3, float), column(4, float)]
+    return pd.DataFrame(dict(zip(BATCH_COLUMNS, values)))
+
+
+def write_batch(partners, names: Sequence[str], path, fmt: str) -> int:
+    """Write every organisation's top partners (``batch.Partners``, one per organisation) to ``path`` in
+    ``fmt`` ("csv", "jsonl" or "parquet"), one row per (organisation, partner) in BATCH_COLUMNS order;
+    ``names`` are the organisations' names, by row.
+
+    The file is written under a temporary name and renamed into place when complete: an error or Ctrl-C
+    while writing leaves no file at ``path`` (and removes the temporary file). Returns the number of rows.
     """
     import os
     import tempfile
@@ -238,25 +292,20 @@ def write_batch(rows, path, fmt: str) -> int:
     try:
         if fmt == "parquet":
             os.close(fd)
-            import pandas as pd
-
-            frame = pd.DataFrame(list(rows), columns=list(BATCH_COLUMNS))
+            frame = _batch_frame(partners, names)
             n = len(frame)
             frame.to_parquet(tmp, index=False)
         else:
+            # names are quoted once, not once per row: at 100,000 organisations that is a million rows
+            if fmt == "csv":
+                lines, encoded, header = _csv_lines, [_csv_field(x) for x in names], ",".join(BATCH_COLUMNS) + "\r\n"
+            else:
+                lines, encoded, header = _json_lines, [json.dumps(x, ensure_ascii=False) for x in names], ""
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-                if fmt == "csv":
-                    import csv
-
-                    w = csv.writer(f)
-                    w.writerow(BATCH_COLUMNS)
-                    for row in rows:
-                        w.writerow(row)
-                        n += 1
-                else:
-                    for row in rows:
-                        f.write(json.dumps(dict(zip(BATCH_COLUMNS, row)), ensure_ascii=False) + "\n")
-                        n += 1
+                f.write(header)
+                for p in partners:
+                    f.write(lines(p, encoded))
+                    n += len(p.rows)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

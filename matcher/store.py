@@ -25,7 +25,7 @@ from .index import Csr, Documents, Index
 from .profiles import Profile, Source, profile_files
 from .text import Analyzer
 
-FORMAT = 5
+FORMAT = 6
 ENV_CACHE = "MATCHER_CACHE_DIR"
 _ARRAYS = (
     "idf",
@@ -124,6 +124,7 @@ def save_index(index: Index, folder: Path, problems: Sequence[Problem] = (), *, 
         (tmp / "terms.json").write_text(json.dumps(list(index.terms), ensure_ascii=False), encoding="utf-8")
         (tmp / "tag_names.json").write_text(json.dumps(list(index.tag_names), ensure_ascii=False), encoding="utf-8")
         (tmp / "display.json").write_text(json.dumps(list(index.display), ensure_ascii=False), encoding="utf-8")
+        (tmp / "names.json").write_text(json.dumps(list(index.names), ensure_ascii=False), encoding="utf-8")
         (tmp / "problems.json").write_text(
             json.dumps(
                 [
@@ -216,6 +217,7 @@ def load_index(folder: Path) -> tuple[Index, list[Problem]]:
             common_df=meta["common_df"],
             common_norms=arr("common_norms"),
             docs=docs,
+            names=LazyJsonList(folder / "names.json"),
         )
     except StoreError:
         raise

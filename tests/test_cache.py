@@ -41,6 +41,7 @@ def test_cache_is_reused_then_invalidated(tiny):
     again = open_catalog(tiny)
     assert again.cached
     assert [p.name for p in again.matcher.profiles] == [p.name for p in first.matcher.profiles]
+    assert list(again.matcher.index.names) == [p.name for p in first.matcher.profiles]  # stored beside the records
     assert ranked(tiny) == [("Beta", 1.0), ("Epsilon", 1.0), ("Gamma", 0.25)]
 
     # add
@@ -68,6 +69,7 @@ def test_cache_is_reused_then_invalidated(tiny):
     # delete
     (tiny / "zeta.yaml").unlink()
     assert "Zeta" not in [n for n, _ in ranked(tiny)]
+    assert "Zeta" not in open_catalog(tiny).matcher.index.names
     # a broken file still warns from the cache
     (tiny / "bad.yaml").write_text("name: [\n")
     for _ in range(2):

@@ -1,5 +1,8 @@
+import csv
+import io
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -87,8 +90,6 @@ def test_profiles_location_order(tiny, tmp_path, monkeypatch):
 
 
 def test_batch_writes_every_organisations_top_partners(tiny, tmp_path):
-    import csv
-
     out = tmp_path / "partners.csv"
     result = CliRunner().invoke(cli, ["batch", "--profiles", str(tiny), "-o", str(out), "--top", "3"])
     assert result.exit_code == 0, result.output
@@ -122,3 +123,59 @@ def test_interrupted_batch_leaves_no_file(tiny, tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["batch", "--profiles", str(tiny), "-o", str(out)])
     assert result.exit_code != 0 and len(calls) == 3
     assert list(tmp_path.glob("*partners*")) == []
+
+
+NAMES = ["Plain", "Comma, Inc.", 'Say "hi"', "Line\nbreak", "Ünïcode 北京", "Carriage\rreturn"]
+
+
+def some_partners():
+    """Three organisations' partners: one with both sides, one listing no needs, one with no partner."""
+    from matcher.batch import Partners
+
+    return [
+        Partners(0, np.array([1, 2]), np.array([0.5, 1 / 3]), np.array([0.25, 0.1]), np.array([np.nan, 0.2])),
+        Partners(3, np.array([5]), np.array([0.125]), None, np.array([1e-07])),
+        Partners(4, np.array([], dtype=np.int64), np.array([]), None, np.array([])),
+    ]
+
+
+# the rows of some_partners(), by hand: None where a side is missing (no needs, or the partner lists none)
+EXPECTED = [
+    ("Plain", 1, "Comma, Inc.", 0.5, 0.25, None),
+    ("Plain", 2, 'Say "hi"', 1 / 3, 0.1, 0.2),
+    ("Line\nbreak", 1, "Carriage\rreturn", 0.125, None, 1e-07),
+]
+
+
+def test_batch_csv_and_json_lines_are_what_the_standard_modules_write(tmp_path):
+    """Names with commas, quotes and line breaks, missing sides and full-precision floats, in the bytes
+    that csv.writer and json.dumps give, and read back exactly."""
+    from matcher.report import BATCH_COLUMNS, write_batch
+
+    out = tmp_path / "p.csv"
+    assert write_batch(iter(some_partners()), NAMES, out, "csv") == 3
+    reference = io.StringIO(newline="")
+    csv.writer(reference).writerows([BATCH_COLUMNS, *EXPECTED])
+    assert out.read_bytes() == reference.getvalue().encode("utf-8")
+    back = list(csv.reader(out.open(encoding="utf-8", newline="")))[1:]
+    assert [(o, int(r), p, float(s)) for o, r, p, s, _, _ in back] == [row[:4] for row in EXPECTED]
+
+    out = tmp_path / "p.jsonl"
+    assert write_batch(iter(some_partners()), NAMES, out, "jsonl") == 3
+    lines = out.read_text(encoding="utf-8").split("\n")
+    assert lines[:-1] == [json.dumps(dict(zip(BATCH_COLUMNS, row)), ensure_ascii=False) for row in EXPECTED]
+    assert lines[-1] == ""
+
+
+def test_batch_parquet_holds_the_same_rows(tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    from matcher.report import BATCH_COLUMNS, write_batch
+
+    out = tmp_path / "p.parquet"
+    assert write_batch(iter(some_partners()), NAMES, out, "parquet") == 3
+    frame = pd.read_parquet(out)
+    assert list(frame.columns) == list(BATCH_COLUMNS)
+    got = [tuple(None if isinstance(v, float) and v != v else v for v in row) for row in frame.itertuples(index=False)]
+    assert got == EXPECTED
+    assert write_batch(iter([]), NAMES, tmp_path / "none.parquet", "parquet") == 0
