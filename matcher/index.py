@@ -183,6 +183,7 @@ class Index:
     # projects: each distinct statement text is a document, vectorised on the single words of the vocabulary.
     docs: Documents | None = field(repr=False, default=None)
     names: Sequence[str] | None = field(repr=False, default=None)  # each organisation's name, without its record
+    stored_groups: tuple[np.ndarray, np.ndarray] | None = field(repr=False, default=None)  # ``group_norms``, as stored
 
     def __post_init__(self):
         if self.names is None:
@@ -451,8 +452,10 @@ class Index:
     @cached_property
     def group_norms(self) -> tuple[np.ndarray, np.ndarray]:
         """``group_norms`` of this index: each term's group on each side and each organisation's norms.
-        Their one user is the compiled query: with it loaded, they are summed compiled too (0.7 s at 100k
-        organisations in numpy)."""
+        A stored index keeps them; else they are summed on first use, compiled where the compiled query
+        (their one user) is loaded (0.7 s at 100k organisations in numpy)."""
+        if self.stored_groups is not None:
+            return self.stored_groups
         kernels = sys.modules.get("matcher._kernels")
         return group_norms(self.org_vectors, self.postings, self.common_df, sums=getattr(kernels, "group_sums", None))
 

@@ -99,6 +99,9 @@ def save_index(index: Index, folder: Path, problems: Sequence[Problem] = (), *, 
     try:
         for name in _ARRAYS:
             np.save(tmp / f"{name}.npy", np.asarray(getattr(index, name)))
+        term_group, group_norms = index.group_norms
+        np.save(tmp / "group_terms.npy", term_group)
+        np.save(tmp / "group_norms.npy", group_norms)
         docs = index.docs
         matrices = [
             ("statements", index.statements),
@@ -218,6 +221,7 @@ def load_index(folder: Path) -> tuple[Index, list[Problem]]:
             common_norms=arr("common_norms"),
             docs=docs,
             names=LazyJsonList(folder / "names.json"),
+            stored_groups=(arr("group_terms"), arr("group_norms")),
         )
     except StoreError:
         raise

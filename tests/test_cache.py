@@ -585,3 +585,16 @@ def test_compiled_group_sums_are_bit_identical_to_numpy():
     fast = group_norms(index.org_vectors, index.postings, index.common_df, sums=_kernels.group_sums)
     slow = group_norms(index.org_vectors, index.postings, index.common_df)
     assert all(np.array_equal(x, y) for x, y in zip(fast, slow))
+
+
+def test_stored_index_keeps_its_group_norms_and_names(tmp_path):
+    """A stored index opens with the group norms and names it was built with, without summing them again."""
+    from matcher.store import load_index, save_index
+
+    index = _zipf_index_60()
+    save_index(index, tmp_path / "store")
+    stored, _ = load_index(tmp_path / "store")
+    assert stored.stored_groups is not None
+    assert all(np.array_equal(x, y) for x, y in zip(stored.group_norms, index.group_norms))
+    assert stored.group_norms[1].any()
+    assert list(stored.names) == [p.name for p in index.profiles]
