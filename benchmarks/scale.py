@@ -9,7 +9,8 @@ code, then each step runs in its own process so that its peak memory is its own:
     query_p50/p95_ms      one organisation's reciprocal top 10 in process (Matcher.top_partners), that engine
     numpy_query_p50_ms    the same queries with the numpy engine (the one ``match`` uses), same process
     explain_p50_ms        the same with the explanations ``match`` prints (Matcher.match)
-    cli_s                 ``matcher match --org NAME --profiles STORE`` as a fresh process (median of 3)
+    cli_s                 ``matcher match --org NAME --profiles STORE`` as a fresh process (median of 3, after
+                          one that warms the page cache; matcher's bytecode compiled first, as pip does)
     batch_s               every organisation's top 10 in process (matcher.batch.all_top_partners, all cores,
                           the compiled kernel loaded where numba is installed)
     batch_cli_s           ``matcher batch`` writing them to CSV, as a fresh process
@@ -254,6 +255,10 @@ def measure(n: int, work: Path, args) -> dict:
         result.update(json.loads(out), batch_peak_mb=peak)
     name = result.pop("names")[0]
     matcher_cmd = [sys.executable, "-m", "matcher"]
+    # the package's bytecode, as pip install compiles it: where PYTHONDONTWRITEBYTECODE is set (this
+    # benchmark's machine sets it), a fresh process would otherwise compile matcher's source every time
+    package = "import compileall, matcher, os; compileall.compile_dir(os.path.dirname(matcher.__file__), quiet=1)"
+    subprocess.run([sys.executable, "-c", package], check=True)
     walls, peaks = [], []
     for _ in range(4):  # the first run warms the page cache
         wall, peak, _ = child_peak([*matcher_cmd, "match", "--org", name, "--profiles", str(store)])
