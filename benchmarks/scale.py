@@ -214,10 +214,14 @@ def phase_batch(store: Path, seed: int, sample: int) -> dict:
 
 def child_peak(args: list[str]) -> tuple[float, float, str]:
     """Run a child process: its wall time, its peak memory (os.wait4) and its output. If it fails, exit
-    with the end of what it wrote to stderr (an out-of-date store, say, says to rebuild it)."""
+    with the end of what it wrote to stderr (an out-of-date store, say, says to rebuild it).
+
+    It runs in this folder, which holds no ``matcher``: ``python -m matcher`` imports the installed package,
+    as the phases do, and not a checkout in the current folder (whose compiled kernels would be cached
+    apart, and compiled again inside a timed run)."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile(mode="w+") as err:
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True)
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True, cwd=HERE)
         out = proc.stdout.read()
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -258,7 +262,7 @@ def measure(n: int, work: Path, args) -> dict:
     # the package's bytecode, as pip install compiles it: where PYTHONDONTWRITEBYTECODE is set (this
     # benchmark's machine sets it), a fresh process would otherwise compile matcher's source every time
     package = "import compileall, matcher, os; compileall.compile_dir(os.path.dirname(matcher.__file__), quiet=1)"
-    subprocess.run([sys.executable, "-c", package], check=True)
+    subprocess.run([sys.executable, "-c", package], check=True, cwd=HERE)
     walls, peaks = [], []
     for _ in range(4):  # the first run warms the page cache
         wall, peak, _ = child_peak([*matcher_cmd, "match", "--org", name, "--profiles", str(store)])
@@ -340,7 +344,7 @@ def main(argv=None) -> int:
         sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     except ValueError:
         ap.error(f"--sizes must be comma-separated integers, not {args.sizes!r}")
-    work = args.workdir or Path(tempfile.mkdtemp(prefix="matcher-scale-"))
+    work = (args.workdir or Path(tempfile.mkdtemp(prefix="matcher-scale-"))).resolve()  # children run elsewhere
     work.mkdir(parents=True, exist_ok=True)
     print(f"{os.cpu_count()} cores; stores in {work}", file=sys.stderr)
     results = {}
