@@ -4,8 +4,8 @@ For each size, a synthetic profile set (benchmarks/synthetic.py) is built into a
 code, then each step runs in its own process so that its peak memory is its own:
 
     build_s               Index.build plus writing the store (profiles generated in memory, not from YAML)
-    load_s                opening the store (memory-mapped arrays) in a fresh process, its files in the page
-                          cache (read back after the build: ``reread_store``)
+    load_s                opening the store (memory-mapped arrays) in a fresh process, its files first dropped
+                          from the page cache (``evict_store``): the query phase starts from the disk
     engine                "compiled" where numba is installed (pip install '.[fast]'), else "numpy"
     query_p50/p95_ms      one organisation's reciprocal top 10 in process (Matcher.top_partners), that engine
     numpy_query_p50_ms    the same queries with the numpy engine (the one ``match`` uses), same process
@@ -234,19 +234,19 @@ def child_peak(args: list[str]) -> tuple[float, float, str]:
     return wall, usage.ru_maxrss / 1024, out
 
 
-def reread_store(store: Path) -> None:
-    """Evict the store's files from the page cache (Linux), then read them back, so that every run starts
-    from the same state: the files of a store just written by the build sit in the page cache in 2 MB pages,
-    and each memory-mapped page a process touches then counts 2 MB towards its resident memory (at 1M
-    organisations a query process peaked at 4.2 GB that way, against 2.9 GB with the files read back)."""
+def evict_store(store: Path) -> None:
+    """Drop the store's files from the page cache (Linux), so that every run starts where a machine just
+    booted would. A store the build has just written, or any file read through in one go, sits there in
+    2 MB pages on this kernel, and each memory-mapped page a process touches then counts 2 MB towards its
+    resident memory: at 1M organisations a query process peaked at 4.2 GB that way, against 2.9 GB with
+    the pages faulted in by the queries themselves (4 KB each)."""
+    if not hasattr(os, "posix_fadvise"):
+        return
     for path in store.iterdir():
         fd = os.open(path, os.O_RDONLY)
         try:
-            if hasattr(os, "posix_fadvise"):
-                os.fsync(fd)  # written pages must reach the disk before they can be dropped
-                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-            while os.read(fd, 16 << 20):
-                pass
+            os.fsync(fd)  # written pages must reach the disk before they can be dropped
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         finally:
             os.close(fd)
 
@@ -263,7 +263,7 @@ def measure(n: int, work: Path, args) -> dict:
         result = json.loads((work / f"build-{n}.json").read_text())
     (work / f"build-{n}.json").write_text(json.dumps(result))
     print(f"  {n}: built in {result['build_s']:.1f} s ({result['terms']} terms)", file=sys.stderr, flush=True)
-    reread_store(store)
+    evict_store(store)
     phase = [*me, "--phase", "query", "--store", str(store), "--seed", str(args.seed), "--queries", str(args.queries)]
     if n <= args.bm25_max:
         phase.append("--bm25")
