@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import re
 import textwrap
 from collections.abc import Sequence
 from typing import Any
@@ -224,10 +225,13 @@ def render_frame(frame, fmt: str) -> str:
 BATCH_COLUMNS = ("org", "rank", "partner", "score", "forward", "backward")
 
 
+_CSV_SPECIAL = re.compile('[,"\r\n]')
+
+
 def _csv_field(text: str) -> str:
     """``text`` as the csv module's default dialect writes it: quoted where it holds a comma, a quote or a
     line break, with its quotes doubled."""
-    if any(c in text for c in ',"\r\n'):
+    if _CSV_SPECIAL.search(text):
         return '"' + text.replace('"', '""') + '"'
     return text
 
@@ -256,25 +260,100 @@ def _json_lines(p, names: Sequence[str]) -> str:
     )
 
 
+def _batch_columns(partners) -> tuple:
+    """The rows of ``partners`` (``batch.Partners``) as arrays in BATCH_COLUMNS order, organisations and
+    partners by row number (NaN where a side is missing)."""
+    import numpy as np
+
+    counts = np.array([len(p.rows) for p in partners], dtype=np.int64)
+    org = np.repeat(np.array([p.org for p in partners], dtype=np.int64), counts)
+    rank = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + 1
+
+    def column(values, dtype) -> np.ndarray:
+        return np.concatenate(list(values)).astype(dtype) if partners else np.zeros(0, dtype)
+
+    forward = (p.forward if p.forward is not None else np.full(len(p.rows), np.nan) for p in partners)
+    return (
+        org,
+        rank,
+        column((p.rows for p in partners), np.int64),
+        column((p.score for p in partners), float),
+        column(forward, float),
+        column((p.backward for p in partners), float),
+    )
+
+
 def _batch_frame(partners, names: Sequence[str]):
     """Every organisation's rows as one DataFrame in BATCH_COLUMNS order (NaN where a side is missing)."""
     import numpy as np
     import pandas as pd
 
-    parts = [
-        (p.org, p.rows, p.score, p.forward if p.forward is not None else np.full(len(p.rows), np.nan), p.backward)
-        for p in partners
-    ]
-    counts = np.array([len(rows) for _, rows, *_ in parts], dtype=np.int64)
-    org = np.repeat(np.array([o for o, *_ in parts], dtype=np.int64), counts)
-    rank = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + 1
-
-    def column(i: int, dtype) -> np.ndarray:
-        return np.concatenate([part[i] for part in parts]).astype(dtype) if parts else np.zeros(0, dtype)
-
+    org, rank, partner, *values = _batch_columns(list(partners))
     label = np.asarray(list(names), dtype=object)
-    values = [label[org], rank, label[column(1, np.int64)], column(2, float), column(3, float), column(4, float)]
-    return pd.DataFrame(dict(zip(BATCH_COLUMNS, values)))
+    return pd.DataFrame(dict(zip(BATCH_COLUMNS, [label[org], rank, label[partner], *values])))
+
+
+def _pyarrow():
+    """``(pyarrow, pyarrow.compute)`` to write batch rows with, or None where pyarrow is not installed or
+    its version writes floats otherwise than ``repr`` (checked on a few values, see ``_float_texts``)."""
+    try:
+        import numpy as np
+        import pyarrow
+        import pyarrow.compute
+    except ImportError:
+        return None
+    probe = np.array([0.1, 1 / 3, 0.5, 2 / 3, 0.123456789012345, 1e-4, 0.999999999999])
+    if pyarrow.compute.cast(pyarrow.array(probe), pyarrow.string()).to_pylist() != list(map(repr, probe.tolist())):
+        return None
+    return pyarrow, pyarrow.compute
+
+
+BLOCK_ORGS = 2048
+"""Organisations whose rows ``write_batch`` formats at a time."""
+
+
+def _float_texts(x, missing: str, pa, pc):
+    """``repr`` of each float of ``x`` as an Arrow string array, ``missing`` for NaN.
+
+    Arrow's text of a float is its shortest round-trip form, as ``repr``'s; the two differ only in when
+    they use an exponent (``1e-05`` against ``0.00001``) and in integral values (``1.0`` against ``1``).
+    From 1e-4 up to 1 (scores' range) they agreed on 40 million random floats, and a test checks a
+    spread of them; every other value, rare in a batch but for 0, goes through ``repr`` itself."""
+    text = pc.cast(pa.array(x), pa.string())
+    odd = ~((x >= 1e-4) & (x < 1.0))  # NaN included
+    if odd.any():
+        fixed = [missing if v != v else repr(v) for v in x[odd].tolist()]
+        text = pc.replace_with_mask(text, pa.array(odd), pa.array(fixed, pa.string()))
+    return text
+
+
+def _arrow_block(partners, names, missing: str, pieces, arrow) -> bytes:
+    """Rows of ``partners`` as text, assembled by Arrow: ``names`` (an Arrow array) already quoted or
+    JSON-encoded, each row the values of BATCH_COLUMNS between the ``pieces`` of text around them."""
+    import numpy as np
+
+    pa, pc = arrow
+    org, rank, partner, score, forward, backward = _batch_columns(partners)
+    if not len(org):
+        return b""
+    values = [
+        names.take(pa.array(org)),
+        pc.cast(pa.array(rank), pa.string()),
+        names.take(pa.array(partner)),
+        _float_texts(score, missing, pa, pc),
+        _float_texts(forward, missing, pa, pc),
+        _float_texts(backward, missing, pa, pc),
+    ]
+    args = [pa.scalar(pieces[0])]
+    for value, piece in zip(values, pieces[1:]):
+        args += [value, pa.scalar(piece)]
+    lines = pc.binary_join_element_wise(*args, "")
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=4 * lines.offset)
+    return memoryview(lines.buffers()[2])[offsets[0] : offsets[-1]].tobytes()
+
+
+_CSV_PIECES = ("", ",", ",", ",", ",", ",", "\r\n")
+_JSON_PIECES = ('{"org": ', ', "rank": ', ', "partner": ', ', "score": ', ', "forward": ', ', "backward": ', "}\n")
 
 
 def write_batch(partners, names: Sequence[str], path, fmt: str) -> int:
@@ -299,18 +378,34 @@ def write_batch(partners, names: Sequence[str], path, fmt: str) -> int:
             n = len(frame)
             frame.to_parquet(tmp, index=False)
         else:
-            # names are quoted once, not once per row: at 100,000 organisations that is a million rows
-            if fmt == "csv":
-                lines, encoded, header = _csv_lines, [_csv_field(x) for x in names], ",".join(BATCH_COLUMNS) + "\r\n"
-            else:
-                lines, encoded, header = _json_lines, [json.dumps(x, ensure_ascii=False) for x in names], ""
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-                f.write(header)
-                for p in partners:
-                    f.write(lines(p, encoded))
-                    n += len(p.rows)
+            with os.fdopen(fd, "wb") as f:
+                for text, rows in _text_blocks(partners, names, fmt):
+                    f.write(text)
+                    n += rows
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return n
+
+
+def _text_blocks(partners, names: Sequence[str], fmt: str):
+    """``(bytes, rows)`` of the CSV (with its header) or JSON lines of ``partners``, ``BLOCK_ORGS``
+    organisations at a time: assembled by Arrow where pyarrow is installed (about three times faster
+    at a million rows), else by ``_csv_lines`` or ``_json_lines``, to the same bytes."""
+    # names are quoted once, not once per row: at 100,000 organisations that is a million rows
+    if fmt == "csv":
+        lines, encoded, missing, pieces = _csv_lines, [_csv_field(x) for x in names], "", _CSV_PIECES
+        yield (",".join(BATCH_COLUMNS) + "\r\n").encode("utf-8"), 0
+    else:
+        encoded = [json.dumps(x, ensure_ascii=False) for x in names]
+        lines, missing, pieces = _json_lines, "null", _JSON_PIECES
+    arrow = _pyarrow()
+    encoded_array = arrow[0].array(encoded, arrow[0].string()) if arrow else None
+    partners = iter(partners)
+    while block := list(itertools.islice(partners, BLOCK_ORGS)):
+        rows = sum(len(p.rows) for p in block)
+        if arrow:
+            yield _arrow_block(block, encoded_array, missing, pieces, arrow), rows
+        else:
+            yield "".join(lines(p, encoded) for p in block).encode("utf-8"), rows

@@ -147,10 +147,19 @@ EXPECTED = [
 ]
 
 
-def test_batch_csv_and_json_lines_are_what_the_standard_modules_write(tmp_path):
+@pytest.mark.parametrize("arrow", [True, False], ids=["pyarrow", "python"])
+def test_batch_csv_and_json_lines_are_what_the_standard_modules_write(tmp_path, monkeypatch, arrow):
     """Names with commas, quotes and line breaks, missing sides and full-precision floats, in the bytes
-    that csv.writer and json.dumps give, and read back exactly."""
+    that csv.writer and json.dumps give, and read back exactly: the same whether pyarrow assembles the
+    rows or Python does."""
+    from matcher import report
     from matcher.report import BATCH_COLUMNS, write_batch
+
+    if arrow:
+        pytest.importorskip("pyarrow")
+    else:
+        monkeypatch.setattr(report, "_pyarrow", lambda: None)
+    monkeypatch.setattr(report, "BLOCK_ORGS", 2)  # rows of one organisation never split across blocks
 
     out = tmp_path / "p.csv"
     assert write_batch(iter(some_partners()), NAMES, out, "csv") == 3
@@ -165,6 +174,22 @@ def test_batch_csv_and_json_lines_are_what_the_standard_modules_write(tmp_path):
     lines = out.read_text(encoding="utf-8").split("\n")
     assert lines[:-1] == [json.dumps(dict(zip(BATCH_COLUMNS, row)), ensure_ascii=False) for row in EXPECTED]
     assert lines[-1] == ""
+
+
+def test_arrow_writes_floats_as_repr_does():
+    """Arrow's text of a float must be ``repr``'s, whatever the value: scores' range at random, and the
+    values where the two notations part (0, 1, exponents, subnormals), with NaN as the missing text."""
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.compute as pc
+
+    from matcher.report import _float_texts
+
+    rng = np.random.default_rng(0)
+    bits = (rng.integers(0, 2**52, 20_000, dtype=np.int64) | (1023 << 52)).view(np.float64)  # [1, 2)
+    edges = [0.0, 1.0, 2.0, 1e-4, np.nextafter(1e-4, 0), 1e-5, 5e-324, 1e-300, 0.999999999999, 1e16, np.nan]
+    x = np.concatenate([rng.random(20_000), np.exp(rng.uniform(-25, 0, 20_000)), bits - 1, bits, edges])
+    got = _float_texts(x, "", pa, pc).to_pylist()
+    assert got == ["" if v != v else repr(v) for v in x.tolist()]
 
 
 def test_batch_parquet_holds_the_same_rows(tmp_path):
