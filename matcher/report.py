@@ -310,6 +310,9 @@ def _pyarrow():
 
 BLOCK_ORGS = 2048
 """Organisations whose rows ``write_batch`` formats at a time."""
+ARROW_MIN = 20_000
+"""Organisations from which ``write_batch`` formats rows with pyarrow: importing it (and pandas, which it
+loads) takes about 0.4 s, more than Python takes to format the rows of a smaller set."""
 
 
 def _float_texts(x, missing: str, pa, pc):
@@ -391,8 +394,8 @@ def write_batch(partners, names: Sequence[str], path, fmt: str) -> int:
 
 def _text_blocks(partners, names: Sequence[str], fmt: str):
     """``(bytes, rows)`` of the CSV (with its header) or JSON lines of ``partners``, ``BLOCK_ORGS``
-    organisations at a time: assembled by Arrow where pyarrow is installed (about three times faster
-    at a million rows), else by ``_csv_lines`` or ``_json_lines``, to the same bytes."""
+    organisations at a time: assembled by Arrow for a large set where pyarrow is installed (about three
+    times faster at a million rows), else by ``_csv_lines`` or ``_json_lines``, to the same bytes."""
     # names are quoted once, not once per row: at 100,000 organisations that is a million rows
     if fmt == "csv":
         lines, encoded, missing, pieces = _csv_lines, [_csv_field(x) for x in names], "", _CSV_PIECES
@@ -400,7 +403,7 @@ def _text_blocks(partners, names: Sequence[str], fmt: str):
     else:
         encoded = [json.dumps(x, ensure_ascii=False) for x in names]
         lines, missing, pieces = _json_lines, "null", _JSON_PIECES
-    arrow = _pyarrow()
+    arrow = _pyarrow() if len(names) >= ARROW_MIN else None
     encoded_array = arrow[0].array(encoded, arrow[0].string()) if arrow else None
     partners = iter(partners)
     while block := list(itertools.islice(partners, BLOCK_ORGS)):
