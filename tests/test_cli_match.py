@@ -160,7 +160,7 @@ def test_batch_csv_and_json_lines_are_what_the_standard_modules_write(tmp_path, 
         monkeypatch.setattr(report, "ARROW_MIN", 0)
     else:
         monkeypatch.setattr(report, "_pyarrow", lambda: None)
-    monkeypatch.setattr(report, "BLOCK_ORGS", 2)  # rows of one organisation never split across blocks
+    monkeypatch.setattr(report, "BLOCK_ORGS", 2)  # three organisations: two blocks, joined seamlessly
 
     out = tmp_path / "p.csv"
     assert write_batch(iter(some_partners()), NAMES, out, "csv") == 3
