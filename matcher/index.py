@@ -24,9 +24,10 @@ from functools import cached_property
 
 import numpy as np
 
+from .background import idf as background_idf
 from .errors import MatcherError
 from .profiles import KINDS, Profile
-from .text import Analyzer, default_stop_words, display_term
+from .text import Analyzer, Text, default_stop_words, display_term
 
 CAPABILITY, NEED = 0, 1
 WEIGHTINGS = ("tfidf", "bm25")
@@ -287,13 +288,13 @@ class Index:
         need queries use to find each organisation's closest statements (see ``rank.py``).
         """
         from scipy import sparse
-        from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+        from sklearn.feature_extraction.text import CountVectorizer
         from sklearn.preprocessing import normalize
 
         if weighting not in WEIGHTINGS:
             raise ValueError(f"weighting must be one of {WEIGHTINGS}, not {weighting!r}")
         profiles = list(profiles)
-        analyzer = Analyzer(stop_words=default_stop_words())
+        analyzer = Analyzer(stop_words=default_stop_words(), multilingual=True)
         texts_in = texts
         texts: list[str] = []
         org_of: list[int] = []
@@ -304,6 +305,8 @@ class Index:
             if len(full) != len(p.capabilities):
                 raise ValueError(f"texts[{o}] has {len(full)} texts for {len(p.capabilities)} capabilities")
             for side, stmts in ((CAPABILITY, full), (NEED, p.needs)):
+                if p.language:  # declared, not detected: each statement read in the profile's language
+                    stmts = [Text(t, p.language) for t in stmts]
                 first[o, side, 0] = len(texts)
                 texts += stmts
                 org_of += [o] * len(stmts)
@@ -315,26 +318,28 @@ class Index:
         unique: dict[str, int] = {}
         text_row = np.array([unique.setdefault(t, len(unique)) for t in texts], dtype=np.int64)
         unique_texts = list(unique)
-        if weighting == "tfidf":
-            vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, min_df=min_df, dtype=np.float32)
-        else:
-            vectorizer = CountVectorizer(analyzer=analyzer, min_df=min_df, dtype=np.float32)
+        vectorizer = CountVectorizer(analyzer=analyzer, min_df=min_df, dtype=np.float32)
         try:
-            U = vectorizer.fit_transform(unique_texts)
+            counts = vectorizer.fit_transform(unique_texts).tocsr()
         except ValueError:  # no statement has a single content word: an empty vocabulary
-            U = sparse.csr_matrix((len(unique_texts), 0), dtype=np.float32)
-            vectorizer.vocabulary_, vectorizer.idf_ = {}, np.zeros(0)
-        S = U[text_row]
+            counts = sparse.csr_matrix((len(unique_texts), 0), dtype=np.float32)
+            vectorizer.vocabulary_ = {}
         terms = [""] * len(vectorizer.vocabulary_)
         for t, i in vectorizer.vocabulary_.items():
             terms[i] = t
+        idf = np.zeros(len(terms))
+        if weighting == "tfidf":  # sublinear TF-IDF, rows L2-normalised; IDF steadied by the background
+            idf = background_idf(terms, np.bincount(counts.indices, minlength=len(terms)), counts.shape[0])
+            U = _sublinear_rows(counts, idf)
+        else:
+            U = counts
+        S = U[text_row]
         forms = analyzer.display_forms(unique_texts)
         display = [forms.get(t, t) if " " not in t else display_term(t, forms) for t in terms]
 
         org_of_arr = np.asarray(org_of, dtype=np.int32)
         side_arr = np.asarray(side_of, dtype=np.int8)
         vectors, postings, norms = [], [], np.zeros((len(profiles), 2))
-        idf = np.asarray(getattr(vectorizer, "idf_", np.zeros(len(terms))), dtype=np.float64)
         stmt_parts = []
         for side in (CAPABILITY, NEED):
             mask = (side_arr == side).astype(np.float32)
@@ -374,9 +379,7 @@ class Index:
             model=model,
         )
         if documents:
-            if weighting == "tfidf" and terms:  # U holds TF-IDF weights: count the terms again
-                U = CountVectorizer(analyzer=analyzer, vocabulary=vectorizer.vocabulary_).transform(unique_texts)
-            index.docs = Documents.build(U, terms, text_row, org_of_arr, side_arr == CAPABILITY, len(profiles))
+            index.docs = Documents.build(counts, terms, text_row, org_of_arr, side_arr == CAPABILITY, len(profiles))
         index.common_df = common_cutoff(len(profiles)) if common_df is None else int(common_df)
         index.common_norms = common_norms(index.org_vectors, index.postings, index.common_df)
         if aligned_sources:
@@ -496,11 +499,7 @@ class Documents:
         n_docs = C.shape[0]
         df = np.bincount(C.indices, minlength=C.shape[1])
         idf = np.where(df > 0, np.log((1 + n_docs) / (1 + df)) + 1, 0.0)  # scikit-learn's smoothed IDF
-        C.data = 1 + np.log(C.data)
-        W = (C @ sparse.diags(idf)).tocsr()
-        # L2 rows by hand: sklearn's normalize refuses a matrix without a single term
-        length = np.sqrt(np.asarray(W.multiply(W).sum(axis=1)).ravel())
-        D = (sparse.diags(1 / np.where(length > 0, length, 1.0)) @ W).astype(np.float32).tocsr()
+        D = _sublinear_rows(C, idf)
         cap = np.flatnonzero(is_capability)
         member = sparse.csr_matrix(
             (np.ones(len(cap)), (org_of[cap], text_row[cap])), shape=(n_orgs, n_docs), dtype=np.float64
@@ -514,6 +513,16 @@ class Documents:
             np.asarray(text_row, dtype=np.int32),
             norms,
         )
+
+
+def _sublinear_rows(counts, idf: np.ndarray):
+    """(1 + log tf) * idf of every entry of a count matrix, rows L2-normalised (an empty row stays empty)."""
+    from scipy import sparse
+
+    W = counts.astype(np.float64).tocsr()
+    W.data = (1.0 + np.log(W.data)) * idf[W.indices]
+    length = np.sqrt(np.asarray(W.multiply(W).sum(axis=1)).ravel())
+    return (sparse.diags(1 / np.where(length > 0, length, 1.0)) @ W).astype(np.float32).tocsr()
 
 
 def _sublinear_tfidf(ids: np.ndarray, tf: np.ndarray, idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -60,6 +60,7 @@ class Profile:
     summary: str | None = None
     partners: tuple[str, ...] = ()
     sources: tuple[Source, ...] = ()
+    language: str | None = None  # ISO 639-1 code of its statements; None: detected per statement
     path: str | None = field(default=None, compare=False)
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False, hash=False)
 
@@ -94,6 +95,17 @@ def _check_country(value: str) -> str:
     raise PydanticCustomError("country", "'{value}' is not an ISO 3166-1 alpha-2 country code", {"value": value})
 
 
+def _check_language(value: str) -> str:
+    from pydantic_core import PydanticCustomError
+
+    from .language import check_language
+
+    code = check_language(value)
+    if code is None:
+        raise PydanticCustomError("language", "'{value}' is not a language matcher reads", {"value": value})
+    return code
+
+
 def _check_statement(value: str) -> str:
     from pydantic_core import PydanticCustomError
 
@@ -113,6 +125,7 @@ def _models():
 
     Text = Annotated[StrictStr, AfterValidator(_check_statement)]
     Country = Annotated[StrictStr, AfterValidator(_check_country)]
+    Language = Annotated[StrictStr, AfterValidator(_check_language)]
 
     class _Strict(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
@@ -133,6 +146,7 @@ def _models():
         needs: list[Text] = []
         partners: list[Text] = []
         sources: list[SourceModel] = []
+        language: Language | None = None
 
         @model_validator(mode="after")
         def _has_statements(self):
@@ -157,6 +171,7 @@ PROFILE_KEYS = (
     "needs",
     "partners",
     "sources",
+    "language",
 )
 SOURCE_KEYS = ("article", "quote")
 
@@ -239,6 +254,10 @@ def _problem_from_error(path: Path, err: dict, nodes: _NodeIndex) -> Problem:
         return Problem(path, f"{value!r} is not a known kind", line, fpath, hint + "use one of " + ", ".join(KINDS))
     if kind == "country":
         return Problem(path, err["msg"], line, fpath, _country_hint(value))
+    if kind == "language":
+        from .language import language_hint
+
+        return Problem(path, err["msg"], line, fpath, language_hint(str(value)))
     if kind == "empty":
         return Problem(path, "is empty", line, fpath, "write a statement or remove the line")
     if kind == "no_statements":
@@ -457,6 +476,7 @@ def parse_profile(text: str, path: Path | str = "<string>") -> Profile:
         summary=model.summary,
         partners=tuple(model.partners),
         sources=tuple(Source(s.article, s.quote) for s in model.sources),
+        language=model.language,
         path=str(path),
         lines=nodes.lines(),
     )

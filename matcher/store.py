@@ -25,7 +25,7 @@ from .index import Csr, Documents, Index
 from .profiles import Profile, Source, profile_files
 from .text import Analyzer
 
-FORMAT = 6
+FORMAT = 7
 ENV_CACHE = "MATCHER_CACHE_DIR"
 _ARRAYS = (
     "idf",

@@ -1,4 +1,4 @@
-"""Turn statements into terms: tokens, stop words, English stemming and word n-grams."""
+"""Turn statements into terms: tokens, stop words, stemming per language, Chinese segmentation, word n-grams."""
 
 from __future__ import annotations
 
@@ -28,6 +28,29 @@ def default_stop_words() -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS) | DOMAIN_STOP_WORDS
 
 
+class Text(str):
+    """A statement whose language is declared (a profile's ``language:`` key) rather than detected."""
+
+    language: str
+
+    def __new__(cls, text: str, language: str):
+        out = super().__new__(cls, text)
+        out.language = language
+        return out
+
+
+OTHER_STOP_WORDS = {
+    "ru": """технология технологии технологический сотрудничество сотрудничать партнер партнёр партнерство
+        компания предприятие проект решение продукт продукция область сфера новый различный""",
+    "hu": """technológia technológiai együttműködés partner partnerség vállalat cég vállalkozás projekt
+        megoldás termék terület új különböző""",
+    "zh": "技术 科技 合作 伙伴 合作伙伴 公司 企业 项目 解决方案 方案 产品 领域 相关 各种 提供 需要 寻求",
+}
+"""DOMAIN_STOP_WORDS in the other languages: compared by stem in Russian and Hungarian, whose words inflect."""
+
+_SNOWBALL = {"en": "english", "ru": "russian", "hu": "hungarian"}
+
+
 class Analyzer:
     """Splits text into stemmed unigrams and the bigrams of adjacent kept words.
 
@@ -35,14 +58,22 @@ class Analyzer:
     gives ``laser``, ``map``, ``model``, ``laser map`` and ``map model``. It is a plain
     callable, so it serves as scikit-learn's ``analyzer`` when fitting and as the query
     analyser without importing scikit-learn.
+
+    ``multilingual`` analysers read every word in its own script: Chinese is segmented into words
+    (jieba), Cyrillic words get the Russian stemmer, and the Latin words of a Hungarian statement
+    (``language.detect``, or a ``Text`` whose language is declared) the Hungarian one, each with that
+    language's stop words. Plain ASCII text takes the English path either way, unchanged.
     """
 
-    def __init__(self, *, stop_words: Iterable[str] = (), ngram_max: int = 2, stem: bool = True):
+    def __init__(self, *, stop_words: Iterable[str] = (), ngram_max: int = 2, stem: bool = True, multilingual=False):
         self.stop_words = frozenset(stop_words)
         self.ngram_max = ngram_max
         self.stem = stem
+        self.multilingual = multilingual
         self._stemmer = None
         self._cache: dict[str, str | None] = {}
+        self._other: dict[str, dict[str, str | None]] = {}  # language -> word -> term, for ru, hu, zh
+        self._other_stops: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
 
     def _stem(self, word: str) -> str | None:
         """The term of one token (None for a stop word), cached: a corpus has far fewer words than tokens."""
@@ -65,20 +96,79 @@ class Analyzer:
         """The term of one token, None for a stop word."""
         return self._cache[word] if word in self._cache else self._stem(word)
 
-    def stems(self, text: str) -> list[str]:
-        """The term of every kept word, in order."""
-        cache, stem = self._cache, self._stem  # ``term`` inlined: this runs once per token of a build
-        out = [cache[w] if w in cache else stem(w) for w in TOKEN.findall(text)]
-        return [s for s in out if s is not None]
+    def _stops(self, language: str) -> tuple[frozenset[str], frozenset[str]]:
+        """(stop words, stop stems) of ``ru``, ``hu`` or ``zh``: stopwords-iso's list and OTHER_STOP_WORDS."""
+        if language not in self._other_stops:
+            import snowballstemmer
+            import stopwordsiso
+
+            words = frozenset(w.lower() for w in stopwordsiso.stopwords(language))
+            domain = OTHER_STOP_WORDS[language].split()
+            if language in _SNOWBALL:
+                stems = frozenset(snowballstemmer.stemmer(_SNOWBALL[language]).stemWords(domain))
+            else:
+                words, stems = words | frozenset(domain), frozenset()
+            self._other_stops[language] = (words, stems)
+        return self._other_stops[language]
+
+    def _other_term(self, word: str, language: str) -> str | None:
+        """The term of a word in Russian, Hungarian or Chinese (segmented already), None for a stop word."""
+        cache = self._other.setdefault(language, {})
+        if word in cache:
+            return cache[word]
+        lower = word.lower()
+        words, stems = self._stops(language)
+        out = None
+        if lower not in words:
+            if language in _SNOWBALL and self.stem:
+                import snowballstemmer
+
+                if ("stemmer", language) not in self._other:
+                    self._other[("stemmer", language)] = snowballstemmer.stemmer(_SNOWBALL[language])
+                out = self._other[("stemmer", language)].stemWord(lower)
+                out = None if out in stems else out
+            else:
+                out = lower
+        if len(cache) < 500_000:
+            cache[word] = out
+        return out
+
+    def _tokens(self, text: str) -> list[tuple[str, str]]:
+        """(word, language its term is made in) for every word of a text that is not plain ASCII."""
+        from .language import CYRILLIC, HAN, detect
+
+        latin = getattr(text, "language", None) or detect(text)
+        latin = "hu" if latin == "hu" else "en"
+        out = []
+        for token in TOKEN.findall(text):
+            if HAN.search(token):
+                import jieba  # loads its dictionary once (about 1 s), only for Chinese text
+
+                jieba.setLogLevel(60)
+                for word in jieba.lcut(token):
+                    if len(word) >= 2 and TOKEN.fullmatch(word):
+                        out.append((word, "zh" if HAN.search(word) else latin))
+            elif CYRILLIC.search(token):
+                out.append((token, "ru"))
+            else:
+                out.append((token, latin))
+        return out
 
     def words(self, text: str) -> list[tuple[str, str]]:
         """(term, surface word) for every kept word, in order."""
-        out = []
-        for w in TOKEN.findall(text):
-            s = self.term(w)
-            if s is not None:
-                out.append((s, w.lower()))
-        return out
+        if not self.multilingual or (text.isascii() and getattr(text, "language", "en") == "en"):
+            pairs = ((self.term(w), w) for w in TOKEN.findall(text))
+        else:
+            pairs = ((self.term(w) if lang == "en" else self._other_term(w, lang), w) for w, lang in self._tokens(text))
+        return [(s, w.lower()) for s, w in pairs if s is not None]
+
+    def stems(self, text: str) -> list[str]:
+        """The term of every kept word, in order."""
+        if self.multilingual and not (text.isascii() and getattr(text, "language", "en") == "en"):
+            return [s for s, _ in self.words(text)]
+        cache, stem = self._cache, self._stem  # ``term`` inlined: this runs once per token of a build
+        out = [cache[w] if w in cache else stem(w) for w in TOKEN.findall(text)]
+        return [s for s in out if s is not None]
 
     def __call__(self, text: str) -> list[str]:
         stems = self.stems(text)
@@ -91,11 +181,15 @@ class Analyzer:
 
     def display_forms(self, texts: Iterable[str]) -> dict[str, str]:
         """The most common surface word for every stem, so terms read as words: ``model`` -> ``modelling``."""
-        tokens: Counter = Counter()
-        for text in texts:
-            tokens.update(TOKEN.findall(text))
         seen: dict[str, Counter] = defaultdict(Counter)
-        for word, n in tokens.items():
+        ascii_tokens: Counter = Counter()
+        for text in texts:
+            if not self.multilingual or (text.isascii() and getattr(text, "language", "en") == "en"):
+                ascii_tokens.update(TOKEN.findall(text))
+            else:
+                for stem, word in self.words(text):
+                    seen[stem][word] += 1
+        for word, n in ascii_tokens.items():
             stem = self.term(word)
             if stem is not None:
                 seen[stem][word.lower()] += n
@@ -103,11 +197,21 @@ class Analyzer:
 
     def config(self) -> dict:
         """What is needed to rebuild this analyser next to a stored index."""
-        return {"stop_words": sorted(self.stop_words), "ngram_max": self.ngram_max, "stem": self.stem}
+        return {
+            "stop_words": sorted(self.stop_words),
+            "ngram_max": self.ngram_max,
+            "stem": self.stem,
+            "multilingual": self.multilingual,
+        }
 
     @classmethod
     def from_config(cls, config: dict) -> Analyzer:
-        return cls(stop_words=config["stop_words"], ngram_max=config["ngram_max"], stem=config["stem"])
+        return cls(
+            stop_words=config["stop_words"],
+            ngram_max=config["ngram_max"],
+            stem=config["stem"],
+            multilingual=config.get("multilingual", False),
+        )
 
 
 def clip(text: str, width: int) -> str:
