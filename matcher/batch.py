@@ -69,6 +69,9 @@ def all_top_partners(
     n = matcher.index.n_orgs
     orgs = np.arange(n) if orgs is None else np.asarray(orgs, dtype=np.int64)
     workers = workers or default_workers()
+    if matcher.semantic is not None:  # the multilingual signal: profile folders, dense scores per organisation
+        yield from _with_semantic(matcher, orgs, top, new_only, progress)
+        return
     small = n <= BLOCK_MAX
     # the compiled loop is the fastest at every size, but importing numba costs about 0.4 s: more than a
     # small set's whole batch takes without it, so a small set uses it only where it is loaded already
@@ -189,6 +192,15 @@ def _chunk(task, matcher: Matcher | None = None) -> list[Partners]:
         )
         out.append(_partners(a, rows, score, f, b, has_needs))
     return out
+
+
+def _with_semantic(matcher: Matcher, orgs: np.ndarray, top: int, new_only: bool, progress) -> Iterator[Partners]:
+    """Each organisation's ``Matcher.top_of``, the ranking ``match`` gives with the multilingual signal."""
+    has_needs = matcher.index.has_needs
+    for a in orgs.tolist():
+        yield _partners(a, *matcher.top_of(a, top, matcher.allowed(a, new_only=new_only)), has_needs)
+        if progress:
+            progress(1)
 
 
 def _partners(a, rows, score, f, b, has_needs) -> Partners:

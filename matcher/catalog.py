@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,11 +51,23 @@ def _build(location: Path, strict: bool) -> tuple[Matcher, list[Problem]]:
     return Matcher.from_profiles(loaded.profiles), loaded.problems
 
 
-def open_catalog(location: Path | str, *, strict: bool = False, cache: bool = True) -> Catalog:
+def open_catalog(
+    location: Path | str,
+    *,
+    strict: bool = False,
+    cache: bool = True,
+    semantic: bool | None = False,
+    progress: Callable[[int, int], Callable[[int], None]] | None = None,
+) -> Catalog:
     """Index every profile under ``location``; bad files are skipped (or raise when ``strict``).
 
     The index is cached per folder and reused while no profile file has changed; any added, edited or
     removed file changes the folder's fingerprint and the index is rebuilt before it is used.
+
+    ``semantic`` adds the multilingual signal (``semantic.Semantic``) to a profiles folder's matcher: True
+    requires the extra, None uses it where it is installed (a store has no statement embeddings and is
+    matched on its words alone). Embeddings are cached beside the index; ``progress(total)`` is called
+    before ``total`` texts are embedded and returns a callback given the number embedded since its last call.
     """
     from .store import cache_folder, fingerprint, is_store, load_index, save_index
 
@@ -87,4 +100,21 @@ def open_catalog(location: Path | str, *, strict: bool = False, cache: bool = Tr
                 pass  # a read-only cache only costs speed
     if strict and any(p.severity == "error" for p in problems):
         raise InvalidProfiles([p for p in problems if p.severity == "error"])
+    if semantic is not False:
+        _add_semantic(matcher, cache_folder(location) if cache else None, semantic, progress)
     return Catalog(location, matcher, problems, cached)
+
+
+def _add_semantic(matcher: Matcher, folder: Path | None, required: bool | None, progress) -> None:
+    from . import semantic
+
+    if not semantic.available():
+        if required:
+            raise MatcherError("Matching by meaning needs the multilingual extra: pip install 'matcher[multilingual]'.")
+        return
+    path = folder / "embeddings.npz" if folder is not None else None
+    tick = None
+    if progress is not None:
+        pending = semantic.Semantic.pending(matcher.index, path)
+        tick = progress(pending) if pending else None
+    matcher.semantic = semantic.Semantic.build(matcher.index, path, tick)

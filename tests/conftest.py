@@ -60,5 +60,7 @@ def tiny(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path_factory, monkeypatch):
-    """Every test gets its own index cache, so tests neither share nor leave state."""
+    """Every test gets its own index cache, so tests neither share nor leave state; the multilingual signal is
+    off unless a test turns it on (known answers are worked out on shared words)."""
     monkeypatch.setenv("MATCHER_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("MATCHER_SEMANTIC", "0")

