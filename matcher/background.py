@@ -57,3 +57,18 @@ def idf(terms: Sequence[str], df: np.ndarray, n_docs: int) -> np.ndarray:
 
 
 PLUS = 0
+
+
+GENERIC_FREQUENCY = 10 ** (4.5 - 9)
+"""Words more common than this in general text (Zipf 4.5: "maker", "built", "industry", "research",
+"russian") are *generic*: a match that rests on them alone is marked weak. "laser" (4.28), "pipeline"
+(4.04) and "UAV" (2.93) are specific."""
+
+
+def generic(terms: Sequence[str]) -> np.ndarray:
+    """For each term (a stem, or stems joined by spaces), whether even its rarest word is generic."""
+    freq = table()
+    return np.array(
+        [min((freq.get(part, 0.0) for part in t.split(" ")), default=0.0) >= GENERIC_FREQUENCY for t in terms],
+        dtype=bool,
+    )

@@ -161,6 +161,12 @@ def _read_need(need: str | None, need_file: Path | None) -> str | None:
     help="With a need: a programme, call or field it belongs to, e.g. programme:HORIZON.2.5 (repeatable).",
 )
 @click.option("--new-only", is_flag=True, help="Leave out organisations ORG has already worked with.")
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="With --org: list weak matches too (only generic words in common); by default the list stops there.",
+)
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=1), help="How many partners to list.")
 @click.option("--country", multiple=True, callback=_split_codes, help="Only partners in these countries (CN,RU).")
 @click.option("--exclude-country", multiple=True, callback=_split_codes, help="No partners in these countries.")
@@ -176,6 +182,7 @@ def match_command(
     need_file,
     tags,
     new_only,
+    show_all,
     top,
     country,
     exclude_country,
@@ -190,7 +197,10 @@ def match_command(
 
     With --org, a match is scored both ways: how well the partner offers what
     ORG needs, and how well ORG offers what the partner needs; mutual matches
-    rank above one-sided ones. With --need (and optionally --org, whose need it
+    rank above one-sided ones. Each is marked strong, moderate or weak from its
+    evidence; the list stops at weak matches (only generic words in common,
+    such as 'built' or 'industry'), and says how many it left out (--all
+    shows them). With --need (and optionally --org, whose need it
     is), organisations are ranked by how well their capabilities meet the text;
     in a store built from past projects (matcher import-cordis) past joint
     work, programme, call, field, country and kind count too, and each
@@ -218,7 +228,7 @@ def match_command(
     filters = Filters.make(country, exclude_country, kind, min_score)
     try:
         if need is None:
-            result = catalog.matcher.match(org, top=top, filters=filters, new_only=new_only)
+            result = catalog.matcher.match(org, top=top, filters=filters, new_only=new_only, include_weak=show_all)
         else:
             result = catalog.matcher.match_need(need, org=org, tags=tags, top=top, filters=filters, new_only=new_only)
     except MatcherError as exc:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .background import generic as background_generic
 from .index import CAPABILITY, NEED, Index
 
 
@@ -21,6 +22,7 @@ class TermShare:
     term: str
     contribution: float
     share: float  # fraction of the enclosing score (pair or direction)
+    generic: bool = False  # common in general text ("built", "industry"): says little about a fit
 
 
 @dataclass(frozen=True)
@@ -97,9 +99,10 @@ class Explanation:
     signals: list[SignalShare] = field(default_factory=list)
 
 
-def term_shares(parts: dict[str, float], total: float) -> list[TermShare]:
+def term_shares(parts: dict[str, float], total: float, generic: frozenset[str] = frozenset()) -> list[TermShare]:
+    """Terms with their contributions as shares of ``total``, largest first; ``generic`` are marked."""
     items = sorted(parts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [TermShare(t, float(c), float(c / total) if total > 0 else 0.0) for t, c in items]
+    return [TermShare(t, float(c), float(c / total) if total > 0 else 0.0, t in generic) for t, c in items]
 
 
 def evidence_for(index: Index, row: int) -> Evidence | None:
@@ -144,6 +147,7 @@ def explain_direction(
 
     pairs: list[tuple[str, str, float, dict[str, float], int, int]] = []
     totals: dict[str, float] = {}
+    generic: set[str] = set()
     if defined and denom > 0:
         for need_text, (n_idx, n_val), n_row in needs:
             for cap_text, (c_idx, c_val), c_row in caps:
@@ -152,6 +156,9 @@ def explain_direction(
                     continue
                 contrib = n_val[ia].astype(np.float64) * c_val[ib] / denom
                 terms = {index.display[t]: float(c) for t, c in zip(common, contrib)}
+                generic.update(
+                    index.display[t] for t, g in zip(common, background_generic([index.terms[t] for t in common])) if g
+                )
                 for t, c in terms.items():
                     totals[t] = totals.get(t, 0.0) + c
                 pairs.append((need_text, cap_text, float(contrib.sum()), terms, n_row, c_row))
@@ -165,7 +172,7 @@ def explain_direction(
             capability=c,
             contribution=total,
             share=total / score if score > 0 else 0.0,
-            terms=term_shares(terms, total),
+            terms=term_shares(terms, total, frozenset(generic)),
             need_evidence=evidence_for(index, n_row),
             capability_evidence=evidence_for(index, c_row),
         )
@@ -179,7 +186,7 @@ def explain_direction(
         weight=weight,
         share=(score * weight / final_score) if final_score > 0 else 0.0,
         pairs=matches,
-        terms=term_shares(totals, score),
+        terms=term_shares(totals, score, frozenset(generic)),
         semantic=meaning,
         semantic_pairs=[
             SemanticPair(

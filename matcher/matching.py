@@ -24,6 +24,7 @@ from .index import CAPABILITY, NEED, Index, concat_ranges
 from .profiles import KINDS, Profile
 from .rank import CLOSEST, STATEMENT_SIGNALS, Need, score_need, signal_label, signal_names, statement_terms
 from .score import combine, pair_scores, reciprocal_top, top_k
+from .strength import strength
 from .text import clip
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class Match:
     forward: float | None  # how well it offers what the organisation needs (None: nothing needed)
     backward: float | None  # how well the organisation offers what it needs (None: it lists no needs)
     explanation: Explanation
+    strength: str = ""  # strong | moderate | weak (``strength.py``); "" for need queries
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class MatchList:
     candidates: int  # organisations that passed the filters
     matches: list[Match]
     need: str | None = None  # the need text, for a need query
+    weak_left_out: int = 0  # weak matches among the top that were not listed (``include_weak=False``)
 
 
 @dataclass(frozen=True)
@@ -218,10 +221,20 @@ class Matcher:
     def _candidates(self, exclude: int | None, filters: Filters, new_only: bool = False) -> np.ndarray:
         return np.flatnonzero(self.allowed(exclude, filters, new_only))
 
-    def match(self, org: str, *, top: int = 10, filters: Filters = Filters(), new_only: bool = False) -> MatchList:
-        """The ``top`` best partners of ``org``, best first, each with its explanation.
+    def match(
+        self,
+        org: str,
+        *,
+        top: int = 10,
+        filters: Filters = Filters(),
+        new_only: bool = False,
+        include_weak: bool = True,
+    ) -> MatchList:
+        """The ``top`` best partners of ``org``, best first, each with its explanation and strength.
 
-        ``new_only`` leaves out the organisations it has already worked with.
+        ``new_only`` leaves out the organisations it has already worked with. Without ``include_weak``
+        the list stops at the first weak match (nothing specific in common, ``strength.py``); how many
+        of the top were left out is ``weak_left_out``.
         """
         a = self.find(org)
         allowed = self.allowed(a, filters, new_only)
@@ -229,7 +242,15 @@ class Matcher:
         rows = rows[score >= filters.min_score]
         profile = self.index.profiles[a]
         matches = [self._match(rank, a, int(b)) for rank, b in enumerate(rows, start=1)]
-        return MatchList(profile.name, profile.country, profile.kind, int(allowed.sum()), matches)
+        kept = matches if include_weak else [m for m in matches if m.strength != "weak"]
+        return MatchList(
+            profile.name,
+            profile.country,
+            profile.kind,
+            int(allowed.sum()),
+            kept,
+            weak_left_out=len(matches) - len(kept),
+        )
 
     def need_scores(self, need: Need, *, new_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Scores of every organisation for ``need`` and the rows that may be ranked (seeker left out)."""
@@ -368,6 +389,7 @@ class Matcher:
             forward=f if fdef else None,
             backward=bk if bdef else None,
             explanation=Explanation(forward, backward, mutual=fdef and bdef and f > 0 and bk > 0),
+            strength=strength(score, forward, backward),
         )
 
     def _semantic_pairs(self, seeker: int, provider: int) -> list[SemanticPair]:

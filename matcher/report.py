@@ -33,7 +33,7 @@ def to_json(obj: Any) -> str:
 
 
 def _terms(stmt: StatementMatch | SignalShare, n: int | None = 4) -> str:
-    shown = [f"{t.term} {t.share:.0%}" for t in stmt.terms[:n]]
+    shown = [f"{t.term}{' (generic)' if getattr(t, 'generic', False) else ''} {t.share:.0%}" for t in stmt.terms[:n]]
     if n is not None and len(stmt.terms) > n:
         shown.append("…")
     return ", ".join(shown)
@@ -85,7 +85,7 @@ def _render_semantic(d: Direction, pairs: int | None) -> list[str]:
 
 def _headline(m: Match) -> str:
     kind = "mutual" if m.explanation.mutual else "one-sided"
-    return f"score {m.score:.3f} · {kind}"
+    return f"score {m.score:.3f} · {kind}" + (f" · {m.strength}" if m.strength else "")
 
 
 def render_match(m: Match, *, pairs: int | None = 2, width: int | None = 110) -> str:
@@ -145,14 +145,22 @@ def render_matches(result: MatchList, *, pairs: int = 2) -> str:
     if result.need is not None:
         return render_need_matches(result, pairs=pairs)
     head = f"Partners for {result.org} ({result.country}, {result.kind})"
+    left_out = _weak_note(result.weak_left_out)
     if not result.matches:
-        return head + f": no matches among {result.candidates} candidates.\n"
+        return head + f": no matches among {result.candidates} candidates.\n" + left_out
     lines = [head + f": top {len(result.matches)} of {result.candidates} candidates", ""]
     for m in result.matches:
         lines.append(f"{m.rank:>2}. {m.name} ({m.country}, {m.kind}) — {_headline(m)}")
         body = render_match(m, pairs=pairs)
         lines += [textwrap.indent(body, "    "), ""]
-    return "\n".join(lines).rstrip() + "\n"
+    return "\n".join(lines).rstrip() + "\n" + ("\n" + left_out if left_out else "")
+
+
+def _weak_note(n: int) -> str:
+    if not n:
+        return ""
+    what = "1 weak match" if n == 1 else f"{n} weak matches"
+    return f"({what} left out: only generic words in common, such as 'built' or 'industry'; --all shows them)\n"
 
 
 def render_explanation(m: Match) -> str:

@@ -207,7 +207,7 @@ def test_show_bundled_with_sources():
 def test_explain_pair_outside_top(tiny):
     result = invoke("explain", "Alpha", "Gamma", "--profiles", str(tiny), catch_exceptions=False)
     assert result.exit_code == 0
-    assert result.output.splitlines()[0] == "Alpha and Gamma (RU, university): score 0.250 · one-sided"
+    assert result.output.splitlines()[0] == "Alpha and Gamma (RU, university): score 0.250 · one-sided · strong"
     assert "Gamma offers what Alpha needs: 1.000 (100% of the score)" in result.output
     assert "Nothing Alpha offers matches what Gamma needs." in result.output
     data = json.loads(invoke("explain", "Alpha", "Beta", "--profiles", str(tiny), "--format", "json").output)

@@ -10,6 +10,8 @@ from matcher.matching import Filters, Matcher
 from matcher.profiles import Profile, load_folder
 from matcher.score import combine, pair_scores
 
+from .conftest import write_profile
+
 
 def matcher_for(folder):
     return Matcher.from_profiles(load_folder(folder).profiles)
@@ -142,3 +144,45 @@ def test_scores_are_symmetric(profiles):
     assert np.allclose(full[both], full.T[both], atol=1e-6)
     assert np.all((full >= 0) & (full <= 1 + 1e-6))
     assert not any(math.isnan(x) for x in full.ravel())
+
+
+@pytest.mark.parametrize(
+    "org, partner, expected",
+    [
+        # hand-checked on the bundled profiles (shared words only)
+        ("Ehang", "Russian Academy of Sciences", "strong"),  # laser mapping, pipeline inspection, both ways
+        ("Ehang", "MTS", "weak"),  # "built" and "maker" alone
+        ("Ehang", "Tencent", "weak"),  # "russian" alone
+        ("Gomselmash", "Zongshen", "strong"),  # agricultural machinery, harvesting
+        ("Huawei", "MTS", "strong"),  # mobile carriers, 5G networks
+        ("Zongshen", "Sanjiang-Volat", "weak"),  # "assembly" alone
+    ],
+)
+def test_strength_of_hand_checked_pairs(org, partner, expected):
+    from matcher.catalog import open_catalog
+    from matcher.paths import bundled
+
+    matcher = open_catalog(bundled("profiles")).matcher
+    assert matcher.explain(org, partner).strength == expected
+
+
+def test_weak_matches_are_left_out_and_counted(tiny, tmp_path):
+    """Alpha's list keeps the laser-scanning partners and leaves out one that shares only a generic word."""
+    from matcher.catalog import open_catalog
+
+    write_profile(tiny, "zeta", name="Zeta", country="DE", kind="company", capabilities=["research built here"])
+    write_profile(
+        tiny,
+        "alpha",
+        name="Alpha",
+        country="CN",
+        kind="company",
+        capabilities=["drone platforms"],
+        needs=["laser scanning", "research built"],
+    )
+    matcher = open_catalog(tiny).matcher
+    full = matcher.match("Alpha", include_weak=True)
+    short = matcher.match("Alpha", include_weak=False)
+    assert [m.name for m in full.matches if m.strength == "weak"] == ["Zeta"]
+    assert "Zeta" not in [m.name for m in short.matches] and short.weak_left_out == 1
+    assert [m.name for m in short.matches] == [m.name for m in full.matches if m.name != "Zeta"]
