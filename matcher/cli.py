@@ -24,7 +24,9 @@ def _split_codes(ctx, param, values) -> tuple[str, ...]:
     for value in values:
         for code in filter(None, (v.strip() for v in value.split(","))):
             if len(code) != 2 or pycountry.countries.get(alpha_2=code.upper()) is None:
-                raise click.BadParameter(f"{code!r} is not an ISO 3166-1 alpha-2 country code, e.g. CN, RU, HU.")
+                from .profiles import _country_hint
+
+                raise click.BadParameter(f"{code!r} is not an ISO 3166-1 alpha-2 country code — {_country_hint(code)}.")
             out.append(code.upper())
     return tuple(out)
 
@@ -495,7 +497,13 @@ def batch_command(out, top, fmt, new_only, workers, semantic, profiles, strict):
     from .batch import all_top_partners
     from .report import write_batch
 
-    fmt = fmt or {".jsonl": "jsonl", ".parquet": "parquet"}.get(out.suffix.lower(), "csv")
+    if fmt is None:
+        fmt = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}.get(out.suffix.lower())
+        if fmt is None:
+            raise click.BadParameter(
+                f"cannot tell the format of {out.name}: name it .csv, .jsonl or .parquet, or give --format.",
+                param_hint="--output",
+            )
     if fmt == "parquet":
         try:
             import pyarrow  # noqa: F401
@@ -508,7 +516,14 @@ def batch_command(out, top, fmt, new_only, workers, semantic, profiles, strict):
     names = matcher.index.names
     with click.progressbar(length=len(names), label="Ranking", file=sys.stderr) as bar:
         partners = all_top_partners(matcher, top=top, new_only=new_only, workers=workers, progress=bar.update)
-        n = write_batch(partners, names, out, fmt)
+        try:
+            n = write_batch(partners, names, out, fmt, empty_ok=False)
+        except MatcherError as exc:
+            why = "no profile here lists needs" if not matcher.index.has_needs.any() else "no two profiles share a term"
+            raise click.ClickException(
+                f"{exc} Among {len(names)} organisations {why}; a store of past projects is ranked for a"
+                " need: match --profiles STORE --need TEXT."
+            ) from None
     click.echo(f"Wrote {out}: {n} rows for {len(names)} organisations.")
 
 
@@ -533,11 +548,10 @@ def import_cordis_command(data_dir, before, out, force):
     from .cordis import import_cordis
     from .store import is_store
 
-    if out.exists() and not force:
-        what = "a store" if is_store(out) else "a file or folder"
-        raise click.ClickException(f"{out} is already {what}; give --force to replace it, or another -o.")
     if out.exists() and not is_store(out):
-        raise click.ClickException(f"{out} is not a matcher store; refusing to replace it. Give another -o.")
+        raise click.ClickException(f"{out} exists and is not a matcher store; refusing to replace it. Give another -o.")
+    if out.exists() and not force:
+        raise click.ClickException(f"{out} is already a store; give --force to replace it, or another -o.")
     try:
         index = import_cordis(data_dir, before, out)
     except MatcherError as exc:

@@ -70,3 +70,7 @@ class ProfilesNotFound(MatcherError):
 
 class StoreError(MatcherError):
     """A profile store or cached index is unreadable."""
+
+
+class NothingRanked(MatcherError):
+    """A batch found no organisation it could rank (no profile lists needs, or none shares a term)."""

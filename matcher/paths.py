@@ -34,3 +34,10 @@ def seeds_for(profiles_dir: Path) -> Path:
     """The seed articles that a profiles folder's sources cite: a ``seeds`` folder beside it, else the bundled."""
     beside = profiles_dir.resolve().parent / "seeds"
     return beside if beside.is_dir() else bundled("seeds")
+
+
+def public_mode() -> int:
+    """The permissions a new file gets under this process's umask (``mkstemp`` would leave it 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask

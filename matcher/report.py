@@ -242,7 +242,7 @@ def render_frame(frame, fmt: str) -> str:
     text_columns = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     formatters = {c: (lambda v, w=int(frame[c].astype(str).str.len().max()): f"{v:<{w}}") for c in text_columns}
     table = frame.to_string(index=False, formatters=formatters, justify="left")
-    return table + f"\n{len(frame)} organisations\n"
+    return table + f"\n{len(frame)} organisation{'' if len(frame) == 1 else 's'}\n"
 
 
 BATCH_COLUMNS = ("org", "rank", "partner", "score", "forward", "backward")
@@ -384,17 +384,22 @@ _CSV_PIECES = ("", ",", ",", ",", ",", ",", "\r\n")
 _JSON_PIECES = ('{"org": ', ', "rank": ', ', "partner": ', ', "score": ', ', "forward": ', ', "backward": ', "}\n")
 
 
-def write_batch(partners, names: Sequence[str], path, fmt: str) -> int:
+def write_batch(partners, names: Sequence[str], path, fmt: str, *, empty_ok: bool = True) -> int:
     """Write every organisation's top partners (``batch.Partners``, one per organisation) to ``path`` in
     ``fmt`` ("csv", "jsonl" or "parquet"), one row per (organisation, partner) in BATCH_COLUMNS order;
     ``names`` are the organisations' names, by row.
 
     The file is written under a temporary name and renamed into place when complete: an error or Ctrl-C
     while writing leaves no file at ``path`` (and removes the temporary file). Returns the number of rows.
+    Without ``empty_ok``, no row at all raises ``NothingRanked`` and leaves ``path`` as it was. The file
+    gets the permissions of the umask, like any file the user creates.
     """
     import os
     import tempfile
     from pathlib import Path
+
+    from .errors import NothingRanked
+    from .paths import public_mode
 
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -410,6 +415,9 @@ def write_batch(partners, names: Sequence[str], path, fmt: str) -> int:
                 for text, rows in _text_blocks(partners, names, fmt):
                     f.write(text)
                     n += rows
+        if n == 0 and not empty_ok:
+            raise NothingRanked(f"No organisation could be ranked, so {path} was not written.")
+        os.chmod(tmp, public_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

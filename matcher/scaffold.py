@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from .errors import MatcherError
+from .paths import public_mode
 from .profiles import PROFILE_KEYS, load_folder, parse_profile
 
 
@@ -58,6 +59,7 @@ def create_profile(folder: Path, fields: dict) -> Path:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, public_mode())  # mkstemp's 0600 would hide the profile from colleagues
         try:
             os.link(tmp, target)  # fails if target appeared meanwhile: never overwrites
         except FileExistsError:

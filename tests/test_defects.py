@@ -1,0 +1,90 @@
+"""Defects found by trying matcher as a new user would, each pinned by a test."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+from click.testing import CliRunner
+
+from matcher.cli import cli
+
+from .conftest import write_profile
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_batch_output_and_new_profiles_follow_the_umask(tiny, tmp_path, umask_022):
+    out = tmp_path / "partners.csv"
+    assert invoke("batch", "-o", str(out), "--profiles", str(tiny)).exit_code == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    made = invoke(
+        "new",
+        "--name",
+        "Omega",
+        "--country",
+        "RU",
+        "--kind",
+        "company",
+        "--capability",
+        "lasers",
+        "--profiles",
+        str(tiny),
+    )
+    assert made.exit_code == 0, made.output
+    assert stat.S_IMODE((tiny / "omega.yaml").stat().st_mode) == 0o644
+
+
+def test_batch_refuses_an_unknown_extension(tiny, tmp_path):
+    result = invoke("batch", "-o", str(tmp_path / "p.txt"), "--profiles", str(tiny))
+    assert result.exit_code == 2
+    assert "cannot tell the format of p.txt: name it .csv, .jsonl or .parquet, or give --format." in result.output
+    assert not (tmp_path / "p.txt").exists()
+    assert invoke("batch", "-o", str(tmp_path / "p.txt"), "--format", "csv", "--profiles", str(tiny)).exit_code == 0
+
+
+def test_batch_with_nothing_to_rank_fails_and_keeps_the_old_file(tmp_path):
+    folder = tmp_path / "p"
+    write_profile(folder, "a", name="A", country="CN", kind="company", capabilities=["laser scanning"])
+    write_profile(folder, "b", name="B", country="RU", kind="company", capabilities=["fish farming"])
+    out = tmp_path / "partners.csv"
+    out.write_text("old\n")
+    result = invoke("batch", "-o", str(out), "--profiles", str(folder))
+    assert result.exit_code == 1
+    assert f"Error: No organisation could be ranked, so {out} was not written." in result.output
+    assert "no profile here lists needs" in result.output
+    assert out.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_country_option_suggests_the_code(tiny):
+    result = invoke("match", "--org", "Alpha", "--country", "Russia", "--profiles", str(tiny))
+    assert result.exit_code == 2
+    assert "'Russia' is not an ISO 3166-1 alpha-2 country code — use 'RU' for Russian Federation." in result.output
+
+
+def test_import_cordis_onto_a_profile_does_not_suggest_force(tmp_path):
+    target = tmp_path / "ehang.yaml"
+    target.write_text("name: Ehang\n")
+    for extra in ((), ("--force",)):
+        result = invoke("import-cordis", str(tmp_path), "--before", "2024-01-01", "-o", str(target), *extra)
+        assert result.exit_code == 1
+        assert "exists and is not a matcher store; refusing to replace it. Give another -o." in result.output
+        assert "--force" not in result.output
+    assert target.read_text() == "name: Ehang\n"
+
+
+def test_list_says_one_organisation(tiny):
+    result = invoke("list", "--country", "DE", "--profiles", str(tiny))
+    assert result.exit_code == 0
+    assert result.output.splitlines()[-1] == "1 organisation"
