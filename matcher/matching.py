@@ -44,6 +44,7 @@ class Match:
     backward: float | None  # how well the organisation offers what it needs (None: it lists no needs)
     explanation: Explanation
     strength: str = ""  # strong | moderate | weak (``strength.py``); "" for need queries
+    relation: str | None = None  # "partner": they already work together (listed partners, past joint work)
 
 
 @dataclass(frozen=True)
@@ -390,7 +391,15 @@ class Matcher:
             backward=bk if bdef else None,
             explanation=Explanation(forward, backward, mutual=fdef and bdef and f > 0 and bk > 0),
             strength=strength(score, forward, backward),
+            relation="partner" if self.linked(a, b) else None,
         )
+
+    def linked(self, a: int, b: int) -> bool:
+        """True when ``a`` and ``b`` already work together (a listed partner, or past joint work)."""
+        links = self.index.links
+        if links is None:
+            return False
+        return bool(np.isin(b, links.indices[links.indptr[a] : links.indptr[a + 1]]))
 
     def _semantic_pairs(self, seeker: int, provider: int) -> list[SemanticPair]:
         """The meaning part of how well ``provider`` meets ``seeker``'s needs, need by need."""

@@ -85,7 +85,8 @@ def _render_semantic(d: Direction, pairs: int | None) -> list[str]:
 
 def _headline(m: Match) -> str:
     kind = "mutual" if m.explanation.mutual else "one-sided"
-    return f"score {m.score:.3f} · {kind}" + (f" · {m.strength}" if m.strength else "")
+    relation = " · already partners" if m.relation == "partner" else ""
+    return f"score {m.score:.3f} · {kind}" + (f" · {m.strength}" if m.strength else "") + relation
 
 
 def render_match(m: Match, *, pairs: int | None = 2, width: int | None = 110) -> str:

@@ -88,3 +88,20 @@ def test_list_says_one_organisation(tiny):
     result = invoke("list", "--country", "DE", "--profiles", str(tiny))
     assert result.exit_code == 0
     assert result.output.splitlines()[-1] == "1 organisation"
+
+
+def test_existing_partners_are_marked_and_new_only_leaves_them_out():
+    """Gomselmash lists Zongshen and its joint venture as partners: both marked, both gone with --new-only."""
+    import json
+
+    from matcher.paths import bundled
+
+    args = ("match", "--org", "Gomselmash", "--profiles", str(bundled("profiles")), "--format", "json")
+    data = json.loads(invoke(*args).output)
+    relations = {m["name"]: m["relation"] for m in data["matches"]}
+    assert relations["Zongshen"] == "partner" and relations["Zongshen-Gomselmash"] == "partner"
+    assert all(r is None for name, r in relations.items() if name not in ("Zongshen", "Zongshen-Gomselmash"))
+    text = invoke(*args[:-2]).output
+    assert "Zongshen (CN, company) — score" in text and "· already partners" in text
+    new = json.loads(invoke(*args, "--new-only").output)
+    assert {"Zongshen", "Zongshen-Gomselmash"}.isdisjoint(m["name"] for m in new["matches"])
