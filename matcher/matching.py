@@ -275,6 +275,7 @@ class Matcher:
         """
         idx = self.index
         seeker = self.find(org) if org is not None else None
+        self.check_tags(tags)
         need = Need(text, seeker, tuple(tags))
         vector = idx.transform(text)
         if len(vector[0]) == 0 and not need.tags:
@@ -348,6 +349,20 @@ class Matcher:
             backward=None,
             explanation=Explanation(forward, backward, mutual=False, signals=shares),
         )
+
+    def check_tags(self, tags: Iterable[str]) -> None:
+        """Raise ``MatcherError`` for a tag no organisation here carries, with the closest known ones."""
+        known = self.index.tag_ids
+        for tag in tags:
+            if tag in known:
+                continue
+            if not known:
+                raise MatcherError(
+                    f"Unknown tag {tag!r}: these profiles carry no tags (a store from matcher import-cordis does)."
+                )
+            close = difflib.get_close_matches(tag, list(known), n=3, cutoff=0.6)
+            hint = " Did you mean " + " or ".join(repr(c) for c in close) + "?" if close else ""
+            raise MatcherError(f"Unknown tag {tag!r}: no organisation here carries it.{hint}")
 
     def top_partners(self, org: int, *, top: int = 10, new_only: bool = False):
         """(partner row, score, forward, backward) of ``org``'s best partners: ``match`` without explanations."""

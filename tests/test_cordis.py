@@ -26,6 +26,7 @@ from click.testing import CliRunner
 from matcher import cordis
 from matcher.catalog import open_catalog
 from matcher.cli import cli
+from matcher.errors import MatcherError
 from matcher.evaluation import Judged, evaluate, query_metrics, ranking
 
 PROJECT_COLS = [
@@ -238,3 +239,15 @@ def test_cli_import_rejects_bad_input(grants, tmp_path):
     r = runner.invoke(cli, ["import-cordis", str(grants), "--before", "2023-01-01", "-o", str(tmp_path / "y")])
     assert r.exit_code == 1 and "no organisations.csv.gz" in r.output
     assert not (tmp_path / "y").exists()
+
+
+def test_unknown_tag_is_reported_with_a_suggestion(store):
+    matcher = open_catalog(store).matcher
+    with pytest.raises(MatcherError) as err:
+        matcher.match_need("Hydrogen storage pilot", tags=("programme:HORIZON.2.6",))
+    assert str(err.value) == (
+        "Unknown tag 'programme:HORIZON.2.6': no organisation here carries it."
+        " Did you mean 'programme:HORIZON.2.5' or 'programme:HORIZON.2.4'?"
+    )
+    result = CliRunner().invoke(cli, ["match", "--profiles", str(store), "--need", "hydrogen", "--tag", "nonsense"])
+    assert result.exit_code == 1 and "Error: Unknown tag 'nonsense': no organisation here carries it." in result.output
