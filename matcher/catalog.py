@@ -75,7 +75,9 @@ def open_catalog(
     _check(location)
     if is_store(location):  # a bulk store (e.g. from 'matcher import-cordis') is its own index
         index, problems = load_index(location)
-        return Catalog(location, Matcher(index), problems, cached=True)
+        matcher = Matcher(index)
+        matcher.curated_aliases = False
+        return Catalog(location, matcher, problems, cached=True)
     matcher = None
     cached = False
     if cache:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import InvalidProfiles, MatcherError, UnknownOrganisation
+from .errors import AmbiguousOrganisation, InvalidProfiles, MatcherError, UnknownOrganisation
 from .profiles import KINDS
 
 FORMATS = ("table", "json")
@@ -113,7 +113,7 @@ def _open(profiles: Path | None, strict: bool, semantic: bool | None = False):
 def _find(matcher, name: str, param: str) -> None:
     try:
         matcher.find(name)
-    except UnknownOrganisation as exc:
+    except (UnknownOrganisation, AmbiguousOrganisation) as exc:
         raise click.BadParameter(str(exc), param_hint=param) from None
 
 

@@ -64,6 +64,18 @@ class UnknownOrganisation(MatcherError):
         super().__init__(msg)
 
 
+class AmbiguousOrganisation(MatcherError):
+    """A name or alias that could mean several organisations."""
+
+    def __init__(self, name: str, candidates: list[str]):
+        self.name = name
+        self.candidates = candidates
+        listed = "\n".join(f"  {c}" for c in candidates)
+        super().__init__(
+            f"{name!r} could be any of {len(candidates)} organisations; give the full name (or its id):\n{listed}"
+        )
+
+
 class ProfilesNotFound(MatcherError):
     """The profiles folder or store does not exist or holds no profiles."""
 

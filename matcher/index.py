@@ -191,16 +191,23 @@ class Index:
             self.names = [p.name for p in self.profiles]
 
     def find_row(self, name: str) -> int | None:
-        """The organisation with this name or alias (ignoring case), without a dictionary of all names."""
+        """The organisation with this name or alias (ignoring case), without a dictionary of all names;
+        the first in row order where several have it (``find_rows`` gives them all)."""
+        rows = self.find_rows(name)
+        return rows[0] if rows else None
+
+    def find_rows(self, name: str) -> list[int]:
+        """Every organisation with this name or alias (ignoring case), in row order."""
         key = np.uint64(name_key(name))
         wanted = name.strip().casefold()
         i = int(np.searchsorted(self.name_keys, key))
+        out = []
         while i < len(self.name_keys) and self.name_keys[i] == key:
             row = int(self.name_rows[i])
-            if any(n.casefold() == wanted for n in self.profiles[row].names):
-                return row
+            if row not in out and any(n.casefold() == wanted for n in self.profiles[row].names):
+                out.append(row)
             i += 1
-        return None
+        return sorted(out)
 
     @property
     def n_orgs(self) -> int:

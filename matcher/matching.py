@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import MatcherError, UnknownOrganisation
+from .errors import AmbiguousOrganisation, MatcherError, UnknownOrganisation
 from .explain import (
     Direction,
     Evidence,
@@ -119,6 +120,9 @@ class Matcher:
         self.index = index
         self.compiled = compiled  # run queries compiled (``score.reciprocal_top``): None = where numba is installed
         self.semantic = semantic  # the multilingual signal (``semantic.Semantic``), where it is switched on
+        # A profile folder's aliases are chosen by people and checked unique; a store's are imported short
+        # names ("FRAUNHOFER" for one of five Fraunhofer bodies), which ``find`` does not take on trust.
+        self.curated_aliases = True
 
     def scores(self, org: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(score, forward, backward)`` of ``org`` against every organisation (itself included): the
@@ -147,22 +151,67 @@ class Matcher:
         return self.index.profiles
 
     def find(self, name: str) -> int:
-        """Row of the organisation with this name or alias (case-insensitive)."""
-        row = self.index.find_row(name)
-        if row is not None:
-            return row
-        raise UnknownOrganisation(name, self.suggest(name))
+        """Row of the organisation with this name or alias (case-insensitive).
+
+        A full name is always taken, and so is a profile folder's alias (they are unique). In a store, an
+        alias is taken when it is no other organisation's alias and no other organisation's name holds all
+        its words or has it as initials ("Fraunhofer", the short name of the Portuguese association, is also
+        in the Fraunhofer-Gesellschaft's name): else ``AmbiguousOrganisation`` lists them all, the
+        organisations with the most records first. An id (digits) is never ambiguous.
+        """
+        idx = self.index
+        rows = idx.find_rows(name)
+        wanted = name.strip().casefold()
+        full = [r for r in rows if idx.names[r].casefold() == wanted]
+        if len(full) == 1:
+            return full[0]
+        if len(rows) == 1 and (self.curated_aliases or full or not self._named_alike(wanted, rows[0])):
+            return rows[0]
+        if not rows:
+            raise UnknownOrganisation(name, self.suggest(name))
+        others = [] if len(rows) > 1 else self._names_holding(wanted)
+        candidates = list(dict.fromkeys(rows + others))
+        candidates.sort(key=lambda r: (-int(idx.n_capabilities[r]), idx.names[r].casefold()))
+        raise AmbiguousOrganisation(name, [self._describe(r) for r in candidates[:10]])
+
+    def _named_alike(self, wanted: str, row: int) -> bool:
+        """True when an organisation other than ``row`` has every word of ``wanted`` in its name, or
+        ``wanted`` is the acronym of its name."""
+        return not wanted.isdigit() and any(r != row for r in self._names_holding(wanted))
+
+    def _names_holding(self, wanted: str) -> list[int]:
+        """Rows whose name holds every word of ``wanted``, or whose initials it is ("CNR": Consiglio
+        Nazionale delle Ricerche): reads every name, so only for an alias."""
+        words = set(re.findall(r"\w+", wanted))
+        if not words:
+            return []
+        acronym = wanted if len(words) == 1 and 2 <= len(wanted) <= 8 and wanted.isalpha() else None
+        out = []
+        for r, n in enumerate(self.index.names):
+            held = re.findall(r"\w+", n.casefold())
+            if words <= set(held) or (acronym and acronym in _initials(held)):
+                out.append(r)
+        return out
+
+    def _describe(self, row: int) -> str:
+        """An organisation as a candidate line: its name, country and kind, and its records in a store."""
+        p, idx = self.index.profiles[row], self.index
+        count = int(idx.n_capabilities[row])
+        records = f", {count} grant{'' if count == 1 else 's'}" if idx.weighting == "bm25" else ""
+        aliases = f" (also {', '.join(p.aliases[:2])})" if p.aliases else ""
+        return f"{p.name}{aliases} — {p.country}, {p.kind}{records}"
 
     def suggest(self, name: str, n: int = 3) -> list[str]:
-        """Names close to a mistyped one: containing it, or similar in spelling (reads every name: error path only)."""
-        key = name.strip().casefold()
-        canonical: dict[str, str] = {}
-        for p in self.index.profiles:
-            for alias in p.names:
-                canonical.setdefault(alias.casefold(), p.name)
-        found = [canonical[k] for k in sorted(canonical) if key and (key in k or k in key)]
-        found += [canonical[k] for k in difflib.get_close_matches(key, list(canonical), n=n, cutoff=0.6)]
-        return list(dict.fromkeys(found))[:n]
+        """Names close to a mistyped one (``names.suggest``; reads every profile: the error path only)."""
+        from .names import suggest
+
+        pairs, weight = [], []
+        records = self.index.n_capabilities
+        for o, p in enumerate(self.index.profiles):
+            for alias in dict.fromkeys(p.names):
+                pairs.append((alias, p.name))
+                weight.append(float(records[o]))
+        return suggest(name, pairs, n, weight)
 
     def get(self, name: str) -> Profile:
         return self.index.profiles[self.find(name)]
@@ -434,6 +483,14 @@ class Matcher:
             )
             for n, c, similarity in sem.pairs(seeker, provider)
         ]
+
+
+FUNCTION_WORDS = frozenset("of the and for de del della delle di du des la le et und der die fur zur y e i".split())
+
+
+def _initials(words: list[str]) -> tuple[str, str]:
+    """A name's initials, with and without its function words ("cndr", "cnr")."""
+    return "".join(w[0] for w in words), "".join(w[0] for w in words if w not in FUNCTION_WORDS)
 
 
 def _statement_detail(idx, name: str, weight: float, statements, norm: float) -> tuple[str, dict[str, float]]:

@@ -1,0 +1,123 @@
+"""Names on real data: an ambiguous short name lists the candidates; "Did you mean" works on legal names."""
+
+from __future__ import annotations
+
+import pytest
+
+from matcher.errors import AmbiguousOrganisation, UnknownOrganisation
+from matcher.index import Index
+from matcher.matching import Matcher
+from matcher.names import suggest
+from matcher.profiles import Profile
+
+
+def store_like(*orgs) -> Matcher:
+    """A matcher over (name, aliases, grants) as a store holds them: aliases are imported short names."""
+    profiles = [
+        Profile(
+            name,
+            "DE",
+            "research-institute",
+            capabilities=tuple(f"grant {i} on lasers" for i in range(n)),
+            aliases=aliases,
+        )
+        for name, aliases, n in orgs
+    ]
+    matcher = Matcher(Index.build(profiles, weighting="bm25"))
+    matcher.curated_aliases = False
+    return matcher
+
+
+def test_short_name_shared_with_a_bigger_organisation_is_ambiguous():
+    matcher = store_like(
+        ("ASSOCIACAO FRAUNHOFER PORTUGAL RESEARCH", ("FRAUNHOFER", "997592427"), 4),
+        ("FRAUNHOFER GESELLSCHAFT ZUR FORDERUNG DER ANGEWANDTEN FORSCHUNG EV", ("999984059",), 9),
+        ("MAX-PLANCK-GESELLSCHAFT", (), 3),
+    )
+    with pytest.raises(AmbiguousOrganisation) as err:
+        matcher.find("Fraunhofer")
+    assert err.value.candidates == [
+        "FRAUNHOFER GESELLSCHAFT ZUR FORDERUNG DER ANGEWANDTEN FORSCHUNG EV (also 999984059) — DE,"
+        " research-institute, 9 grants",
+        "ASSOCIACAO FRAUNHOFER PORTUGAL RESEARCH (also FRAUNHOFER, 997592427) — DE, research-institute, 4 grants",
+    ]
+    assert matcher.find("999984059") == 1  # an id is never ambiguous
+    assert matcher.find("Associacao Fraunhofer Portugal Research") == 0  # nor is a full name
+
+
+def test_an_acronym_that_is_another_organisations_initials_is_ambiguous():
+    matcher = store_like(
+        ("COMPAGNIE NATIONALE DU RHONE SA", ("CNR",), 1), ("CONSIGLIO NAZIONALE DELLE RICERCHE", (), 5)
+    )
+    with pytest.raises(AmbiguousOrganisation) as err:
+        matcher.find("cnr")
+    assert [c.split(" (")[0].split(" — ")[0] for c in err.value.candidates] == [
+        "CONSIGLIO NAZIONALE DELLE RICERCHE",
+        "COMPAGNIE NATIONALE DU RHONE SA",
+    ]
+
+
+def test_a_unique_alias_is_taken():
+    matcher = store_like(("TECHNISCHE UNIVERSITEIT DELFT", ("TU Delft",), 2), ("CONSIGLIO NAZIONALE", (), 1))
+    assert matcher.find("tu delft") == 0
+
+
+def test_profile_folder_aliases_are_taken_as_written():
+    """A profile folder's aliases are unique by validation: 'Alibaba' is the Group, though Alibaba Cloud exists."""
+    from matcher.catalog import open_catalog
+    from matcher.paths import bundled
+
+    matcher = open_catalog(bundled("profiles")).matcher
+    assert matcher.profiles[matcher.find("Alibaba")].name == "Alibaba Group"
+
+
+NAMES = [
+    "TECHNISCHE UNIVERSITEIT DELFT",
+    "TU Delft",
+    "TALLINNA TEHNIKAÜLIKOOL",
+    "TALLINN UNIVERSITY OF TECHNOLOGY",
+    "VYSOKE UCENI TECHNICKE V BRNE",
+    "BRNO UNIVERSITY OF TECHNOLOGY",
+    "AUBURN UNIVERSITY",
+    "DALIAN UNIVERSITY OF TECHNOLOGY",
+    "GRAZ UNIVERSITY OF TECHNOLOGY",
+    "CHALMERS UNIVERSITY OF TECHNOLOGY",
+    "TOKYO UNIVERSITY OF TECHNOLOGY",
+    "FRAUNHOFER GESELLSCHAFT ZUR FORDERUNG DER ANGEWANDTEN FORSCHUNG EV",
+    "ASSOCIACAO FRAUNHOFER PORTUGAL RESEARCH",
+    "MAX-PLANCK-GESELLSCHAFT ZUR FORDERUNG DER WISSENSCHAFTEN EV",
+    "HUAWEI TECHNOLOGIES FRANCE",
+    "HUAWEI TECHNOLOGIES SWEDEN AB",
+    "HARAMAYA UNIVERSITY",
+    "SIEMENS AKTIENGESELLSCHAFT",
+]
+OWNER = {
+    "TU Delft": "TECHNISCHE UNIVERSITEIT DELFT",
+    "TALLINN UNIVERSITY OF TECHNOLOGY": "TALLINNA TEHNIKAÜLIKOOL",
+    "BRNO UNIVERSITY OF TECHNOLOGY": "VYSOKE UCENI TECHNICKE V BRNE",
+}
+
+
+@pytest.mark.parametrize(
+    "query, first",
+    [
+        ("Delft University of Technology", "TECHNISCHE UNIVERSITEIT DELFT"),
+        ("Fraunhofer Gesellschaft", "FRAUNHOFER GESELLSCHAFT ZUR FORDERUNG DER ANGEWANDTEN FORSCHUNG EV"),
+        ("Huawei", "HUAWEI TECHNOLOGIES FRANCE"),
+        ("Siemns", "SIEMENS AKTIENGESELLSCHAFT"),
+    ],
+)
+def test_suggestions_on_legal_names(query, first):
+    found = suggest(query, [(n, OWNER.get(n, n)) for n in NAMES])
+    assert found[0] == first
+    assert "AUBURN UNIVERSITY" not in found
+
+
+def test_unknown_name_in_a_profile_folder_gets_did_you_mean():
+    from matcher.catalog import open_catalog
+    from matcher.paths import bundled
+
+    matcher = open_catalog(bundled("profiles")).matcher
+    with pytest.raises(UnknownOrganisation) as err:
+        matcher.find("Gomselmasch")
+    assert str(err.value) == "No organisation named 'Gomselmasch'. Did you mean 'Gomselmash' or 'Zongshen-Gomselmash'?"
