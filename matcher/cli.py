@@ -316,7 +316,20 @@ def validate_command(paths, profiles):
         if not location.is_dir():
             raise click.ClickException(f"Profiles folder '{location}' does not exist. Give PATHS or --profiles DIR.")
         paths = (location,)
+    from .store import is_store
+
+    for path in paths:
+        if is_store(path):
+            raise click.BadParameter(
+                f"{path} is a profile store (built by matcher import-cordis), not YAML profiles; its records were"
+                " checked as it was built. Give profile files or folders.",
+                param_hint="PATHS",
+            )
     report = validate(paths)
+    if not report.files:
+        raise click.ClickException(
+            "No profile files (*.yaml, *.yml) in " + ", ".join(str(p) for p in paths) + ". Give a profiles folder."
+        )
     for problem in report.problems:
         click.echo(str(problem))
     click.echo(report.summary())

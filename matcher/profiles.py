@@ -553,12 +553,43 @@ def normalise_space(text: str) -> str:
     return " ".join(text.split())
 
 
+def raw_sources(path: Path) -> Profile | None:
+    """The well-formed entries of a profile file's ``sources`` even when the file as a whole is invalid
+    (``validate`` checks them too, so that one missing quote does not hide another source's problems): a
+    Profile holding only them, with their lines, or None where the file has no such list. Entries that
+    are not an article and a quote are left as empty sources (the loader reports them)."""
+    import yaml
+
+    try:
+        loader = _loader()(read_text(path))
+        try:
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
+    except (ProfileError, yaml.YAMLError, RecursionError):
+        return None
+    items = data.get("sources") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return None
+    sources = tuple(
+        Source(item["article"], item["quote"])
+        if isinstance(item, dict) and isinstance(item.get("article"), str) and isinstance(item.get("quote"), str)
+        else Source("", "")
+        for item in items
+    )
+    return Profile("", "", "other", sources=sources, path=str(path), lines=_NodeIndex(root).lines())
+
+
 def check_sources(profile: Profile, seeds_dir: Path | None) -> list[Problem]:
-    """Problems with a profile's sources: missing articles and quotes that are not in them verbatim."""
+    """Problems with a profile's sources: missing articles and quotes that are not in them verbatim
+    (sources with an empty article are skipped: ``raw_sources`` leaves them for the loader to report)."""
     problems: list[Problem] = []
     path = Path(profile.path or "<profile>")
     cache: dict[str, str | None] = {}
     for i, src in enumerate(profile.sources):
+        if not src.article:
+            continue
         if src.article not in cache:
             article = (seeds_dir / src.article) if seeds_dir else None
             if article is None or not article.is_file() or Path(src.article).name != src.article:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import Problem
 from .paths import seeds_for
-from .profiles import check_sources, load_files, load_folder, profile_files
+from .profiles import check_sources, load_files, load_folder, profile_files, raw_sources
 
 
 @dataclass
@@ -28,7 +28,8 @@ class Report:
 
     def summary(self) -> str:
         warnings = len(self.problems) - len(self.errors)
-        text = f"{len(self.files)} profiles, {self.files_with_errors} with problems"
+        n = len(self.files)
+        text = f"{n} profile{'' if n == 1 else 's'}, {self.files_with_errors} with problems"
         return text + (f", {warnings} warning(s)" if warnings else "")
 
 
@@ -55,6 +56,11 @@ def validate(paths: Iterable[Path]) -> Report:
         for problem in loaded.problems:
             if problem.path.resolve() in wanted_set or (problem.related and problem.related.resolve() in wanted_set):
                 problems.append(problem)
+        loaded_paths = {Path(p.path).resolve() for p in loaded.profiles if p.path}
+        for bad in sorted({p.path.resolve() for p in loaded.errors} & wanted_set - loaded_paths):
+            partial = raw_sources(bad)  # the file did not load: still check the sources it has
+            if partial is not None:
+                problems += check_sources(partial, seeds)
         for profile in loaded.profiles:
             path = Path(profile.path or "")
             if path.resolve() not in wanted_set:

@@ -146,7 +146,7 @@ def test_validate_one_file_checks_names_against_its_folder(tiny):
     result = invoke("validate", str(path))
     assert result.exit_code == 1
     assert f"beta.yaml:1: name: 'Beta' is already used by 'BETA' in {path}:1" in result.output
-    assert result.output.splitlines()[-1] == "1 profiles, 1 with problems"
+    assert result.output.splitlines()[-1] == "1 profile, 1 with problems"
 
 
 def test_validate_clean_folder(tiny):

@@ -105,3 +105,45 @@ def test_existing_partners_are_marked_and_new_only_leaves_them_out():
     assert "Zongshen (CN, company) — score" in text and "· already partners" in text
     new = json.loads(invoke(*args, "--new-only").output)
     assert {"Zongshen", "Zongshen-Gomselmash"}.isdisjoint(m["name"] for m in new["matches"])
+
+
+def test_validate_reports_every_source_problem_of_a_file_that_does_not_load(tmp_path):
+    """A missing quote made the file fail to load and hid a missing article and a quote not in its article."""
+    import shutil
+
+    from matcher.paths import bundled
+
+    shutil.copytree(bundled("seeds"), tmp_path / "seeds")
+    path = tmp_path / "profiles" / "x.yaml"
+    path.parent.mkdir()
+    path.write_text(
+        "name: X Lab\ncountry: RU\nkind: company\ncapabilities: [lasers]\nsources:\n"
+        "  - article: 000_601ee1cda363bd9a.txt\n"
+        "  - article: nope.txt\n    quote: anything\n"
+        "  - article: 000_601ee1cda363bd9a.txt\n    quote: not in the article at all\n"
+    )
+    result = invoke("validate", str(path.parent))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{path}:6: sources[0].quote: required field is missing — copy the sentence from the article word for word",
+        f"{path}:7: sources[1].article: article 'nope.txt' is not in {tmp_path / 'seeds'} — give the file name of an"
+        " article in the seeds folder",
+        f"{path}:10: sources[2].quote: quote does not occur in 000_601ee1cda363bd9a.txt — copy the text from the"
+        " article word for word (line breaks and spacing may differ)",
+        "1 profile, 1 with problems",
+    ]
+
+
+def test_validate_refuses_a_store_and_an_empty_folder(tmp_path):
+    import json
+
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "meta.json").write_text(json.dumps({"store": True}))
+    result = invoke("validate", str(store))
+    assert result.exit_code == 2 and "is a profile store (built by matcher import-cordis)" in result.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = invoke("validate", str(empty))
+    assert result.exit_code == 1
+    assert f"Error: No profile files (*.yaml, *.yml) in {empty}. Give a profiles folder." in result.output
