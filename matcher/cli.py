@@ -594,8 +594,14 @@ def evaluate_command(partnerships, k, semantic, profiles):
     """
     from .evaluation import evaluate_partnerships
     from .paths import profiles_location, seeds_for
+    from .store import is_store
 
     location, _ = profiles_location(profiles)
+    if partnerships is None and is_store(location):
+        raise click.UsageError(
+            f"{location} is a store: give --partnerships FILE naming its organisations, or measure a CORDIS store"
+            " with benchmarks/cordis_eval.py."
+        )
     catalog = _open(profiles, False, semantic)
     path = partnerships or seeds_for(location) / "partnerships.yaml"
     try:

@@ -167,6 +167,11 @@ def _weak_note(n: int) -> str:
 def render_explanation(m: Match) -> str:
     """Everything behind one pair: both directions, every contributing pair, all terms and quotes."""
     a = m.explanation.forward.seeker
+    if not m.explanation.forward.defined and not m.explanation.backward.defined:
+        return (
+            f"{a} and {m.name} ({m.country}, {m.kind}): no score — neither lists needs (a store of past projects"
+            f" lists capabilities only). Rank {m.name} for a need instead: match --need TEXT --org {a!r}.\n"
+        )
     lines = [f"{a} and {m.name} ({m.country}, {m.kind}): {_headline(m)}", ""]
     for d in (m.explanation.forward, m.explanation.backward):
         lines += render_direction(d, pairs=None, width=None)

@@ -251,3 +251,19 @@ def test_unknown_tag_is_reported_with_a_suggestion(store):
     )
     result = CliRunner().invoke(cli, ["match", "--profiles", str(store), "--need", "hydrogen", "--tag", "nonsense"])
     assert result.exit_code == 1 and "Error: Unknown tag 'nonsense': no organisation here carries it." in result.output
+
+
+def test_explain_and_evaluate_on_a_store_say_what_to_do(store):
+    """explain printed 'score 0.000 · one-sided' and two contradictory sentences; evaluate fell back to the
+    bundled partnerships and failed on 'Huawei'."""
+    runner = CliRunner()
+    result = runner.invoke(cli, ["explain", "Alpha Energy", "Beta Institute", "--profiles", str(store)])
+    assert result.exit_code == 0
+    assert result.output == (
+        "Alpha Energy and Beta Institute (GR, research-institute): no score — neither lists needs (a store of past"
+        " projects lists capabilities only). Rank Beta Institute for a need instead: match --need TEXT --org"
+        " 'Alpha Energy'.\n"
+    )
+    result = runner.invoke(cli, ["evaluate", "--profiles", str(store)])
+    assert result.exit_code == 2
+    assert f"Error: {store} is a store: give --partnerships FILE naming its organisations" in result.output
