@@ -382,12 +382,15 @@ def show_command(org, fmt, profiles, strict):
     click.echo(to_json(view) if fmt == "json" else render_profile(view), nl=fmt == "json")
 
 
+_SINGULAR = {"Capabilities": "capability", "Needs": "need"}
+
+
 def _collect(label: str, given: tuple[str, ...], interactive: bool) -> list[str]:
     items = [g for g in given if g.strip()]
     if interactive and not items:
         click.echo(f"{label} — one per line; an empty line ends the list:")
         while True:
-            line = click.prompt(f"  {label[:-1].lower()}", default="", show_default=False)
+            line = click.prompt(f"  {_SINGULAR[label]}", default="", show_default=False)
             if not line.strip():
                 break
             items.append(line.strip())
@@ -425,8 +428,11 @@ def _country_prompt(value: str) -> str:
 def new_command(name, country, kind, capabilities, needs, aliases, city, sectors, summary, partners, profiles):
     """Create a profile: asks for what is missing, validates it, writes profiles/<slug>.yaml.
 
-    Refuses to overwrite a file or to reuse an existing name or alias. Give
-    every field as an option to use it from scripts.
+    Refuses to overwrite a file or to reuse a name or alias of any profile in
+    use, and says so as soon as the name is given. Give every field as an
+    option to use it from scripts. Where no profiles folder exists yet (the
+    bundled profiles are in use), ./profiles is created with a copy of them,
+    so that they stay in use beside the new one.
 
     \b
     Example:
@@ -437,11 +443,26 @@ def new_command(name, country, kind, capabilities, needs, aliases, city, sectors
     import os
 
     from .errors import ProfileError
-    from .paths import ENV_PROFILES
-    from .scaffold import ProfileExists, create_profile
+    from .paths import ENV_PROFILES, bundled, profiles_location
+    from .scaffold import ProfileExists, create_profile, name_holder, start_folder
 
     folder = profiles or Path(os.environ.get(ENV_PROFILES) or "profiles")
-    name = name or click.prompt("Name")
+    in_use, _ = profiles_location(profiles)
+    sets = list(dict.fromkeys([in_use, folder]))
+
+    def unused(value: str) -> str:
+        taken = name_holder(value, sets)
+        if taken:
+            raise click.BadParameter(f"{taken} Edit that file instead, or choose another name.")
+        return value
+
+    if name:
+        try:
+            unused(name)
+        except click.BadParameter as exc:
+            raise click.BadParameter(exc.message, param_hint="--name") from None
+    else:
+        name = click.prompt("Name", value_proc=unused)
     if country:
         try:
             country = _country_prompt(country)
@@ -465,7 +486,14 @@ def new_command(name, country, kind, capabilities, needs, aliases, city, sectors
         needs=needs,
         partners=partners,
     )
+    copied = 0
     try:
+        if not folder.exists() and in_use == bundled("profiles"):
+            from .profiles import parse_profile
+            from .scaffold import render_profile
+
+            parse_profile(render_profile(fields), folder / "new.yaml")  # valid before the folder is made
+            copied = start_folder(folder, in_use)
         path = create_profile(folder, fields)
     except ProfileError as exc:
         raise click.ClickException(
@@ -474,6 +502,8 @@ def new_command(name, country, kind, capabilities, needs, aliases, city, sectors
         ) from None
     except ProfileExists as exc:
         raise click.ClickException(str(exc)) from None
+    if copied:
+        click.echo(f"Created {folder} with a copy of the {copied} bundled profiles, so that they stay in use.")
     click.echo(f"Wrote {path}. Check it with: matcher validate {path}")
 
 

@@ -35,6 +35,34 @@ def render_profile(fields: dict) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
+def name_holder(name: str, folders) -> str | None:
+    """Where ``name`` is already a name or alias in any of ``folders`` (profile folders that exist): a
+    sentence naming the profile and file, or None."""
+    for folder in folders:
+        if not Path(folder).is_dir():
+            continue
+        for p in load_folder(folder).profiles:
+            if name.strip().casefold() in (n.casefold() for n in p.names):
+                return f"{name!r} is already the name or an alias of {p.name!r} in {p.path}."
+    return None
+
+
+def start_folder(folder: Path, bundled: Path) -> int:
+    """Create ``folder`` holding a copy of the bundled profiles, so that a new profile written there joins
+    them instead of hiding them (./profiles, once it exists, is read instead of the bundled set). Returns
+    how many profiles were copied."""
+    import shutil
+
+    from .profiles import profile_files
+
+    folder.mkdir(parents=True)
+    files = profile_files(bundled)
+    for path in files:
+        shutil.copyfile(path, folder / path.name)
+        os.chmod(folder / path.name, public_mode())
+    return len(files)
+
+
 def create_profile(folder: Path, fields: dict) -> Path:
     """Validate ``fields`` as a profile and write it to ``folder/<slug>.yaml``; return the path."""
     folder = Path(folder)

@@ -147,3 +147,40 @@ def test_validate_refuses_a_store_and_an_empty_folder(tmp_path):
     result = invoke("validate", str(empty))
     assert result.exit_code == 1
     assert f"Error: No profile files (*.yaml, *.yml) in {empty}. Give a profiles folder." in result.output
+
+
+def test_new_outside_a_profiles_folder_keeps_the_bundled_profiles(tmp_path, monkeypatch):
+    """matcher new used to create ./profiles holding only the new profile, which then hid the bundled ones."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MATCHER_PROFILES", raising=False)
+    refused = invoke("new", "--name", "Ehang", "--country", "CN", "--kind", "company", "--capability", "x")
+    assert refused.exit_code == 2 and "'Ehang' is already the name or an alias of 'Ehang'" in refused.output
+    assert not (tmp_path / "profiles").exists()
+    made = invoke(
+        "new",
+        "--name",
+        "Volga Lasers",
+        "--country",
+        "RU",
+        "--kind",
+        "company",
+        "--capability",
+        "airborne laser scanning",
+        "--need",
+        "drone makers",
+    )
+    assert made.exit_code == 0, made.output
+    assert made.output.startswith("Created profiles with a copy of the 26 bundled profiles")
+    assert len(list((tmp_path / "profiles").glob("*.yaml"))) == 27
+    assert invoke("match", "--org", "Ehang").exit_code == 0
+    assert " 1. Ehang (CN, company)" in invoke("match", "--org", "Volga Lasers").output
+
+
+def test_interactive_new_rejects_a_taken_name_at_once(tiny):
+    answers = "Alpha\nOmega\nRU\ncompany\nlasers\n\ndrones\n\n"
+    result = CliRunner().invoke(cli, ["new", "--profiles", str(tiny)], input=answers)
+    assert result.exit_code == 0, result.output
+    first_prompts = result.output.split("Country code")[0]
+    assert "'Alpha' is already the name or an alias of 'Alpha'" in first_prompts
+    assert "  capability: " in result.output and "capabilitie" not in result.output
+    assert (tiny / "omega.yaml").exists()
