@@ -56,6 +56,29 @@ SEMANTIC_NOTE = (
 )
 
 
+class _NoBar:
+    """What ``_progressbar`` gives when standard error is not a terminal: nothing is printed."""
+
+    pos = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n: int, current_item=None) -> None:
+        self.pos += n
+
+
+def _progressbar(length: int, label: str, **kwargs):
+    """click's progress bar on standard error where it is a terminal; piped, a silent stand-in (click would
+    still print the label)."""
+    if not sys.stderr.isatty():
+        return _NoBar()
+    return click.progressbar(length=length, label=label, file=sys.stderr, **kwargs)
+
+
 def _embedding_bar(total: int):
     """A progress bar for embedding ``total`` texts (on a terminal only), closed when the last is done."""
     if not sys.stderr.isatty():
@@ -557,7 +580,7 @@ def batch_command(out, top, fmt, new_only, workers, semantic, profiles, strict):
     catalog = _open(profiles, strict, semantic)
     matcher = catalog.matcher
     names = matcher.index.names
-    with click.progressbar(length=len(names), label="Ranking", file=sys.stderr) as bar:
+    with _progressbar(len(names), "Ranking") as bar:
         partners = all_top_partners(matcher, top=top, new_only=new_only, workers=workers, progress=bar.update)
         try:
             n = write_batch(partners, names, out, fmt, empty_ok=False)
@@ -595,10 +618,21 @@ def import_cordis_command(data_dir, before, out, force):
         raise click.ClickException(f"{out} exists and is not a matcher store; refusing to replace it. Give another -o.")
     if out.exists() and not force:
         raise click.ClickException(f"{out} is already a store; give --force to replace it, or another -o.")
-    try:
-        index = import_cordis(data_dir, before, out)
-    except MatcherError as exc:
-        raise click.ClickException(str(exc)) from None
+    from .cordis import IMPORT_STEPS
+
+    # a bar of the four steps, on a terminal only (indexing is most of the 30-60 s); piped, nothing
+    with _progressbar(len(IMPORT_STEPS), "Importing", item_show_func=lambda s: s) as bar:
+        done: list[str] = []
+
+        def step(name: str) -> None:
+            bar.update(1 if done else 0, name)
+            done.append(name)
+
+        try:
+            index = import_cordis(data_dir, before, out, progress=step)
+        except MatcherError as exc:
+            raise click.ClickException(str(exc)) from None
+        bar.update(1)
     grants = int(index.n_capabilities.sum())
     click.echo(f"Wrote {out}: {index.n_orgs} organisations, {grants} organisation-grant records before {before}.")
 

@@ -215,21 +215,31 @@ def default_model() -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def import_cordis(data_dir: Path | str, before: str, out: Path | str, *, model: dict | None = None, tables=None):
+IMPORT_STEPS = ("Reading the CORDIS tables", "Making one profile per organisation", "Indexing", "Writing the store")
+
+
+def import_cordis(
+    data_dir: Path | str, before: str, out: Path | str, *, model: dict | None = None, tables=None, progress=None
+):
     """Build a profile store from the grants signed before ``before`` and write it to ``out``.
 
     Returns the built ``Index``. ``out`` is written atomically: an interrupted import leaves no store.
+    ``progress(step)`` is called as each of ``IMPORT_STEPS`` begins (indexing takes most of the time).
     """
+    step = progress or (lambda _: None)
     from datetime import datetime, timezone
 
     from .index import Index
     from .store import save_index
 
     check_date(before, "--before")
+    step(IMPORT_STEPS[0])
     tables = tables if tables is not None else read_tables(data_dir)
+    step(IMPORT_STEPS[1])
     built = build_profiles(tables, before)
     if not built.profiles:
         raise CordisError(f"No grant in {data_dir} was signed before {before}: the store would be empty.")
+    step(IMPORT_STEPS[2])
     index = Index.build(
         built.profiles,
         weighting="bm25",
@@ -241,6 +251,7 @@ def import_cordis(data_dir: Path | str, before: str, out: Path | str, *, model: 
         aligned_sources=True,
         documents=True,
     )
+    step(IMPORT_STEPS[3])
     save_index(
         index,
         Path(out),

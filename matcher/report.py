@@ -215,7 +215,14 @@ def organisations_frame(profiles, *, countries=(), kinds=(), sectors=()):
     """One row per organisation (name, country, kind, city, capabilities, needs, sectors), filtered."""
     import pandas as pd
 
-    wanted_sectors = {s.casefold() for s in sectors}
+    from .text import Analyzer
+
+    stem = Analyzer(multilingual=True).stems  # "Drone" finds "drones", "robotics" "Robotic"
+
+    def key(sector: str) -> tuple[str, ...]:
+        return tuple(stem(sector)) or (sector.casefold(),)
+
+    wanted_sectors = {key(s) for s in sectors}
     rows = [
         {
             "name": p.name,
@@ -229,7 +236,7 @@ def organisations_frame(profiles, *, countries=(), kinds=(), sectors=()):
         for p in profiles
         if (not countries or p.country in countries)
         and (not kinds or p.kind in kinds)
-        and (not wanted_sectors or wanted_sectors & {s.casefold() for s in p.sectors})
+        and (not wanted_sectors or wanted_sectors & {key(s) for s in p.sectors})
     ]
     columns = ["name", "country", "kind", "city", "capabilities", "needs", "sectors"]
     return pd.DataFrame(rows, columns=columns).sort_values("name", key=lambda c: c.str.casefold(), ignore_index=True)

@@ -267,3 +267,9 @@ def test_explain_and_evaluate_on_a_store_say_what_to_do(store):
     result = runner.invoke(cli, ["evaluate", "--profiles", str(store)])
     assert result.exit_code == 2
     assert f"Error: {store} is a store: give --partnerships FILE naming its organisations" in result.output
+
+
+def test_import_reports_each_step(grants, tmp_path):
+    steps = []
+    cordis.import_cordis(grants, "2023-01-01", tmp_path / "s", progress=steps.append)
+    assert steps == list(cordis.IMPORT_STEPS)

@@ -184,3 +184,32 @@ def test_interactive_new_rejects_a_taken_name_at_once(tiny):
     assert "'Alpha' is already the name or an alias of 'Alpha'" in first_prompts
     assert "  capability: " in result.output and "capabilitie" not in result.output
     assert (tiny / "omega.yaml").exists()
+
+
+def test_sector_filter_matches_word_forms():
+    from matcher.paths import bundled
+
+    result = invoke("list", "--sector", "Drone", "--profiles", str(bundled("profiles")), "--format", "csv")
+    assert result.exit_code == 0
+    assert [line.split(",")[0] for line in result.output.splitlines()[1:]] == ["Ehang"]
+
+
+def test_interrupted_batch_keeps_the_old_file(tiny, tmp_path, monkeypatch):
+    """Ctrl-C while the rows are written: no partial file replaces the old one, and no temporary is left."""
+    import matcher.batch
+
+    real = matcher.batch.all_top_partners
+
+    def interrupted(*args, **kwargs):
+        for i, partners in enumerate(real(*args, **kwargs)):
+            if i == 2:
+                raise KeyboardInterrupt
+            yield partners
+
+    monkeypatch.setattr(matcher.batch, "all_top_partners", interrupted)
+    out = tmp_path / "partners.csv"
+    out.write_text("old\n")
+    result = invoke("batch", "-o", str(out), "--profiles", str(tiny))
+    assert result.exit_code != 0
+    assert out.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["partners.csv", "profiles"]
