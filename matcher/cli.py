@@ -79,6 +79,19 @@ def _progressbar(length: int, label: str, **kwargs):
     return click.progressbar(length=length, label=label, file=sys.stderr, **kwargs)
 
 
+PIPE_WIDTH = 100
+"""Columns text is wrapped to when standard output is not a terminal (a file, a mail, a pipe)."""
+
+
+def _width() -> int:
+    """The terminal's width, or PIPE_WIDTH when standard output is not one."""
+    import shutil
+
+    if sys.stdout.isatty():
+        return max(60, shutil.get_terminal_size((PIPE_WIDTH, 24)).columns)
+    return PIPE_WIDTH
+
+
 def _embedding_bar(total: int):
     """A progress bar for embedding ``total`` texts (on a terminal only), closed when the last is done."""
     if not sys.stderr.isatty():
@@ -186,6 +199,7 @@ def _read_need(need: str | None, need_file: Path | None) -> str | None:
     help="With a need: a programme, call or field it belongs to, e.g. programme:HORIZON.2.5 (repeatable).",
 )
 @click.option("--new-only", is_flag=True, help="Leave out organisations ORG has already worked with.")
+@click.option("--detail", is_flag=True, help="Every need ↔ capability pair, both ways, with the quotes.")
 @click.option(
     "--all",
     "show_all",
@@ -207,6 +221,7 @@ def match_command(
     need_file,
     tags,
     new_only,
+    detail,
     show_all,
     top,
     country,
@@ -258,7 +273,10 @@ def match_command(
             result = catalog.matcher.match_need(need, org=org, tags=tags, top=top, filters=filters, new_only=new_only)
     except MatcherError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(match_list_json(result) if fmt == "json" else render_matches(result), nl=fmt == "json")
+    if fmt == "json":
+        click.echo(match_list_json(result))
+    else:
+        click.echo(render_matches(result, detail=detail, width=_width()), nl=False)
     if need is None and not result.matches and not catalog.matcher.index.has_needs.any():
         click.echo(
             "Hint: no profile here lists needs (a store of past projects lists capabilities only);"

@@ -31,6 +31,7 @@ class Evidence:
 
     article: str
     quote: str
+    speaker: str | None = None  # who said it, where the profile names someone else
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def evidence_for(index: Index, row: int) -> Evidence | None:
     if k < 0:
         return None
     src = index.profiles[int(index.stmt_org[row])].sources[k]
-    return Evidence(src.article, src.quote)
+    return Evidence(src.article, src.quote, getattr(src, "speaker", None))
 
 
 def explain_direction(

@@ -239,7 +239,7 @@ class Matcher:
             capabilities=statements(CAPABILITY),
             needs=statements(NEED),
             partners=list(p.partners),
-            sources=[Evidence(s.article, s.quote) for s in p.sources],
+            sources=[Evidence(s.article, s.quote, s.speaker) for s in p.sources],
             path=p.path,
         )
 

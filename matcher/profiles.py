@@ -43,6 +43,7 @@ class Source:
 
     article: str
     quote: str
+    speaker: str | None = None  # who said it, where not the organisation itself ("Li Lifan, Shanghai Academy")
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,7 @@ def _models():
     class SourceModel(_Strict):
         article: Text
         quote: Text
+        speaker: Text | None = None
 
     class ProfileModel(_Strict):
         name: Text
@@ -173,7 +175,7 @@ PROFILE_KEYS = (
     "sources",
     "language",
 )
-SOURCE_KEYS = ("article", "quote")
+SOURCE_KEYS = ("article", "quote", "speaker")
 
 
 def _field_path(loc: Sequence[Any]) -> str:
@@ -475,7 +477,7 @@ def parse_profile(text: str, path: Path | str = "<string>") -> Profile:
         sectors=tuple(model.sectors),
         summary=model.summary,
         partners=tuple(model.partners),
-        sources=tuple(Source(s.article, s.quote) for s in model.sources),
+        sources=tuple(Source(s.article, s.quote, s.speaker) for s in model.sources),
         language=model.language,
         path=str(path),
         lines=nodes.lines(),

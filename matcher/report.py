@@ -12,7 +12,7 @@ from typing import Any
 
 from .explain import Direction, Evidence, SignalShare, StatementMatch
 from .matching import Match, MatchList, ProfileView
-from .text import clip
+from .text import clip, snippet, wrap
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -39,11 +39,15 @@ def _terms(stmt: StatementMatch | SignalShare, n: int | None = 4) -> str:
     return ", ".join(shown)
 
 
-def _evidence(label: str, ev: Evidence | None, width: int | None) -> list[str]:
+def _evidence(label: str, ev: Evidence | None, width: int | None, terms=()) -> list[str]:
+    """A statement's quote, cut to ``width`` around the first matched term, credited to its speaker where
+    the profile names one (a quote is the article's report, not always the organisation's own words)."""
     if ev is None:
         return []
-    quote = ev.quote if width is None else clip(ev.quote, width)
-    return [f"{label}: “{quote}” [{ev.article}]"]
+    words = [w for t in terms for w in t.term.split(" ")]
+    quote = ev.quote if width is None else snippet(ev.quote, words, width)
+    who = f"as {ev.speaker} put it" if ev.speaker else "as reported"
+    return [f"{label}, {who}: “{quote}” [{ev.article}]"]
 
 
 def render_direction(d: Direction, *, pairs: int | None = 2, width: int | None = 110) -> list[str]:
@@ -61,10 +65,14 @@ def render_direction(d: Direction, *, pairs: int | None = 2, width: int | None =
         lines.append(f"  {d.seeker} needs “{stmt.need}”")
         lines.append(f"  — {d.provider} offers “{stmt.capability}”")
         lines.append(f"    {stmt.share:.0%} of this side, through {_terms(stmt, None if pairs is None else 4)}")
-        lines += ["    " + s for s in _evidence("need, in its words", stmt.need_evidence, width)]
-        lines += ["    " + s for s in _evidence("offer, in its words", stmt.capability_evidence, width)]
+        lines += ["    " + s for s in _evidence("need", stmt.need_evidence, width, stmt.terms)]
+        lines += ["    " + s for s in _evidence("offer", stmt.capability_evidence, width, stmt.terms)]
     if len(d.pairs) > len(shown):
-        lines.append(f"  (+{len(d.pairs) - len(shown)} more matching statement pairs: see 'matcher explain')")
+        more = len(d.pairs) - len(shown)
+        lines.append(
+            f"  (+{more} more matching statement pair{'s' if more > 1 else ''}:"
+            f" matcher explain {_arg(d.seeker)} {_arg(d.provider)})"
+        )
     lines += _render_semantic(d, pairs)
     return lines
 
@@ -79,8 +87,17 @@ def _render_semantic(d: Direction, pairs: int | None) -> list[str]:
         lines.append(f"    “{p.need}” [{p.need_language}]")
         lines.append(f"    ~ “{p.capability}” [{p.capability_language}]: similarity {p.similarity:.2f}, {p.share:.0%}")
     if len(d.semantic_pairs) > len(shown):
-        lines.append(f"    (+{len(d.semantic_pairs) - len(shown)} more: see 'matcher explain')")
+        lines.append(
+            f"    (+{len(d.semantic_pairs) - len(shown)} more: matcher explain {_arg(d.seeker)} {_arg(d.provider)})"
+        )
     return lines
+
+
+def _arg(name: str) -> str:
+    """A name as a shell argument: quoted where it holds a space or a quote."""
+    import shlex
+
+    return shlex.quote(name)
 
 
 def _headline(m: Match) -> str:
@@ -141,10 +158,12 @@ def render_need_matches(result: MatchList, *, pairs: int = 2) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def render_matches(result: MatchList, *, pairs: int = 2) -> str:
-    """The ranked list with explanations, for a terminal or an e-mail."""
+def render_matches(result: MatchList, *, pairs: int = 2, detail: bool = False, width: int | None = None) -> str:
+    """The ranked list, for a terminal or an e-mail: one entry per partner with its strongest need ↔
+    capability pair, or with ``detail`` every pair both ways with the quotes; wrapped to ``width``."""
     if result.need is not None:
-        return render_need_matches(result, pairs=pairs)
+        text = render_need_matches(result, pairs=pairs)
+        return wrap(text, width) + "\n" if width else text
     head = f"Partners for {result.org} ({result.country}, {result.kind})"
     left_out = _weak_note(result.weak_left_out)
     if not result.matches:
@@ -152,9 +171,17 @@ def render_matches(result: MatchList, *, pairs: int = 2) -> str:
     lines = [head + f": top {len(result.matches)} of {result.candidates} candidates", ""]
     for m in result.matches:
         lines.append(f"{m.rank:>2}. {m.name} ({m.country}, {m.kind}) — {_headline(m)}")
-        body = render_match(m, pairs=pairs)
+        body = render_match(m, pairs=pairs) if detail else "\n".join(_strongest(m))
         lines += [textwrap.indent(body, "    "), ""]
-    return "\n".join(lines).rstrip() + "\n" + ("\n" + left_out if left_out else "")
+    text = "\n".join(lines).rstrip() + "\n"
+    if not detail:
+        text += (
+            f"\nEach partner with its strongest need ↔ capability pair: --detail shows every pair, both ways,"
+            f" with the quotes (or matcher explain {_arg(result.org)} NAME).\n"
+        )
+    if left_out:
+        text += "\n" + left_out
+    return wrap(text, width) + "\n" if width else text
 
 
 def _weak_note(n: int) -> str:
@@ -162,6 +189,36 @@ def _weak_note(n: int) -> str:
         return ""
     what = "1 weak match" if n == 1 else f"{n} weak matches"
     return f"({what} left out: only generic words in common, such as 'built' or 'industry'; --all shows them)\n"
+
+
+def _strongest(m: Match) -> list[str]:
+    """The need ↔ capability pair that carries most of a match's score, either way, and its terms."""
+    best = None
+    for d in (m.explanation.forward, m.explanation.backward):
+        for stmt in d.pairs:
+            part = stmt.share * d.share
+            if best is None or part > best[0]:
+                best = (part, d, stmt)
+        for sp in d.semantic_pairs:
+            part = sp.share * d.share
+            if best is None or part > best[0]:
+                best = (part, d, sp)
+    back = m.explanation.backward
+    no_needs = [f"{back.seeker} lists no needs, so the score rests on what it offers {back.provider}."]
+    if best is None:
+        return ["nothing in common"]
+    part, d, stmt = best
+    if hasattr(stmt, "terms"):
+        through = f"through {_terms(stmt, 4)}"
+    else:
+        through = (
+            f"close in meaning [{stmt.need_language} ~ {stmt.capability_language}], similarity {stmt.similarity:.2f}"
+        )
+    return [
+        f"{d.seeker} needs “{stmt.need}”",
+        f"— {d.provider} offers “{stmt.capability}”",
+        f"  {part:.0%} of the score, {through}",
+    ] + (no_needs if not back.defined else [])
 
 
 def render_explanation(m: Match) -> str:

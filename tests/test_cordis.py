@@ -225,7 +225,7 @@ def test_cli_import_and_match(grants, tmp_path):
     )
     assert r.exit_code == 0, r.output
     assert "1. Beta Institute (GR, research-institute)" in r.output
-    assert "past joint work with the seeker" in r.output
+    assert "past joint work with the seeker" in " ".join(r.output.split())  # wrapped to 100 columns
     r = runner.invoke(cli, ["match", "--profiles", str(out), "--org", "100"])
     assert r.exit_code == 0 and "no matches" in r.output and "--need TEXT" in r.output
     assert r.output.splitlines()[-1].startswith("Hint: ")  # on a line of its own, after the empty result

@@ -213,3 +213,49 @@ def test_interrupted_batch_keeps_the_old_file(tiny, tmp_path, monkeypatch):
     assert result.exit_code != 0
     assert out.read_text() == "old\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["partners.csv", "profiles"]
+
+
+def test_match_is_compact_and_fits_80_columns():
+    from matcher.catalog import open_catalog
+    from matcher.paths import bundled
+    from matcher.report import render_matches
+
+    matcher = open_catalog(bundled("profiles")).matcher
+    result = matcher.match("Gomselmash", top=5)
+    compact, detail = render_matches(result, width=80), render_matches(result, detail=True, width=80)
+    assert max(len(line) for line in compact.splitlines()) <= 80
+    assert max(len(line) for line in detail.splitlines()) <= 80
+    assert compact.count("needs “") == len(result.matches)  # one pair per partner
+    assert detail.count("needs “") > compact.count("needs “")
+    assert "as reported: “" in detail and "as reported" not in compact
+
+
+def test_snippet_is_centred_on_the_matched_words():
+    from matcher.text import snippet
+
+    quote = "A long introduction that says nothing in particular about anything, " * 3 + "then laser mapping at last."
+    cut = snippet(quote, ["laser"], 60)
+    assert "laser mapping" in cut and cut.startswith("…") and len(cut) <= 60
+    assert snippet("short quote", ["laser"], 60) == "short quote"
+
+
+def test_a_quote_is_credited_to_its_speaker(tmp_path):
+    import shutil
+
+    from matcher.paths import bundled
+
+    shutil.copytree(bundled("seeds"), tmp_path / "seeds")
+    quote = "Our cooperation will mostly focus on industry applications, namely pipeline inspection"
+    write_profile(
+        tmp_path / "p",
+        "a",
+        name="A",
+        country="CN",
+        kind="company",
+        needs=["pipeline inspection"],
+        sources=[{"article": "000_601ee1cda363bd9a.txt", "quote": quote, "speaker": "Hu Huazhi, Ehang"}],
+    )
+    write_profile(tmp_path / "p", "b", name="B", country="RU", kind="company", capabilities=["pipeline inspection"])
+    result = invoke("match", "--org", "A", "--detail", "--profiles", str(tmp_path / "p"))
+    assert result.exit_code == 0, result.output
+    assert "need, as Hu Huazhi, Ehang put it: “Our cooperation" in " ".join(result.output.split())

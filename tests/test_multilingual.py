@@ -222,7 +222,11 @@ def test_embeddings_are_cached_and_the_cli_ranks_by_meaning(multilingual, monkey
     first = runner.invoke(cli, ["match", "--org", "Tomsk Institute", "--profiles", str(multilingual)])
     assert first.exit_code == 0, first.output
     assert " 1. Skyworks" in first.output
-    assert "[ru]" in first.output and "~ “UAV platforms" in first.output
+    # compact: the strongest pair, here Skyworks' need for gas-leak sensors met by the Russian offer
+    assert "— Tomsk Institute offers “обнаружение утечек газа”" in first.output
+    assert "close in meaning [en ~ ru]" in first.output
+    detail = runner.invoke(cli, ["match", "--org", "Tomsk Institute", "--detail", "--profiles", str(multilingual)])
+    assert "[ru]" in detail.output and "~ “UAV platforms" in detail.output
     from matcher.store import cache_folder
 
     cache = semantic.EmbeddingCache(cache_folder(multilingual) / "embeddings.npz")
