@@ -46,8 +46,8 @@ def _evidence(label: str, ev: Evidence | None, width: int | None, terms=()) -> l
         return []
     words = [w for t in terms for w in t.term.split(" ")]
     quote = ev.quote if width is None else snippet(ev.quote, words, width)
-    who = f"as {ev.speaker} put it" if ev.speaker else "as reported"
-    return [f"{label}, {who}: “{quote}” [{ev.article}]"]
+    who = f" (said by {ev.speaker})" if ev.speaker else ", as reported"
+    return [f"{label}{who}: “{quote}” [{ev.article}]"]
 
 
 def render_direction(d: Direction, *, pairs: int | None = 2, width: int | None = 110) -> list[str]:

@@ -258,4 +258,4 @@ def test_a_quote_is_credited_to_its_speaker(tmp_path):
     write_profile(tmp_path / "p", "b", name="B", country="RU", kind="company", capabilities=["pipeline inspection"])
     result = invoke("match", "--org", "A", "--detail", "--profiles", str(tmp_path / "p"))
     assert result.exit_code == 0, result.output
-    assert "need, as Hu Huazhi, Ehang put it: “Our cooperation" in " ".join(result.output.split())
+    assert "need (said by Hu Huazhi, Ehang): “Our cooperation" in " ".join(result.output.split())
