@@ -400,7 +400,7 @@ def list_command(country, kind, sector, fmt, profiles, strict):
 
     catalog = _open(profiles, strict)
     frame = organisations_frame(catalog.matcher.profiles, countries=country, kinds=kind, sectors=sector)
-    click.echo(render_frame(frame, fmt), nl=False)
+    click.echo(render_frame(frame, fmt, width=_width() if fmt == "table" else None), nl=False)
 
 
 @cli.command(name="show")

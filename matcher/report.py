@@ -299,8 +299,31 @@ def organisations_frame(profiles, *, countries=(), kinds=(), sectors=()):
     return pd.DataFrame(rows, columns=columns).sort_values("name", key=lambda c: c.str.casefold(), ignore_index=True)
 
 
-def render_frame(frame, fmt: str) -> str:
-    """A table as aligned text, CSV or JSON records."""
+SHRINK_ORDER = ("sectors", "city", "name")
+"""Which text columns a table gives up room in first, to fit the terminal."""
+
+
+def _fit(frame, width: int, render):
+    """``frame`` with text columns clipped (``…``), in SHRINK_ORDER, until ``render(frame)`` fits ``width``;
+    city, then sectors, left out where clipping is not enough."""
+    frame = frame.copy()
+    for column in SHRINK_ORDER:
+        if column not in frame.columns:
+            continue
+        excess = max(map(len, render(frame).splitlines())) - width
+        if excess <= 0:
+            break
+        longest = int(frame[column].astype(str).str.len().max())
+        room = max(len(column) + 2, 12, longest - excess)
+        frame[column] = frame[column].astype(str).map(lambda v, room=room: clip(v, room))
+    for column in ("city", "sectors"):  # still too wide (a narrow terminal): leave these out
+        if column in frame.columns and max(map(len, render(frame).splitlines())) > width:
+            frame = frame.drop(columns=column)
+    return frame
+
+
+def render_frame(frame, fmt: str, width: int | None = None) -> str:
+    """A table as aligned text (its widest text columns clipped to fit ``width``), CSV or JSON records."""
     if fmt == "csv":
         return frame.to_csv(index=False)
     if fmt == "json":
@@ -309,10 +332,15 @@ def render_frame(frame, fmt: str) -> str:
         return "No organisations match.\n"
     import pandas as pd
 
-    text_columns = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
-    formatters = {c: (lambda v, w=int(frame[c].astype(str).str.len().max()): f"{v:<{w}}") for c in text_columns}
-    table = frame.to_string(index=False, formatters=formatters, justify="left")
-    return table + f"\n{len(frame)} organisation{'' if len(frame) == 1 else 's'}\n"
+    def render(frame) -> str:
+        text_columns = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+        formatters = {c: (lambda v, w=int(frame[c].astype(str).str.len().max()): f"{v:<{w}}") for c in text_columns}
+        return frame.to_string(index=False, formatters=formatters, justify="left")
+
+    frame = frame.rename(columns={"capabilities": "offers", "needs": "seeks"})  # narrower headers on a screen
+    if width:
+        frame = _fit(frame, width, render)
+    return render(frame) + f"\n{len(frame)} organisation{'' if len(frame) == 1 else 's'}\n"
 
 
 BATCH_COLUMNS = ("org", "rank", "partner", "score", "forward", "backward")

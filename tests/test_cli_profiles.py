@@ -160,7 +160,7 @@ def test_validate_clean_folder(tiny):
 def test_list_table_and_filters(tiny):
     result = invoke("list", "--profiles", str(tiny), catch_exceptions=False)
     lines = result.output.splitlines()
-    assert lines[0].split() == ["name", "country", "kind", "city", "capabilities", "needs", "sectors"]
+    assert lines[0].split() == ["name", "country", "kind", "city", "offers", "seeks", "sectors"]
     assert [line.split()[0] for line in lines[1:-1]] == ["Alpha", "Beta", "Delta", "Epsilon", "Gamma"]
     assert lines[-1] == "5 organisations"
     csv = invoke("list", "--profiles", str(tiny), "--country", "RU", "--format", "csv").output

@@ -259,3 +259,16 @@ def test_a_quote_is_credited_to_its_speaker(tmp_path):
     result = invoke("match", "--org", "A", "--detail", "--profiles", str(tmp_path / "p"))
     assert result.exit_code == 0, result.output
     assert "need (said by Hu Huazhi, Ehang): “Our cooperation" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("width", [80, 100, 120])
+def test_list_fits_the_terminal(width):
+    from matcher.catalog import open_catalog
+    from matcher.paths import bundled
+    from matcher.report import organisations_frame, render_frame
+
+    frame = organisations_frame(open_catalog(bundled("profiles")).matcher.profiles)
+    table = render_frame(frame, "table", width=width)
+    assert max(len(line) for line in table.splitlines()) <= width
+    assert table.splitlines()[1].startswith("Alibaba Cloud ")  # names stay readable
+    assert table.splitlines()[-1] == "26 organisations"
