@@ -288,6 +288,8 @@ class Matcher:
         """
         a = self.find(org)
         allowed = self.allowed(a, filters, new_only)
+        if new_only:
+            allowed[list(self.tied(a))] = False
         rows, score, _, _ = self.top_of(a, top, allowed)
         rows = rows[score >= filters.min_score]
         profile = self.index.profiles[a]
@@ -455,8 +457,23 @@ class Matcher:
             backward=bk if bdef else None,
             explanation=Explanation(forward, backward, mutual=fdef and bdef and f > 0 and bk > 0),
             strength=strength(score, forward, backward),
-            relation="partner" if self.linked(a, b) else None,
+            relation="partner" if self.linked(a, b) else "related" if b in self.tied(a) else None,
         )
+
+    def tied(self, a: int) -> set[int]:
+        """Organisations whose name holds ``a``'s whole name or is held in it, as words in order: a joint
+        venture ("Zongshen-Gomselmash" for Gomselmash), a subsidiary or a parent. Profile folders only
+        (a store's names would be read on every query; its past joint work is in ``links``)."""
+        if not self.curated_aliases:
+            return set()
+        names = [re.findall(r"\w+", n.casefold()) for n in self.index.names]
+
+        def within(short: list[str], long: list[str]) -> bool:
+            k = len(short)
+            return 0 < k < len(long) and any(long[i : i + k] == short for i in range(len(long) - k + 1))
+
+        mine = names[a]
+        return {b for b, other in enumerate(names) if b != a and (within(mine, other) or within(other, mine))}
 
     def linked(self, a: int, b: int) -> bool:
         """True when ``a`` and ``b`` already work together (a listed partner, or past joint work)."""

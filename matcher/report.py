@@ -102,7 +102,7 @@ def _arg(name: str) -> str:
 
 def _headline(m: Match) -> str:
     kind = "mutual" if m.explanation.mutual else "one-sided"
-    relation = " · already partners" if m.relation == "partner" else ""
+    relation = {"partner": " · already partners", "related": " · related organisation"}.get(m.relation or "", "")
     return f"score {m.score:.3f} · {kind}" + (f" · {m.strength}" if m.strength else "") + relation
 
 

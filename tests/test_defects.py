@@ -272,3 +272,39 @@ def test_list_fits_the_terminal(width):
     assert max(len(line) for line in table.splitlines()) <= width
     assert table.splitlines()[1].startswith("Alibaba Cloud ")  # names stay readable
     assert table.splitlines()[-1] == "26 organisations"
+
+
+def test_a_joint_venture_is_marked_related_even_unlisted(tmp_path):
+    """Neither lists the other as a partner, but the venture's name holds the parent's: related, and left
+    out by --new-only."""
+    import json
+
+    folder = tmp_path / "p"
+    write_profile(
+        folder,
+        "volat",
+        name="Volat",
+        country="BY",
+        kind="company",
+        capabilities=["heavy truck chassis"],
+        needs=["hydraulic axles"],
+    )
+    write_profile(
+        folder,
+        "jv",
+        name="Sanjiang-Volat",
+        country="CN",
+        kind="company",
+        capabilities=["hydraulic axles"],
+        needs=["heavy truck chassis"],
+    )
+    write_profile(
+        folder, "other", name="Truckworks", country="CN", kind="company", capabilities=["hydraulic axles"]
+    )
+    data = json.loads(invoke("match", "--org", "Volat", "--profiles", str(folder), "--format", "json").output)
+    assert {m["name"]: m["relation"] for m in data["matches"]} == {"Sanjiang-Volat": "related", "Truckworks": None}
+    new = json.loads(
+        invoke("match", "--org", "Volat", "--new-only", "--profiles", str(folder), "--format", "json").output
+    )
+    assert [m["name"] for m in new["matches"]] == ["Truckworks"]
+    assert "· related organisation" in invoke("match", "--org", "Volat", "--profiles", str(folder)).output
