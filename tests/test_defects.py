@@ -298,9 +298,7 @@ def test_a_joint_venture_is_marked_related_even_unlisted(tmp_path):
         capabilities=["hydraulic axles"],
         needs=["heavy truck chassis"],
     )
-    write_profile(
-        folder, "other", name="Truckworks", country="CN", kind="company", capabilities=["hydraulic axles"]
-    )
+    write_profile(folder, "other", name="Truckworks", country="CN", kind="company", capabilities=["hydraulic axles"])
     data = json.loads(invoke("match", "--org", "Volat", "--profiles", str(folder), "--format", "json").output)
     assert {m["name"]: m["relation"] for m in data["matches"]} == {"Sanjiang-Volat": "related", "Truckworks": None}
     new = json.loads(
