@@ -227,3 +227,35 @@ def _blockwise(matcher: Matcher, orgs: np.ndarray, top: int, new_only: bool, pro
             yield Partners(a, j[e0:e1], best[e0:e1], f[e0:e1] if has_needs[a] else None, b[e0:e1])
         if progress:
             progress(len(seekers))
+
+
+def ledger_exclusions(matcher: Matcher, events, *, new_only: bool = False) -> dict[int, set[int]]:
+    """Per organisation row, the rows the ledger takes out of its ranking (``events``: each pair's current
+    event, ``Ledger.latest()``): declined and not-relevant pairs, and with ``new_only`` the pairs that
+    signed, implemented or were already partners. Both sides of a pair lose each other."""
+    from .ledger import LEFT_OUT, PARTNERS
+
+    out: dict[int, set[int]] = {}
+    for event in events:
+        if event.stage in LEFT_OUT or (new_only and event.stage in PARTNERS):
+            a, b = matcher.index.find_row(event.org_a), matcher.index.find_row(event.org_b)
+            if a is not None and b is not None:
+                out.setdefault(a, set()).add(b)
+                out.setdefault(b, set()).add(a)
+    return out
+
+
+def without(partners: Iterator[Partners], excluded: dict[int, set[int]], top: int) -> Iterator[Partners]:
+    """Each organisation's partners less its ``excluded`` rows, cut to ``top``. Asked for ``top`` plus the
+    most rows any organisation excludes, this is exactly the ``top`` best of the rest."""
+    for p in partners:
+        gone = excluded.get(p.org)
+        if not gone:
+            yield Partners(
+                p.org, p.rows[:top], p.score[:top], None if p.forward is None else p.forward[:top], p.backward[:top]
+            )
+            continue
+        keep = np.flatnonzero(~np.isin(p.rows, list(gone)))[:top]
+        yield Partners(
+            p.org, p.rows[keep], p.score[keep], None if p.forward is None else p.forward[keep], p.backward[keep]
+        )

@@ -9,6 +9,7 @@ import click
 
 from . import __version__
 from .errors import AmbiguousOrganisation, InvalidProfiles, MatcherError, UnknownOrganisation
+from .ledger import REASONS, STAGES
 from .profiles import KINDS
 
 FORMATS = ("table", "json")
@@ -37,6 +38,14 @@ profiles_option = click.option(
     type=click.Path(path_type=Path),
     help="Profiles folder. Default: $MATCHER_PROFILES, else ./profiles if it exists, else the bundled profiles.",
 )
+ledger_option = click.option(
+    "--ledger",
+    "ledger_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The outcome ledger (SQLite). Default: $MATCHER_LEDGER, else matcher.db beside the profiles folder"
+    " (for the bundled profiles: in the current folder).",
+)
+
 strict_option = click.option(
     "--strict", is_flag=True, help="Exit with status 1 if any profile cannot be loaded, instead of skipping it."
 )
@@ -146,6 +155,23 @@ def _open(profiles: Path | None, strict: bool, semantic: bool | None = False):
     return catalog
 
 
+def _ledger(option: Path | None, profiles: Path | None, *, create: bool):
+    """The ledger in use, or None where none exists yet and ``create`` is False."""
+    from .ledger import Ledger, LedgerError, ledger_location
+    from .paths import profiles_location
+
+    location, why = profiles_location(profiles)
+    path = ledger_location(option, location, why == "bundled profiles")
+    if not create and not path.exists():
+        if option:
+            raise click.BadParameter(f"{path} does not exist: record an event first.", param_hint="--ledger")
+        return None
+    try:
+        return Ledger(path, create=create)
+    except LedgerError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _find(matcher, name: str, param: str) -> None:
     try:
         matcher.find(name)
@@ -201,6 +227,10 @@ def _read_need(need: str | None, need_file: Path | None) -> str | None:
 @click.option("--new-only", is_flag=True, help="Leave out organisations ORG has already worked with.")
 @click.option("--detail", is_flag=True, help="Every need ↔ capability pair, both ways, with the quotes.")
 @click.option(
+    "--show-declined", is_flag=True, help="Keep pairs the ledger marks declined or not relevant (left out by default)."
+)
+@ledger_option
+@click.option(
     "--all",
     "show_all",
     is_flag=True,
@@ -222,6 +252,8 @@ def match_command(
     tags,
     new_only,
     detail,
+    show_declined,
+    ledger_path,
     show_all,
     top,
     country,
@@ -268,7 +300,23 @@ def match_command(
     filters = Filters.make(country, exclude_country, kind, min_score)
     try:
         if need is None:
-            result = catalog.matcher.match(org, top=top, filters=filters, new_only=new_only, include_weak=show_all)
+            decisions = None
+            ledger = _ledger(ledger_path, profiles, create=False)
+            if ledger is not None:
+                from .ledger import stages_of
+
+                with ledger:
+                    name = catalog.matcher.profiles[catalog.matcher.find(org)].name
+                    decisions = stages_of(ledger.latest(name).values(), name)
+            result = catalog.matcher.match(
+                org,
+                top=top,
+                filters=filters,
+                new_only=new_only,
+                include_weak=show_all,
+                decisions=decisions,
+                show_declined=show_declined,
+            )
         else:
             result = catalog.matcher.match_need(need, org=org, tags=tags, top=top, filters=filters, new_only=new_only)
     except MatcherError as exc:
@@ -560,9 +608,10 @@ def new_command(name, country, kind, capabilities, needs, aliases, city, sectors
     " Sets up to 4,096 organisations use one.",
 )
 @semantic_option
+@ledger_option
 @profiles_option
 @strict_option
-def batch_command(out, top, fmt, new_only, workers, semantic, profiles, strict):
+def batch_command(out, top, fmt, new_only, workers, semantic, ledger_path, profiles, strict):
     """Write the top partners of every organisation to one file (CSV, JSON lines or Parquet).
 
     One row per (organisation, partner): org, rank, partner, score, forward,
@@ -599,7 +648,19 @@ def batch_command(out, top, fmt, new_only, workers, semantic, profiles, strict):
     matcher = catalog.matcher
     names = matcher.index.names
     with _progressbar(len(names), "Ranking") as bar:
-        partners = all_top_partners(matcher, top=top, new_only=new_only, workers=workers, progress=bar.update)
+        excluded: dict = {}
+        ledger = _ledger(ledger_path, profiles, create=False)
+        if ledger is not None:
+            from .batch import ledger_exclusions
+
+            with ledger:
+                excluded = ledger_exclusions(matcher, ledger.latest().values(), new_only=new_only)
+        extra = max(map(len, excluded.values()), default=0)
+        partners = all_top_partners(matcher, top=top + extra, new_only=new_only, workers=workers, progress=bar.update)
+        if excluded:
+            from .batch import without
+
+            partners = without(partners, excluded, top)
         try:
             n = write_batch(partners, names, out, fmt, empty_ok=False)
         except MatcherError as exc:
@@ -696,6 +757,138 @@ def evaluate_command(partnerships, k, semantic, profiles):
         f"{len(result.rows)} rankings from {result.pairs} partnerships: "
         f"Hits@{k} {result.hits:.3f}, MRR {result.mrr:.3f}"
     )
+
+
+def _names(profiles: Path | None, *names: tuple[str, str]) -> list[str]:
+    """Each (name, parameter) as its profile's name, checked against the profiles in use."""
+    catalog = _open(profiles, False)
+    out = []
+    for name, param in names:
+        _find(catalog.matcher, name, param)
+        out.append(catalog.matcher.profiles[catalog.matcher.find(name)].name)
+    return out
+
+
+@cli.command(name="record")
+@click.argument("org_a")
+@click.argument("org_b")
+@click.option("--stage", required=True, type=click.Choice(STAGES), help="What the pair reached.")
+@click.option("--reason", type=click.Choice(REASONS), help="Why, with declined or not-relevant.")
+@click.option("--note", help="Free text (kept as written).")
+@click.option("--when", metavar="DATE", help="When it happened (YYYY-MM-DD). Default: today.")
+@click.option("--by", "by", metavar="NAME", help="Who records it. Default: the login name.")
+@ledger_option
+@profiles_option
+def record_command(org_a, org_b, stage, reason, note, when, by, ledger_path, profiles):
+    """Record what became of the match of ORG_A with ORG_B, in the outcome ledger.
+
+    Stages, in order: proposed, contacted, accepted, met, negotiating, signed,
+    implemented; or declined / not-relevant (with --reason), already-partners.
+    Events are appended, never changed: a pair's stage is its latest event.
+    match leaves out declined and not-relevant pairs, marks every listed
+    match with its stage, and counts signed, implemented and already-partners
+    pairs as partners (--new-only leaves them out).
+
+    \b
+    Example:
+        matcher record Ehang "Russian Academy of Sciences" --stage met --when 2026-05-12
+        matcher record Ehang MTS --stage declined --reason no-fit --note "telecoms only"
+    """
+    from .ledger import LedgerError
+
+    a, b = _names(profiles, (org_a, "ORG_A"), (org_b, "ORG_B"))
+    ledger = _ledger(ledger_path, profiles, create=True)
+    with ledger:
+        try:
+            event = ledger.record(a, b, stage, reason=reason, note=note, when=when, by=by)
+        except LedgerError as exc:
+            raise click.ClickException(str(exc)) from None
+    why = f" ({event.reason})" if event.reason else ""
+    click.echo(f"Recorded {a} – {b}: {stage}{why} on {event.when}, by {event.recorded_by}, in {ledger.path}.")
+
+
+HISTORY_FORMATS = ("table", "json", "csv")
+
+
+@cli.command(name="history")
+@click.argument("org_a", required=False)
+@click.argument("org_b", required=False)
+@click.option("--since", metavar="DATE", help="Only events from this date (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(HISTORY_FORMATS), default="table", show_default=True)
+@ledger_option
+@profiles_option
+def history_command(org_a, org_b, since, fmt, ledger_path, profiles):
+    """The ledger's events, newest first: all, ORG_A's, or the pair ORG_A, ORG_B's.
+
+    \b
+    Example:
+        matcher history Ehang
+        matcher history --since 2026-01-01 --format csv > events.csv
+    """
+    from .ledger import LedgerError
+    from .report import events_frame, render_events
+
+    names = [(n, p) for n, p in ((org_a, "ORG_A"), (org_b, "ORG_B")) if n]
+    resolved = _names(profiles, *names) if names else []
+    ledger = _ledger(ledger_path, profiles, create=False)
+    if ledger is None:
+        click.echo("No events recorded yet (matcher record A B --stage ...).", err=True)
+        return
+    with ledger:
+        try:
+            events = ledger.history(*resolved, since=since)
+        except LedgerError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(render_events(events_frame(events), fmt), nl=False)
+
+
+@cli.command(name="funnel")
+@click.option("--org", metavar="NAME", help="Only the pairs of this organisation.")
+@click.option("--since", metavar="DATE", help="Only events from this date (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(HISTORY_FORMATS), default="table", show_default=True)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw the funnel to FILE (.png or .svg; pip install 'matcher[plot]').",
+)
+@ledger_option
+@profiles_option
+def funnel_command(org, since, fmt, plot, ledger_path, profiles):
+    """How many pairs reached each stage, and the conversion from each to the next.
+
+    A pair counts at every stage up to the furthest it reached (a pair that
+    signed was also proposed and met); declined, not-relevant and
+    already-partners pairs are counted apart.
+
+    \b
+    Example:
+        matcher funnel
+        matcher funnel --org Ehang --since 2026-01-01 --plot funnel.png
+    """
+    from .ledger import OUTCOMES, PIPELINE, Funnel, FunnelStep, LedgerError
+    from .report import render_funnel
+
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
+        raise click.BadParameter(f"{plot.name}: the chart is written as .png or .svg.", param_hint="--plot")
+    name = _names(profiles, (org, "--org"))[0] if org else None
+    ledger = _ledger(ledger_path, profiles, create=False)
+    if ledger is None:
+        result = Funnel([FunnelStep(s, 0, None) for s in PIPELINE], dict.fromkeys(OUTCOMES, 0), 0, name, since)
+    else:
+        with ledger:
+            try:
+                result = ledger.funnel(name, since)
+            except LedgerError as exc:
+                raise click.ClickException(str(exc)) from None
+    click.echo(render_funnel(result, fmt), nl=False)
+    if plot is not None:
+        from .plot import PlotUnavailable, plot_funnel
+
+        try:
+            plot_funnel(result, plot)
+        except PlotUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"Wrote {plot}.", err=True)
 
 
 def main() -> None:  # pragma: no cover - console script wrapper

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Iterable, Sequence
@@ -46,6 +47,8 @@ class Match:
     explanation: Explanation
     strength: str = ""  # strong | moderate | weak (``strength.py``); "" for need queries
     relation: str | None = None  # "partner": they already work together (listed partners, past joint work)
+    stage: str | None = None  # the pair's current stage in the ledger ("met"), if it has one
+    stage_date: str | None = None  # when it reached it (YYYY-MM-DD)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class MatchList:
     matches: list[Match]
     need: str | None = None  # the need text, for a need query
     weak_left_out: int = 0  # weak matches among the top that were not listed (``include_weak=False``)
+    declined_left_out: int = 0  # candidates left out because the ledger says declined or not relevant
 
 
 @dataclass(frozen=True)
@@ -279,21 +283,38 @@ class Matcher:
         filters: Filters = Filters(),
         new_only: bool = False,
         include_weak: bool = True,
+        decisions: dict | None = None,
+        show_declined: bool = False,
     ) -> MatchList:
         """The ``top`` best partners of ``org``, best first, each with its explanation and strength.
 
         ``new_only`` leaves out the organisations it has already worked with. Without ``include_weak``
         the list stops at the first weak match (nothing specific in common, ``strength.py``); how many
-        of the top were left out is ``weak_left_out``.
+        of the top were left out is ``weak_left_out``. ``decisions`` maps other organisations' names to
+        the pair's current ledger event (``ledger.stages_of``): declined and not-relevant pairs are left out
+        (counted in ``declined_left_out``; ``show_declined`` keeps them), signed, implemented and
+        already-partners pairs count as partners, and every match carries its stage.
         """
+        from .ledger import LEFT_OUT, PARTNERS
+
         a = self.find(org)
         allowed = self.allowed(a, filters, new_only)
         if new_only:
             allowed[list(self.tied(a))] = False
+        stage_of: dict[int, object] = {}
+        for name, event in (decisions or {}).items():
+            row = self.index.find_row(name)
+            if row is not None and row != a:
+                stage_of[row] = event
+        declined = [r for r, e in stage_of.items() if e.stage in LEFT_OUT and allowed[r]]
+        if not show_declined:
+            allowed[declined] = False
+        if new_only:
+            allowed[[r for r, e in stage_of.items() if e.stage in PARTNERS]] = False
         rows, score, _, _ = self.top_of(a, top, allowed)
         rows = rows[score >= filters.min_score]
         profile = self.index.profiles[a]
-        matches = [self._match(rank, a, int(b)) for rank, b in enumerate(rows, start=1)]
+        matches = [self._with_stage(self._match(r, a, int(b)), stage_of.get(int(b))) for r, b in enumerate(rows, 1)]
         kept = matches if include_weak else [m for m in matches if m.strength != "weak"]
         return MatchList(
             profile.name,
@@ -302,7 +323,18 @@ class Matcher:
             int(allowed.sum()),
             kept,
             weak_left_out=len(matches) - len(kept),
+            declined_left_out=0 if show_declined else len(declined),
         )
+
+    @staticmethod
+    def _with_stage(m: Match, event) -> Match:
+        """``m`` marked with its ledger stage; a signed, implemented or already-partners pair is a partner."""
+        if event is None:
+            return m
+        from .ledger import PARTNERS
+
+        relation = m.relation or ("partner" if event.stage in PARTNERS else None)
+        return dataclasses.replace(m, stage=event.stage, stage_date=event.when, relation=relation)
 
     def need_scores(self, need: Need, *, new_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Scores of every organisation for ``need`` and the rows that may be ranked (seeker left out)."""

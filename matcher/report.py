@@ -103,7 +103,8 @@ def _arg(name: str) -> str:
 def _headline(m: Match) -> str:
     kind = "mutual" if m.explanation.mutual else "one-sided"
     relation = {"partner": " · already partners", "related": " · related organisation"}.get(m.relation or "", "")
-    return f"score {m.score:.3f} · {kind}" + (f" · {m.strength}" if m.strength else "") + relation
+    stage = f" · {m.stage} {m.stage_date}" if getattr(m, "stage", None) else ""
+    return f"score {m.score:.3f} · {kind}" + (f" · {m.strength}" if m.strength else "") + relation + stage
 
 
 def render_match(m: Match, *, pairs: int | None = 2, width: int | None = 110) -> str:
@@ -165,7 +166,7 @@ def render_matches(result: MatchList, *, pairs: int = 2, detail: bool = False, w
         text = render_need_matches(result, pairs=pairs)
         return wrap(text, width) + "\n" if width else text
     head = f"Partners for {result.org} ({result.country}, {result.kind})"
-    left_out = _weak_note(result.weak_left_out)
+    left_out = _weak_note(result.weak_left_out) + _declined_note(result.declined_left_out)
     if not result.matches:
         return head + f": no matches among {result.candidates} candidates.\n" + left_out
     lines = [head + f": top {len(result.matches)} of {result.candidates} candidates", ""]
@@ -182,6 +183,13 @@ def render_matches(result: MatchList, *, pairs: int = 2, detail: bool = False, w
     if left_out:
         text += "\n" + left_out
     return wrap(text, width) + "\n" if width else text
+
+
+def _declined_note(n: int) -> str:
+    if not n:
+        return ""
+    what = "1 organisation" if n == 1 else f"{n} organisations"
+    return f"({what} left out: declined or not relevant in the ledger; --show-declined brings them back)\n"
 
 
 def _weak_note(n: int) -> str:
@@ -299,6 +307,15 @@ def organisations_frame(profiles, *, countries=(), kinds=(), sectors=()):
     return pd.DataFrame(rows, columns=columns).sort_values("name", key=lambda c: c.str.casefold(), ignore_index=True)
 
 
+def _aligned(frame) -> str:
+    """A DataFrame as text, its text columns left-aligned (pandas right-aligns them)."""
+    import pandas as pd
+
+    text_columns = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    formatters = {c: (lambda v, w=int(frame[c].astype(str).str.len().max()): f"{v:<{w}}") for c in text_columns}
+    return frame.to_string(index=False, formatters=formatters, justify="left")
+
+
 SHRINK_ORDER = ("sectors", "city", "name")
 """Which text columns a table gives up room in first, to fit the terminal."""
 
@@ -330,13 +347,8 @@ def render_frame(frame, fmt: str, width: int | None = None) -> str:
         return json.dumps(frame.to_dict(orient="records"), indent=2, ensure_ascii=False) + "\n"
     if frame.empty:
         return "No organisations match.\n"
-    import pandas as pd
 
-    def render(frame) -> str:
-        text_columns = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
-        formatters = {c: (lambda v, w=int(frame[c].astype(str).str.len().max()): f"{v:<{w}}") for c in text_columns}
-        return frame.to_string(index=False, formatters=formatters, justify="left")
-
+    render = _aligned
     frame = frame.rename(columns={"capabilities": "offers", "needs": "seeks"})  # narrower headers on a screen
     if width:
         frame = _fit(frame, width, render)
@@ -543,3 +555,49 @@ def _text_blocks(partners, names: Sequence[str], fmt: str):
             yield _arrow_block(block, encoded_array, missing, pieces, arrow), rows
         else:
             yield "".join(lines(p, encoded) for p in block).encode("utf-8"), rows
+
+
+EVENT_COLUMNS = ("when", "org_a", "org_b", "stage", "reason", "note", "recorded_by", "recorded_at", "id")
+
+
+def events_frame(events):
+    """Ledger events (``ledger.Event``) as a DataFrame in EVENT_COLUMNS order, newest first as given."""
+    import pandas as pd
+
+    return pd.DataFrame([{c: getattr(e, c) for c in EVENT_COLUMNS} for e in events], columns=list(EVENT_COLUMNS))
+
+
+def render_events(frame, fmt: str) -> str:
+    """Events as an aligned table, CSV or JSON records."""
+    if fmt == "csv":
+        return frame.to_csv(index=False)
+    if fmt == "json":
+        return json.dumps(frame.to_dict(orient="records"), indent=2, ensure_ascii=False) + "\n"
+    if frame.empty:
+        return "No events.\n"
+    shown = frame.drop(columns=["recorded_at", "id"]).fillna("")
+    return _aligned(shown) + f"\n{len(frame)} event{'' if len(frame) == 1 else 's'}\n"
+
+
+def render_funnel(funnel, fmt: str) -> str:
+    """The funnel as a table (pairs at each stage, conversion from the previous), CSV or JSON."""
+    rows = [{"stage": s.stage, "pairs": s.pairs, "conversion": s.conversion} for s in funnel.steps]
+    rows += [{"stage": k, "pairs": v, "conversion": None} for k, v in funnel.outcomes.items()]
+    if fmt == "json":
+        return to_json(funnel) + "\n"
+    if fmt == "csv":
+        lines = ["stage,pairs,conversion"]
+        lines += [
+            f"{r['stage']},{r['pairs']},{'' if r['conversion'] is None else round(r['conversion'], 4)}" for r in rows
+        ]
+        return "\n".join(lines) + "\n"
+    scope = f" of {funnel.org}" if funnel.org else ""
+    since = f" since {funnel.since}" if funnel.since else ""
+    lines = [f"Funnel{scope}{since}: {funnel.pairs} pair{'' if funnel.pairs == 1 else 's'} in the ledger", ""]
+    lines.append(f"{'stage':<12} {'pairs':>6}  from the stage before")
+    for s in funnel.steps:
+        conv = "" if s.conversion is None else f"{s.conversion:.0%}"
+        lines.append(f"{s.stage:<12} {s.pairs:>6}  {conv}")
+    ended = ", ".join(f"{k} {v}" for k, v in funnel.outcomes.items())
+    lines += ["", f"ended: {ended}"]
+    return "\n".join(lines) + "\n"
