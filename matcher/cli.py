@@ -300,14 +300,7 @@ def match_command(
     filters = Filters.make(country, exclude_country, kind, min_score)
     try:
         if need is None:
-            decisions = None
-            ledger = _ledger(ledger_path, profiles, create=False)
-            if ledger is not None:
-                from .ledger import stages_of
-
-                with ledger:
-                    name = catalog.matcher.profiles[catalog.matcher.find(org)].name
-                    decisions = stages_of(ledger.latest(name).values(), name)
+            decisions = _decisions(catalog.matcher, org, ledger_path, profiles)
             result = catalog.matcher.match(
                 org,
                 top=top,
@@ -757,6 +750,156 @@ def evaluate_command(partnerships, k, semantic, profiles):
         f"{len(result.rows)} rankings from {result.pairs} partnerships: "
         f"Hits@{k} {result.hits:.3f}, MRR {result.mrr:.3f}"
     )
+
+
+@cli.command(name="report")
+@click.option("--org", metavar="NAME", help="The organisation to find partners for (name or alias).")
+@click.option("--need", metavar="TEXT", help="Rank organisations for this need instead.")
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--top", default=10, show_default=True, type=click.IntRange(min=1), help="How many partners to list.")
+@click.option("--new-only", is_flag=True, help="Leave out organisations ORG has already worked with.")
+@click.option("--all", "show_all", is_flag=True, help="List weak matches too.")
+@click.option("--show-declined", is_flag=True, help="Keep pairs the ledger marks declined or not relevant.")
+@click.option("--country", multiple=True, callback=_split_codes, help="Only partners in these countries (CN,RU).")
+@click.option("--exclude-country", multiple=True, callback=_split_codes, help="No partners in these countries.")
+@click.option("--kind", multiple=True, type=click.Choice(KINDS), help="Only partners of this kind (repeatable).")
+@click.option("--min-score", default=0.0, type=click.FloatRange(min=0), help="Hide weaker matches.")
+@semantic_option
+@ledger_option
+@profiles_option
+def report_command(
+    org,
+    need,
+    out,
+    top,
+    new_only,
+    show_all,
+    show_declined,
+    country,
+    exclude_country,
+    kind,
+    min_score,
+    semantic,
+    ledger_path,
+    profiles,
+):
+    """Write ORG's matches as one HTML file to forward: self-contained, printable, no script.
+
+    The same matches and explanations as match --detail: each partner's score,
+    both directions with their shares, every need ↔ capability pair with its
+    terms drawn as bars, the quotes with their articles, and the ledger stage.
+
+    \b
+    Example:
+        matcher report --org Ehang -o ehang.html
+        matcher report --org Gomselmash --new-only --top 5 -o gomselmash.html
+    """
+    import os
+    import tempfile
+
+    from .matching import Filters
+    from .paths import public_mode
+    from .web.pages import report_html
+
+    if (org is None) == (need is None) and need is None:
+        raise click.UsageError("Give --org NAME (or --need TEXT).")
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise click.BadParameter(f"{out.name}: the report is an HTML file; name it .html.", param_hint="--output")
+    if not out.parent.is_dir():
+        raise click.BadParameter(f"folder {out.parent} does not exist.", param_hint="--output")
+    catalog = _open(profiles, False, semantic if need is None else False)
+    catalog.matcher.compiled = False
+    if org is not None:
+        _find(catalog.matcher, org, "--org")
+    filters = Filters.make(country, exclude_country, kind, min_score)
+    try:
+        if need is None:
+            result = catalog.matcher.match(
+                org,
+                top=top,
+                filters=filters,
+                new_only=new_only,
+                include_weak=show_all,
+                decisions=_decisions(catalog.matcher, org, ledger_path, profiles),
+                show_declined=show_declined,
+            )
+        else:
+            result = catalog.matcher.match_need(need, org=org, top=top, filters=filters, new_only=new_only)
+    except MatcherError as exc:
+        raise click.ClickException(str(exc)) from None
+    shown = [
+        f"country {','.join(country)}" if country else "",
+        f"not {','.join(exclude_country)}" if exclude_country else "",
+        f"kind {','.join(kind)}" if kind else "",
+        f"score ≥ {min_score}" if min_score else "",
+        "new partners only" if new_only else "",
+        "weak matches too" if show_all else "",
+    ]
+    html = report_html(result, filters=", ".join(x for x in shown if x))
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(html)
+        os.chmod(tmp, public_mode())
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    click.echo(f"Wrote {out}: {len(result.matches)} matches for {result.org}.")
+
+
+@cli.command(name="serve")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. The desk has no login: anyone who can reach it can record decisions, so give"
+    " another address only on a network you trust.",
+)
+@semantic_option
+@ledger_option
+@profiles_option
+def serve_command(port, host, semantic, ledger_path, profiles):
+    """Run the review desk: a local web page to review matches and record decisions.
+
+    Pages: the organisations (with a search box), one organisation's matches
+    with buttons that record a decision in the ledger, one pair's full
+    explanation, and the funnel. Profiles and the ledger are read again on
+    every page, so changes on disk show at once. Needs pip install
+    'matcher[web]'.
+
+    \b
+    Example:
+        matcher serve
+        matcher serve --port 8080 --profiles profiles --ledger office.db
+    """
+    from .ledger import ledger_location
+    from .paths import profiles_location
+
+    try:
+        from .web.app import serve
+    except ImportError:
+        raise click.ClickException("The review desk needs Flask: pip install 'matcher[web]'.") from None
+    location, why = profiles_location(profiles)
+    _open(profiles, False)  # the same checks and warnings as every command, before the server starts
+    ledger = ledger_location(ledger_path, location, why == "bundled profiles")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"Warning: the desk has no login, and {host} may be reachable from other machines.", err=True)
+    click.echo(f"Review desk on http://{host}:{port}/ — profiles {location}, ledger {ledger}. Ctrl-C stops it.")
+    serve(location, ledger, host=host, port=port, semantic=semantic)
+
+
+def _decisions(matcher, org: str, ledger_path, profiles):
+    """The current ledger event of each of ``org``'s pairs, keyed by the other's name (None: no ledger)."""
+    ledger = _ledger(ledger_path, profiles, create=False)
+    if ledger is None:
+        return None
+    from .ledger import stages_of
+
+    with ledger:
+        name = matcher.profiles[matcher.find(org)].name
+        return stages_of(ledger.latest(name).values(), name)
 
 
 def _names(profiles: Path | None, *names: tuple[str, str]) -> list[str]:

@@ -164,7 +164,7 @@ def render_matches(result: MatchList, *, pairs: int = 2, detail: bool = False, w
     capability pair, or with ``detail`` every pair both ways with the quotes; wrapped to ``width``."""
     if result.need is not None:
         text = render_need_matches(result, pairs=pairs)
-        return wrap(text, width) + "\n" if width else text
+        return wrap(text, width).rstrip("\n") + "\n" if width else text
     head = f"Partners for {result.org} ({result.country}, {result.kind})"
     left_out = _weak_note(result.weak_left_out) + _declined_note(result.declined_left_out)
     if not result.matches:
@@ -182,7 +182,7 @@ def render_matches(result: MatchList, *, pairs: int = 2, detail: bool = False, w
         )
     if left_out:
         text += "\n" + left_out
-    return wrap(text, width) + "\n" if width else text
+    return wrap(text, width).rstrip("\n") + "\n" if width else text
 
 
 def _declined_note(n: int) -> str:
