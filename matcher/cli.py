@@ -294,26 +294,9 @@ def match_command(
     if tags and need is None:
         raise click.UsageError("--tag goes with --need or --need-file.")
     catalog = _open(profiles, strict, semantic if need is None else False)
-    catalog.matcher.compiled = False  # one query: importing numba (0.4 s) costs more than it saves
-    if org is not None:
-        _find(catalog.matcher, org, "--org")
     filters = Filters.make(country, exclude_country, kind, min_score)
-    try:
-        if need is None:
-            decisions = _decisions(catalog.matcher, org, ledger_path, profiles)
-            result = catalog.matcher.match(
-                org,
-                top=top,
-                filters=filters,
-                new_only=new_only,
-                include_weak=show_all,
-                decisions=decisions,
-                show_declined=show_declined,
-            )
-        else:
-            result = catalog.matcher.match_need(need, org=org, tags=tags, top=top, filters=filters, new_only=new_only)
-    except MatcherError as exc:
-        raise click.ClickException(str(exc)) from None
+    query = dict(top=top, filters=filters, new_only=new_only, show_all=show_all, show_declined=show_declined)
+    result = _ranked(catalog, org, need, tags, query, ledger_path, profiles)
     if fmt == "json":
         click.echo(match_list_json(result))
     else:
@@ -808,25 +791,9 @@ def report_command(
     if not out.parent.is_dir():
         raise click.BadParameter(f"folder {out.parent} does not exist.", param_hint="--output")
     catalog = _open(profiles, False, semantic if need is None else False)
-    catalog.matcher.compiled = False
-    if org is not None:
-        _find(catalog.matcher, org, "--org")
     filters = Filters.make(country, exclude_country, kind, min_score)
-    try:
-        if need is None:
-            result = catalog.matcher.match(
-                org,
-                top=top,
-                filters=filters,
-                new_only=new_only,
-                include_weak=show_all,
-                decisions=_decisions(catalog.matcher, org, ledger_path, profiles),
-                show_declined=show_declined,
-            )
-        else:
-            result = catalog.matcher.match_need(need, org=org, top=top, filters=filters, new_only=new_only)
-    except MatcherError as exc:
-        raise click.ClickException(str(exc)) from None
+    query = dict(top=top, filters=filters, new_only=new_only, show_all=show_all, show_declined=show_declined)
+    result = _ranked(catalog, org, need, (), query, ledger_path, profiles)
     shown = [
         f"country {','.join(country)}" if country else "",
         f"not {','.join(exclude_country)}" if exclude_country else "",
@@ -888,6 +855,29 @@ def serve_command(port, host, semantic, ledger_path, profiles):
         click.echo(f"Warning: the desk has no login, and {host} may be reachable from other machines.", err=True)
     click.echo(f"Review desk on http://{host}:{port}/ — profiles {location}, ledger {ledger}. Ctrl-C stops it.")
     serve(location, ledger, host=host, port=port, semantic=semantic)
+
+
+def _ranked(catalog, org, need, tags, query: dict, ledger_path, profiles):
+    """The one library call behind match and report: ``org``'s partners (the ledger's decisions applied),
+    or the organisations for ``need``."""
+    catalog.matcher.compiled = False  # one query: importing numba (0.4 s) costs more than it saves
+    if org is not None:
+        _find(catalog.matcher, org, "--org")
+    top, filters, new_only = query["top"], query["filters"], query["new_only"]
+    try:
+        if need is None:
+            return catalog.matcher.match(
+                org,
+                top=top,
+                filters=filters,
+                new_only=new_only,
+                include_weak=query["show_all"],
+                decisions=_decisions(catalog.matcher, org, ledger_path, profiles),
+                show_declined=query["show_declined"],
+            )
+        return catalog.matcher.match_need(need, org=org, tags=tags, top=top, filters=filters, new_only=new_only)
+    except MatcherError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _decisions(matcher, org: str, ledger_path, profiles):

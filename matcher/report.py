@@ -339,12 +339,19 @@ def _fit(frame, width: int, render):
     return frame
 
 
-def render_frame(frame, fmt: str, width: int | None = None) -> str:
-    """A table as aligned text (its widest text columns clipped to fit ``width``), CSV or JSON records."""
+def _records(frame, fmt: str) -> str | None:
+    """``frame`` as CSV or JSON records, or None for a table (which its caller lays out)."""
     if fmt == "csv":
         return frame.to_csv(index=False)
     if fmt == "json":
         return json.dumps(frame.to_dict(orient="records"), indent=2, ensure_ascii=False) + "\n"
+    return None
+
+
+def render_frame(frame, fmt: str, width: int | None = None) -> str:
+    """A table as aligned text (its widest text columns clipped to fit ``width``), CSV or JSON records."""
+    if fmt != "table":
+        return _records(frame, fmt)
     if frame.empty:
         return "No organisations match.\n"
 
@@ -569,10 +576,8 @@ def events_frame(events):
 
 def render_events(frame, fmt: str) -> str:
     """Events as an aligned table, CSV or JSON records."""
-    if fmt == "csv":
-        return frame.to_csv(index=False)
-    if fmt == "json":
-        return json.dumps(frame.to_dict(orient="records"), indent=2, ensure_ascii=False) + "\n"
+    if fmt != "table":
+        return _records(frame, fmt)
     if frame.empty:
         return "No events.\n"
     shown = frame.drop(columns=["recorded_at", "id"]).fillna("")
