@@ -880,6 +880,253 @@ def _ranked(catalog, org, need, tags, query: dict, ledger_path, profiles):
         raise click.ClickException(str(exc)) from None
 
 
+@cli.command(name="schedule")
+@click.option("--slots", required=True, type=click.IntRange(min=1), help="Meeting slots in the event.")
+@click.option("--tables", required=True, type=click.IntRange(min=1), help="Meetings that can run at once.")
+@click.option(
+    "--participants",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Who takes part: one name a line, or a CSV with name, unavailable (slots, e.g. 1;3) and cap. Default:"
+    " every profile.",
+)
+@click.option(
+    "--requests",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Meetings asked for: a CSV with org_a, org_b and optionally priority; met wherever possible.",
+)
+@click.option("--max-per-org", type=click.IntRange(min=1), help="Meetings per participant at most. Default: --slots.")
+@click.option("--slot-minutes", default=20, show_default=True, type=click.IntRange(min=1))
+@click.option("--start", metavar="'YYYY-MM-DD HH:MM'", help="When the first slot starts. Default: today 09:00.")
+@click.option(
+    "--candidates",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Each participant's best partners considered.",
+)
+@click.option("--by", "by", type=click.Choice(("slot", "participant")), default="slot", show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The agenda: .csv, .json or .html (printable).",
+)
+@click.option("--record", is_flag=True, help="Record every scheduled meeting as 'proposed' in the ledger.")
+@click.option("--time-limit", default=60.0, show_default=True, type=click.FloatRange(min=1), help="Solver seconds.")
+@semantic_option
+@ledger_option
+@profiles_option
+def schedule_command(
+    slots,
+    tables,
+    participants,
+    requests,
+    max_per_org,
+    slot_minutes,
+    start,
+    candidates,
+    by,
+    out,
+    record,
+    time_limit,
+    semantic,
+    ledger_path,
+    profiles,
+):
+    """Plan a brokerage event: who meets whom, at which table, in which slot.
+
+    Candidate meetings are each participant's best partners among the others
+    (the scores match gives), plus --requests, less the pairs the ledger has
+    declined, found not relevant or marked already partners. An integer
+    program (scipy's milp, HiGHS) maximises the total score of the meetings
+    held, requests first, with nobody in two meetings at once, at most
+    --tables meetings a slot and --max-per-org a participant, and the slots
+    each one cannot attend left free. It prints the total, the bound no plan
+    can beat, the gap, and the best-pair-first total for comparison.
+
+    \b
+    Example:
+        matcher schedule --slots 6 --tables 4 -o agenda.csv
+        matcher schedule --slots 12 --tables 10 --participants who.csv --requests asked.csv -o agenda.html
+    """
+    import json as _json
+    from datetime import datetime
+
+    from . import agenda
+    from .paths import public_mode
+    from .report import agenda_rows, by_participant, reason_line
+    from .web.pages import render, stylesheet
+
+    fmt = {".csv": "csv", ".json": "json", ".html": "html", ".htm": "html"}.get(out.suffix.lower())
+    if fmt is None:
+        raise click.BadParameter(f"{out.name}: the agenda is written as .csv, .json or .html.", param_hint="--output")
+    if not out.parent.is_dir():
+        raise click.BadParameter(f"folder {out.parent} does not exist.", param_hint="--output")
+    try:
+        first = (
+            datetime.strptime(start, "%Y-%m-%d %H:%M")
+            if start
+            else datetime.now().replace(hour=9, minute=0, second=0, microsecond=0)
+        )
+    except ValueError:
+        raise click.BadParameter(f"{start!r}: write it as 'YYYY-MM-DD HH:MM'.", param_hint="--start") from None
+    catalog = _open(profiles, False, semantic)
+    matcher = catalog.matcher
+    matcher.compiled = False
+
+    def find(name: str) -> str:
+        return matcher.profiles[matcher.find(name)].name
+
+    try:
+        people = (
+            agenda.read_participants(participants, find)
+            if participants
+            else [agenda.Participant(n) for n in matcher.index.names]
+        )
+        asked = agenda.read_requests(requests, find) if requests else []
+    except MatcherError as exc:
+        raise click.ClickException(str(exc)) from None
+    if len(people) < 2:
+        raise click.ClickException("An event needs at least two participants.")
+    for p in people:
+        if set(range(1, slots + 1)) <= p.unavailable:
+            click.echo(
+                f"Warning: {p.name} cannot attend any of the {slots} slots: they will have no meeting.", err=True
+            )
+    if tables > len(people) // 2:
+        click.echo(
+            f"Warning: {tables} tables for {len(people)} participants: at most {len(people) // 2} meetings"
+            " can run at once.",
+            err=True,
+        )
+    rows = [matcher.index.find_row(p.name) for p in people]
+    position = {r: i for i, r in enumerate(rows)}
+    excluded = _ledger_excluded(matcher, ledger_path, profiles, create=record)
+    pairs = agenda.candidates_from(
+        matcher,
+        rows,
+        top=candidates,
+        excluded=excluded,
+        requests=[
+            (matcher.index.find_row(a), matcher.index.find_row(b), pr)
+            for a, b, pr in asked
+            if matcher.index.find_row(a) in position and matcher.index.find_row(b) in position
+        ],
+    )
+    outside = [
+        (a, b)
+        for a, b, _ in asked
+        if matcher.index.find_row(a) not in position or matcher.index.find_row(b) not in position
+    ]
+    for a, b in outside:
+        click.echo(f"Warning: the request {a} – {b} names someone who is not a participant; left out.", err=True)
+    if not pairs:
+        raise click.ClickException("No two participants have anything in common (and nothing was requested).")
+    cap = max_per_org or slots
+    plan = agenda.solve(pairs, people, slots=slots, tables=tables, cap=cap, time_limit=time_limit)
+    baseline = agenda.greedy(pairs, people, slots=slots, tables=tables, cap=cap)
+    names = [p.name for p in people]
+    reasons = {(m.a, m.b): reason_line(matcher.explain(names[m.a], names[m.b])) for m in plan.meetings}
+    starts = [agenda.slot_start(first, s, slot_minutes).strftime("%Y-%m-%d %H:%M") for s in range(1, slots + 1)]
+    table = agenda_rows(plan, names, starts, reasons)
+    shown = by_participant(table) if by == "participant" else table
+    _write_agenda(out, fmt, shown, plan, slots, tables, slot_minutes, by, render, stylesheet, _json, public_mode)
+    click.echo(
+        f"Wrote {out}: {len(plan.meetings)} meetings, total score {plan.score:.3f}"
+        f" (best pair first: {baseline.score:.3f}); bound {plan.bound:.3f}, gap {plan.gap:.2%}"
+        + (f"; {plan.requests_met} of {plan.requests} requests met" if plan.requests else "")
+        + "."
+    )
+    for a, b in plan.unmet_requests:
+        click.echo(
+            f"Not met: the request {names[a]} – {names[b]} (no slot both can attend within the limits).", err=True
+        )
+    if record:
+        ledger = _ledger(ledger_path, profiles, create=True)
+        with ledger:
+            for m in plan.meetings:
+                ledger.record(names[m.a], names[m.b], "proposed", note=f"scheduled: slot {m.slot}, table {m.table}")
+        click.echo(f"Recorded {len(plan.meetings)} meetings as proposed in {ledger.path}.")
+
+
+def _ledger_excluded(matcher, ledger_path, profiles, *, create: bool) -> frozenset:
+    """Pairs of rows the ledger rules out of an event: declined, not relevant, already partners (``create``:
+    the ledger is about to be written, so a new one is fine)."""
+    ledger = _ledger(ledger_path, profiles, create=create)
+    if ledger is None:
+        return frozenset()
+    with ledger:
+        events = ledger.latest().values()
+    out = set()
+    for e in events:
+        if e.stage in ("declined", "not-relevant", "already-partners"):
+            a, b = matcher.index.find_row(e.org_a), matcher.index.find_row(e.org_b)
+            if a is not None and b is not None:
+                out.add(frozenset((a, b)))
+    return frozenset(out)
+
+
+def _write_agenda(out, fmt, rows, plan, slots, tables, minutes, by, render, stylesheet, json_module, public_mode):
+    """The agenda file, written whole or not at all."""
+    import csv
+    import io
+    import os
+    import tempfile
+
+    if fmt == "csv":
+        buffer = io.StringIO()
+        columns = list(rows[0]) if rows else ["slot", "start", "table", "org_a", "org_b", "score", "reason"]
+        writer = csv.DictWriter(buffer, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+        text = buffer.getvalue()
+    elif fmt == "json":
+        text = (
+            json_module.dumps(
+                {
+                    "slots": slots,
+                    "tables": tables,
+                    "score": plan.score,
+                    "bound": plan.bound,
+                    "gap": plan.gap,
+                    "requests_met": plan.requests_met,
+                    "requests": plan.requests,
+                    "meetings": rows,
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
+    else:
+        key = "participant" if by == "participant" else "start"
+        groups: dict = {}
+        for r in rows:
+            groups.setdefault(r[key], []).append(r)
+        columns = [c for c in (rows[0] if rows else {}) if c != key]
+        text = render(
+            "agenda.html",
+            css=stylesheet(),
+            plan=plan,
+            slots=slots,
+            tables=tables,
+            minutes=minutes,
+            groups=list(groups.items()),
+            columns=columns,
+        )
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.chmod(tmp, public_mode())
+        os.replace(tmp, out)
+    except BaseException:
+        os.unlink(tmp) if os.path.exists(tmp) else None
+        raise
+
+
 def _decisions(matcher, org: str, ledger_path, profiles):
     """The current ledger event of each of ``org``'s pairs, keyed by the other's name (None: no ledger)."""
     ledger = _ledger(ledger_path, profiles, create=False)

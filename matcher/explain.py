@@ -202,3 +202,15 @@ def explain_direction(
             for p in sorted(semantic, key=lambda p: -p.contribution)
         ],
     )
+
+
+def strongest_pair(forward: Direction, backward: Direction):
+    """``(direction, pair)`` of the need ↔ capability pair (shared terms or meaning) that carries most of
+    the final score, either way; None where nothing is in common."""
+    best = None
+    for d in (forward, backward):
+        for pair in [*d.pairs, *d.semantic_pairs]:
+            part = pair.share * d.share
+            if best is None or part > best[0]:
+                best = (part, d, pair)
+    return None if best is None else best[1:]

@@ -10,7 +10,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-from .explain import Direction, Evidence, SignalShare, StatementMatch
+from .explain import Direction, Evidence, SignalShare, StatementMatch, strongest_pair
 from .matching import Match, MatchList, ProfileView
 from .text import clip, snippet, wrap
 
@@ -201,21 +201,13 @@ def _weak_note(n: int) -> str:
 
 def _strongest(m: Match) -> list[str]:
     """The need ↔ capability pair that carries most of a match's score, either way, and its terms."""
-    best = None
-    for d in (m.explanation.forward, m.explanation.backward):
-        for stmt in d.pairs:
-            part = stmt.share * d.share
-            if best is None or part > best[0]:
-                best = (part, d, stmt)
-        for sp in d.semantic_pairs:
-            part = sp.share * d.share
-            if best is None or part > best[0]:
-                best = (part, d, sp)
     back = m.explanation.backward
     no_needs = [f"{back.seeker} lists no needs, so the score rests on what it offers {back.provider}."]
-    if best is None:
+    found = strongest_pair(m.explanation.forward, back)
+    if found is None:
         return ["nothing in common"]
-    part, d, stmt = best
+    d, stmt = found
+    part = stmt.share * d.share
     if hasattr(stmt, "terms"):
         through = f"through {_terms(stmt, 4)}"
     else:
@@ -227,6 +219,15 @@ def _strongest(m: Match) -> list[str]:
         f"— {d.provider} offers “{stmt.capability}”",
         f"  {part:.0%} of the score, {through}",
     ] + (no_needs if not back.defined else [])
+
+
+def reason_line(m: Match) -> str:
+    """One line on why a pair should meet: its strongest need ↔ capability pair."""
+    found = strongest_pair(m.explanation.forward, m.explanation.backward)
+    if found is None:
+        return ""
+    d, stmt = found
+    return f"{d.seeker} needs “{stmt.need}”; {d.provider} offers “{stmt.capability}”"
 
 
 def render_explanation(m: Match) -> str:
@@ -606,3 +607,44 @@ def render_funnel(funnel, fmt: str) -> str:
     ended = ", ".join(f"{k} {v}" for k, v in funnel.outcomes.items())
     lines += ["", f"ended: {ended}"]
     return "\n".join(lines) + "\n"
+
+
+AGENDA_COLUMNS = ("slot", "start", "table", "org_a", "org_b", "score", "reason")
+
+
+def agenda_rows(plan, names, starts, reasons) -> list[dict]:
+    """The plan's meetings by slot and table: ``names`` of the participants, ``starts`` per slot, and
+    ``reasons`` (the line on why each pair meets) keyed by the pair's indexes."""
+    return [
+        {
+            "slot": m.slot,
+            "start": starts[m.slot - 1],
+            "table": m.table,
+            "org_a": names[m.a],
+            "org_b": names[m.b],
+            "score": round(m.score, 6),
+            "reason": reasons.get((m.a, m.b), ""),
+        }
+        for m in plan.meetings
+    ]
+
+
+def by_participant(rows: list[dict]) -> list[dict]:
+    """Each participant's own day: one row per meeting of theirs, in time order."""
+    out = []
+    for r in rows:
+        out.append(
+            {
+                "participant": r["org_a"],
+                "with": r["org_b"],
+                **{k: r[k] for k in ("slot", "start", "table", "score", "reason")},
+            }
+        )
+        out.append(
+            {
+                "participant": r["org_b"],
+                "with": r["org_a"],
+                **{k: r[k] for k in ("slot", "start", "table", "score", "reason")},
+            }
+        )
+    return sorted(out, key=lambda r: (r["participant"].casefold(), r["slot"]))

@@ -1,0 +1,167 @@
+"""Brokerage events: small plans whose optimum is worked out by hand, and no plan breaking a constraint."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matcher.agenda import Candidate, Participant, check, greedy, solve
+
+PEOPLE = [Participant(n) for n in "ABCD"]
+
+
+def test_optimum_beats_best_pair_first():
+    """One table, two slots, one meeting each. A-B scores 0.9, A-C and B-D 0.85 each. Best pair first takes
+    A-B and then nobody else may meet (0.9); the optimum holds A-C and B-D (1.7)."""
+    pairs = [Candidate(0, 1, 0.9), Candidate(0, 2, 0.85), Candidate(1, 3, 0.85)]
+    plan = solve(pairs, PEOPLE, slots=2, tables=1, cap=1)
+    assert sorted((m.a, m.b) for m in plan.meetings) == [(0, 2), (1, 3)]
+    assert plan.objective == pytest.approx(1.7) and plan.bound == pytest.approx(1.7) and plan.gap == 0
+    assert {m.slot for m in plan.meetings} == {1, 2} and {m.table for m in plan.meetings} == {1}
+    baseline = greedy(pairs, PEOPLE, slots=2, tables=1, cap=1)
+    assert [(m.a, m.b) for m in baseline.meetings] == [(0, 1)] and baseline.score == pytest.approx(0.9)
+
+
+def test_availability_and_requests():
+    """C cannot attend slot 1 and D not slot 2; a requested C-D pair can then never meet and is reported."""
+    people = [Participant("A"), Participant("B"), Participant("C", frozenset({1})), Participant("D", frozenset({2}))]
+    pairs = [Candidate(0, 1, 0.2), Candidate(2, 3, 0.1, requested=True), Candidate(0, 2, 0.5)]
+    plan = solve(pairs, people, slots=2, tables=2, cap=2)
+    assert (2, 3) not in {(m.a, m.b) for m in plan.meetings}
+    assert plan.unmet_requests == [(2, 3)] and (plan.requests_met, plan.requests) == (0, 1)
+    assert [(m.a, m.b, m.slot) for m in plan.meetings if m.a == 0 and m.b == 2] == [(0, 2, 2)]
+    assert check(plan, people, slots=2, tables=2, cap=2) == []
+
+
+def test_a_request_outweighs_any_score():
+    pairs = [Candidate(0, 1, 0.9), Candidate(0, 2, 0.01, requested=True)]
+    plan = solve(pairs, PEOPLE[:3], slots=1, tables=1, cap=1)
+    assert [(m.a, m.b) for m in plan.meetings] == [(0, 2)] and plan.requests_met == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(2, 6).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.lists(
+                st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.floats(0.01, 1), st.booleans()),
+                max_size=12,
+            ),
+            st.lists(st.frozensets(st.integers(1, 3), max_size=2), min_size=n, max_size=n),
+            st.lists(st.one_of(st.none(), st.integers(0, 3)), min_size=n, max_size=n),
+        )
+    ),
+    st.integers(1, 3),
+    st.integers(1, 2),
+    st.integers(1, 3),
+)
+def test_no_plan_breaks_a_constraint(event, slots, tables, cap):
+    n, raw, unavailable, caps = event
+    people = [Participant(str(i), unavailable[i], caps[i]) for i in range(n)]
+    pairs = {}
+    for a, b, s, r in raw:
+        if a != b:
+            pairs[(min(a, b), max(a, b))] = Candidate(min(a, b), max(a, b), s, requested=r)
+    candidates = list(pairs.values())
+    for method in (solve, greedy):
+        plan = method(candidates, people, slots=slots, tables=tables, cap=cap)
+        assert check(plan, people, slots=slots, tables=tables, cap=cap) == []
+    best, baseline = (
+        solve(candidates, people, slots=slots, tables=tables, cap=cap),
+        greedy(candidates, people, slots=slots, tables=tables, cap=cap),
+    )
+    assert best.objective >= baseline.objective - 1e-9
+    assert best.objective <= best.bound + 1e-6
+
+
+def test_schedule_cli_writes_the_agenda_and_records_it(tiny, tmp_path):
+    """Alpha, Beta, Gamma and Epsilon, 2 slots at 1 table. Alpha-Beta and Alpha-Epsilon score 1.0, every other
+    pair less (Alpha-Gamma 0.25); one meeting a slot, so Alpha meets Beta in one and Epsilon in the other:
+    2.0, which is also the bound."""
+    import csv
+
+    from click.testing import CliRunner
+
+    from matcher.cli import cli
+    from matcher.ledger import Ledger
+
+    who = tmp_path / "who.txt"
+    who.write_text("Alpha\nBeta\nGamma\nEpsilon\n")
+    out, db = tmp_path / "agenda.csv", tmp_path / "m.db"
+    args = [
+        "schedule",
+        "--slots",
+        "2",
+        "--tables",
+        "1",
+        "--participants",
+        str(who),
+        "--start",
+        "2026-05-20 09:00",
+        "-o",
+        str(out),
+        "--record",
+        "--ledger",
+        str(db),
+        "--profiles",
+        str(tiny),
+    ]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "2 meetings, total score 2.000 (best pair first: 2.000); bound 2.000, gap 0.00%" in result.output
+    rows = list(csv.DictReader(out.read_text().splitlines()))
+    assert list(rows[0]) == ["slot", "start", "table", "org_a", "org_b", "score", "reason"]
+    assert [(r["slot"], r["start"], r["table"]) for r in rows] == [
+        ("1", "2026-05-20 09:00", "1"),
+        ("2", "2026-05-20 09:20", "1"),
+    ]
+    assert {frozenset((r["org_a"], r["org_b"])) for r in rows} == {
+        frozenset(("Alpha", "Beta")),
+        frozenset(("Alpha", "Epsilon")),
+    }
+    assert all(float(r["score"]) == 1.0 for r in rows) and "laser scanning" in rows[0]["reason"]
+    with Ledger(db) as ledger:
+        assert sorted(e.stage for e in ledger.history()) == ["proposed", "proposed"]
+    again = CliRunner().invoke(
+        cli, [*args[:-5], "--by", "participant", "-o", str(tmp_path / "a.html"), "--profiles", str(tiny)]
+    )
+    assert again.exit_code == 0, again.output
+    assert "<h2>Alpha</h2>" in (tmp_path / "a.html").read_text()
+
+
+@pytest.mark.parametrize(
+    "lines, extra, message",
+    [
+        ("Alpha\nBetta\n", [], "who.txt:2: No organisation named 'Betta'. Did you mean 'Beta'?"),
+        ("Alpha\nAlpha\n", [], "Alpha listed twice"),
+        ("name,unavailable\nAlpha,1;2\nBeta,\n", [], "Warning: Alpha cannot attend any of the 2 slots"),
+        ("Alpha\nBeta\n", ["--slots", "0"], "Invalid value for '--slots'"),
+        ("Alpha\nBeta\n", ["-o", "agenda.txt"], "the agenda is written as .csv, .json or .html"),
+    ],
+)
+def test_schedule_bad_input(tiny, tmp_path, lines, extra, message):
+    from click.testing import CliRunner
+
+    from matcher.cli import cli
+
+    who = tmp_path / "who.txt"
+    who.write_text(lines)
+    args = [
+        "schedule",
+        "--slots",
+        "2",
+        "--tables",
+        "1",
+        "--participants",
+        str(who),
+        "-o",
+        str(tmp_path / "a.csv"),
+        "--profiles",
+        str(tiny),
+        *extra,
+    ]
+    result = CliRunner().invoke(cli, args)
+    assert message in result.output
+    assert "Traceback" not in result.output
