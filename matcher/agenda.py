@@ -134,6 +134,8 @@ def solve(
 
     if not candidates:
         return _plan([], candidates, slots, 0.0, "milp")
+    if len(candidates) * slots > DIRECT_MAX:
+        return _two_stage(candidates, participants, slots=slots, tables=tables, cap=cap, time_limit=time_limit)
     matrix, upper = _model(candidates, participants, slots, tables, cap)
     weight = np.repeat([c.weight for c in candidates], slots)
     result = milp(
@@ -156,15 +158,91 @@ def solve(
     return plan
 
 
+DIRECT_MAX = 20_000
+"""Above this many (pair, slot) variables the program is solved in two stages (``_two_stage``): with many
+interchangeable slots one program over all of them spends its time on symmetric plans."""
+
+
+def _two_stage(candidates, participants, *, slots: int, tables: int, cap: int, time_limit: float) -> Plan:
+    """Which pairs meet, then when. Stage one chooses the pairs (at most each one's cap or free slots, at
+    most slots x tables in all): it relaxes the full program, so its bound bounds every plan. Stage two
+    places the chosen pairs in slots with every constraint; what it cannot place leaves room that the
+    remaining candidates fill best pair first. The better of that and best-pair-first is returned."""
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    weight = np.array([c.weight for c in candidates])
+    rows, cols, upper = [], [], []
+    by_person: dict[int, list[int]] = {}
+    for e, c in enumerate(candidates):
+        by_person.setdefault(c.a, []).append(e)
+        by_person.setdefault(c.b, []).append(e)
+    for person, edges in by_person.items():
+        p = participants[person]
+        free = slots - len({s for s in p.unavailable if 1 <= s <= slots})
+        rows += [len(upper)] * len(edges)
+        cols += edges
+        upper.append(min(own_cap(p, cap), free))
+    rows += [len(upper)] * len(candidates)
+    cols += list(range(len(candidates)))
+    upper.append(slots * tables)
+    matrix = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(upper), len(candidates)))
+    first = milp(
+        -weight,
+        constraints=LinearConstraint(matrix, -np.inf, np.array(upper, float)),
+        bounds=Bounds(0, 1),
+        integrality=np.ones(len(weight)),
+        options={"time_limit": time_limit / 3, "mip_rel_gap": 1e-4},
+    )
+    bound = -float(getattr(first, "mip_dual_bound", np.nan))
+    if not np.isfinite(bound):
+        bound = float(weight.sum())
+    baseline = greedy(candidates, participants, slots=slots, tables=tables, cap=cap)
+    if first.x is None:
+        return dataclasses.replace(baseline, bound=bound, method="greedy (the solver found no plan in time)")
+    picked = [e for e in np.flatnonzero(first.x > 0.5)]
+    sub = [candidates[e] for e in picked]
+    matrix2, upper2 = _model(sub, participants, slots, tables, cap)
+    second = milp(
+        -np.repeat(weight[picked], slots),
+        constraints=LinearConstraint(matrix2, -np.inf, upper2),
+        bounds=Bounds(0, 1),
+        integrality=np.ones(len(sub) * slots),
+        options={"time_limit": time_limit / 2, "mip_rel_gap": 1e-4},
+    )
+    placed = []
+    if second.x is not None:
+        placed = [(picked[e], s) for e, s in zip(*np.divmod(np.flatnonzero(second.x > 0.5), slots))]
+    filled = greedy(candidates, participants, slots=slots, tables=tables, cap=cap, start=placed)
+    if baseline.objective > filled.objective:
+        return dataclasses.replace(baseline, bound=bound, method="greedy (better than the two-stage plan)")
+    return dataclasses.replace(filled, bound=bound, method="milp (two stages)")
+
+
 def greedy(
-    candidates: Sequence[Candidate], participants: Sequence[Participant], *, slots: int, tables: int, cap: int
+    candidates: Sequence[Candidate],
+    participants: Sequence[Participant],
+    *,
+    slots: int,
+    tables: int,
+    cap: int,
+    start: Sequence[tuple[int, int]] = (),
 ) -> Plan:
-    """Best pair first, into the first slot where both are free and a table is left (the baseline)."""
+    """Best pair first, into the first slot where both are free and a table is left (the baseline);
+    ``start`` are (pair, slot) meetings already placed, which it fills around."""
     busy = [set() for _ in participants]
     count = [0] * len(participants)
     used = [0] * slots
-    chosen = []
-    order = sorted(range(len(candidates)), key=lambda e: -candidates[e].weight)
+    chosen = list(start)
+    for e, s in chosen:
+        c = candidates[e]
+        busy[c.a].add(s)
+        busy[c.b].add(s)
+        used[s] += 1
+        count[c.a] += 1
+        count[c.b] += 1
+    taken = {e for e, _ in chosen}
+    order = sorted((e for e in range(len(candidates)) if e not in taken), key=lambda e: -candidates[e].weight)
     for e in order:
         c = candidates[e]
         pa, pb = participants[c.a], participants[c.b]
@@ -180,7 +258,7 @@ def greedy(
                 count[c.a] += 1
                 count[c.b] += 1
                 break
-    return _plan(chosen, candidates, slots, float("nan"), "greedy")
+    return _plan(chosen, candidates, slots, float("nan"), "greedy" if not start else "milp")
 
 
 def _plan(chosen, candidates, slots: int, bound: float, method: str) -> Plan:

@@ -165,3 +165,25 @@ def test_schedule_bad_input(tiny, tmp_path, lines, extra, message):
     result = CliRunner().invoke(cli, args)
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_two_stage_solve_on_a_larger_event(monkeypatch):
+    """The two-stage path (used above DIRECT_MAX variables) keeps every constraint, beats or ties best pair
+    first and stays under its bound; here forced on 30 participants."""
+    import random
+
+    from matcher import agenda
+
+    monkeypatch.setattr(agenda, "DIRECT_MAX", 10)
+    rng = random.Random(3)
+    people = [Participant(str(i), frozenset({rng.randint(1, 4)}) if i % 5 == 0 else frozenset()) for i in range(30)]
+    pairs = {}
+    for _ in range(120):
+        a, b = rng.sample(range(30), 2)
+        pairs[(min(a, b), max(a, b))] = Candidate(min(a, b), max(a, b), rng.random())
+    candidates = list(pairs.values())
+    plan = solve(candidates, people, slots=4, tables=5, cap=3)
+    baseline = greedy(candidates, people, slots=4, tables=5, cap=3)
+    assert plan.method.startswith(("milp (two stages)", "greedy"))
+    assert check(plan, people, slots=4, tables=5, cap=3) == []
+    assert baseline.objective - 1e-9 <= plan.objective <= plan.bound + 1e-6
