@@ -777,11 +777,8 @@ def report_command(
         matcher report --org Ehang -o ehang.html
         matcher report --org Gomselmash --new-only --top 5 -o gomselmash.html
     """
-    import os
-    import tempfile
-
     from .matching import Filters
-    from .paths import public_mode
+    from .paths import write_text_atomic
     from .web.pages import report_html
 
     if (org is None) == (need is None) and need is None:
@@ -802,17 +799,9 @@ def report_command(
         "new partners only" if new_only else "",
         "weak matches too" if show_all else "",
     ]
-    html = report_html(result, filters=", ".join(x for x in shown if x))
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(html)
-        os.chmod(tmp, public_mode())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    click.echo(f"Wrote {out}: {len(result.matches)} matches for {result.org}.")
+    write_text_atomic(out, report_html(result, filters=", ".join(x for x in shown if x)))
+    n = len(result.matches)
+    click.echo(f"Wrote {out}: {n} match{'' if n == 1 else 'es'} for {result.org}.")
 
 
 @cli.command(name="serve")
@@ -951,13 +940,10 @@ def schedule_command(
         matcher schedule --slots 6 --tables 4 -o agenda.csv
         matcher schedule --slots 12 --tables 10 --participants who.csv --requests asked.csv -o agenda.html
     """
-    import json as _json
     from datetime import datetime
 
     from . import agenda
-    from .paths import public_mode
     from .report import agenda_rows, by_participant, reason_line
-    from .web.pages import render, stylesheet
 
     fmt = {".csv": "csv", ".json": "json", ".html": "html", ".htm": "html"}.get(out.suffix.lower())
     if fmt is None:
@@ -1032,7 +1018,7 @@ def schedule_command(
     starts = [agenda.slot_start(first, s, slot_minutes).strftime("%Y-%m-%d %H:%M") for s in range(1, slots + 1)]
     table = agenda_rows(plan, names, starts, reasons)
     shown = by_participant(table) if by == "participant" else table
-    _write_agenda(out, fmt, shown, plan, slots, tables, slot_minutes, by, render, stylesheet, _json, public_mode)
+    _write_agenda(out, fmt, shown, plan, slots, tables, slot_minutes, by)
     click.echo(
         f"Wrote {out}: {len(plan.meetings)} meetings, total score {plan.score:.3f}"
         f" (best pair first: {baseline.score:.3f}); bound {plan.bound:.3f}, gap {plan.gap:.2%}"
@@ -1068,38 +1054,26 @@ def _ledger_excluded(matcher, ledger_path, profiles, *, create: bool) -> frozens
     return frozenset(out)
 
 
-def _write_agenda(out, fmt, rows, plan, slots, tables, minutes, by, render, stylesheet, json_module, public_mode):
-    """The agenda file, written whole or not at all."""
+def _write_agenda(out, fmt, rows, plan, slots, tables, minutes, by):
+    """The agenda file (CSV, JSON or printable HTML), written whole or not at all."""
     import csv
     import io
-    import os
-    import tempfile
+    import json
+
+    from .paths import write_text_atomic
+    from .report import AGENDA_COLUMNS
+    from .web.pages import render, stylesheet
 
     if fmt == "csv":
         buffer = io.StringIO()
-        columns = list(rows[0]) if rows else ["slot", "start", "table", "org_a", "org_b", "score", "reason"]
-        writer = csv.DictWriter(buffer, fieldnames=columns)
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else list(AGENDA_COLUMNS))
         writer.writeheader()
         writer.writerows(rows)
         text = buffer.getvalue()
     elif fmt == "json":
-        text = (
-            json_module.dumps(
-                {
-                    "slots": slots,
-                    "tables": tables,
-                    "score": plan.score,
-                    "bound": plan.bound,
-                    "gap": plan.gap,
-                    "requests_met": plan.requests_met,
-                    "requests": plan.requests,
-                    "meetings": rows,
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
-            + "\n"
-        )
+        summary = {"slots": slots, "tables": tables, "score": plan.score, "bound": plan.bound, "gap": plan.gap}
+        summary |= {"requests_met": plan.requests_met, "requests": plan.requests, "meetings": rows}
+        text = json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
     else:
         key = "participant" if by == "participant" else "start"
         groups: dict = {}
@@ -1116,15 +1090,7 @@ def _write_agenda(out, fmt, rows, plan, slots, tables, minutes, by, render, styl
             groups=list(groups.items()),
             columns=columns,
         )
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.chmod(tmp, public_mode())
-        os.replace(tmp, out)
-    except BaseException:
-        os.unlink(tmp) if os.path.exists(tmp) else None
-        raise
+    write_text_atomic(out, text)
 
 
 def _decisions(matcher, org: str, ledger_path, profiles):

@@ -105,11 +105,14 @@ class EmbeddingCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz.tmp")
+        except OSError:
+            return
+        try:
             with os.fdopen(fd, "wb") as f:
                 np.savez(f, keys=np.array(list(self.vectors)), vectors=np.stack(list(self.vectors.values())))
             os.replace(tmp, self.path)
         except OSError:
-            Path(tmp).unlink(missing_ok=True) if "tmp" in locals() else None
+            Path(tmp).unlink(missing_ok=True)
 
 
 def calibration_texts() -> dict[str, list[str]]:
