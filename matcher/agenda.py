@@ -85,6 +85,21 @@ def own_cap(p: Participant, cap: int) -> int:
     return cap if p.cap is None else min(cap, p.cap)
 
 
+def _pairs_of(candidates: Sequence[Candidate]) -> dict[int, list[int]]:
+    """Each participant's candidate pairs (their indexes)."""
+    out: dict[int, list[int]] = {}
+    for e, c in enumerate(candidates):
+        out.setdefault(c.a, []).append(e)
+        out.setdefault(c.b, []).append(e)
+    return out
+
+
+def _dual_bound(result, weight: np.ndarray) -> float:
+    """The solver's bound on the objective (the sum of all weights where it gives none)."""
+    bound = -float(getattr(result, "mip_dual_bound", np.nan))
+    return bound if np.isfinite(bound) else float(weight.sum())
+
+
 def _model(candidates: Sequence[Candidate], participants: Sequence[Participant], slots: int, tables: int, cap: int):
     """The constraint matrix of the program: variable ``e * slots + s`` is pair ``e`` meeting in slot ``s``."""
     from scipy import sparse
@@ -101,10 +116,7 @@ def _model(candidates: Sequence[Candidate], participants: Sequence[Participant],
 
     for e in range(len(candidates)):  # a pair meets at most once
         constraint(range(e * slots, (e + 1) * slots), 1)
-    by_person: dict[int, list[int]] = {}
-    for e, c in enumerate(candidates):
-        by_person.setdefault(c.a, []).append(e)
-        by_person.setdefault(c.b, []).append(e)
+    by_person = _pairs_of(candidates)
     for person, edges in by_person.items():
         p = participants[person]
         for s in range(slots):  # nobody in two meetings at once, nor in a slot they cannot attend
@@ -146,9 +158,7 @@ def solve(
         options={"time_limit": time_limit, "mip_rel_gap": 1e-4},
     )
     baseline = greedy(candidates, participants, slots=slots, tables=tables, cap=cap)
-    bound = -float(getattr(result, "mip_dual_bound", np.nan))
-    if not np.isfinite(bound):
-        bound = float(weight.sum())
+    bound = _dual_bound(result, weight)
     if result.x is None:
         return dataclasses.replace(baseline, bound=bound, method="greedy (the solver found no plan in time)")
     chosen = [(e, s) for e, s in zip(*np.divmod(np.flatnonzero(result.x > 0.5), slots))]
@@ -173,10 +183,7 @@ def _two_stage(candidates, participants, *, slots: int, tables: int, cap: int, t
 
     weight = np.array([c.weight for c in candidates])
     rows, cols, upper = [], [], []
-    by_person: dict[int, list[int]] = {}
-    for e, c in enumerate(candidates):
-        by_person.setdefault(c.a, []).append(e)
-        by_person.setdefault(c.b, []).append(e)
+    by_person = _pairs_of(candidates)
     for person, edges in by_person.items():
         p = participants[person]
         free = slots - len({s for s in p.unavailable if 1 <= s <= slots})
@@ -194,9 +201,7 @@ def _two_stage(candidates, participants, *, slots: int, tables: int, cap: int, t
         integrality=np.ones(len(weight)),
         options={"time_limit": time_limit / 3, "mip_rel_gap": 1e-4},
     )
-    bound = -float(getattr(first, "mip_dual_bound", np.nan))
-    if not np.isfinite(bound):
-        bound = float(weight.sum())
+    bound = _dual_bound(first, weight)
     baseline = greedy(candidates, participants, slots=slots, tables=tables, cap=cap)
     if first.x is None:
         return dataclasses.replace(baseline, bound=bound, method="greedy (the solver found no plan in time)")
