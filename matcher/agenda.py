@@ -338,14 +338,13 @@ def candidates_from(
             key = tuple(sorted((position[r], position[b])))
             if s > 0 and frozenset((r, b)) not in excluded:
                 pairs[key] = Candidate(key[0], key[1], float(s))
-    full = None
+    full: dict[int, np.ndarray] = {}  # a requester's scores against everyone, where a request needs them
     for ra, rb, priority in requests:
         key = tuple(sorted((position[ra], position[rb])))
         if frozenset((ra, rb)) in excluded:
             continue
         score = pairs[key].score if key in pairs else None
         if score is None:
-            full = full if full is not None else {}
             if ra not in full:
                 full[ra] = matcher.scores(ra)[0]
             score = float(full[ra][rb])

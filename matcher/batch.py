@@ -229,15 +229,12 @@ def _blockwise(matcher: Matcher, orgs: np.ndarray, top: int, new_only: bool, pro
             progress(len(seekers))
 
 
-def ledger_exclusions(matcher: Matcher, events, *, new_only: bool = False) -> dict[int, set[int]]:
-    """Per organisation row, the rows the ledger takes out of its ranking (``events``: each pair's current
-    event, ``Ledger.latest()``): declined and not-relevant pairs, and with ``new_only`` the pairs that
-    signed, implemented or were already partners. Both sides of a pair lose each other."""
-    from .ledger import LEFT_OUT, PARTNERS
-
+def ledger_exclusions(matcher: Matcher, events, stages) -> dict[int, set[int]]:
+    """Per organisation row, the rows the ledger takes out of its ranking: the pairs whose current event
+    (``events``: ``Ledger.latest()``) is at one of ``stages``. Both sides of a pair lose each other."""
     out: dict[int, set[int]] = {}
     for event in events:
-        if event.stage in LEFT_OUT or (new_only and event.stage in PARTNERS):
+        if event.stage in stages:
             a, b = matcher.index.find_row(event.org_a), matcher.index.find_row(event.org_b)
             if a is not None and b is not None:
                 out.setdefault(a, set()).add(b)
@@ -250,12 +247,7 @@ def without(partners: Iterator[Partners], excluded: dict[int, set[int]], top: in
     most rows any organisation excludes, this is exactly the ``top`` best of the rest."""
     for p in partners:
         gone = excluded.get(p.org)
-        if not gone:
-            yield Partners(
-                p.org, p.rows[:top], p.score[:top], None if p.forward is None else p.forward[:top], p.backward[:top]
-            )
-            continue
-        keep = np.flatnonzero(~np.isin(p.rows, list(gone)))[:top]
+        keep = np.flatnonzero(~np.isin(p.rows, list(gone)))[:top] if gone else slice(0, top)
         yield Partners(
             p.org, p.rows[keep], p.score[keep], None if p.forward is None else p.forward[keep], p.backward[keep]
         )

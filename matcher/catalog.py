@@ -115,8 +115,4 @@ def _add_semantic(matcher: Matcher, folder: Path | None, required: bool | None, 
             raise MatcherError("Matching by meaning needs the multilingual extra: pip install 'matcher[multilingual]'.")
         return
     path = folder / "embeddings.npz" if folder is not None else None
-    tick = None
-    if progress is not None:
-        pending = semantic.Semantic.pending(matcher.index, path)
-        tick = progress(pending) if pending else None
-    matcher.semantic = semantic.Semantic.build(matcher.index, path, tick)
+    matcher.semantic = semantic.Semantic.build(matcher.index, path, progress)

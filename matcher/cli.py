@@ -103,9 +103,7 @@ def _width() -> int:
 
 def _embedding_bar(total: int):
     """A progress bar for embedding ``total`` texts (on a terminal only), closed when the last is done."""
-    if not sys.stderr.isatty():
-        return None
-    bar = click.progressbar(length=total, label="Embedding statements", file=sys.stderr)
+    bar = _progressbar(total, "Embedding statements")
     bar.__enter__()
 
     def tick(n: int) -> None:
@@ -628,9 +626,11 @@ def batch_command(out, top, fmt, new_only, workers, semantic, ledger_path, profi
         ledger = _ledger(ledger_path, profiles, create=False)
         if ledger is not None:
             from .batch import ledger_exclusions
+            from .ledger import LEFT_OUT, PARTNERS
 
             with ledger:
-                excluded = ledger_exclusions(matcher, ledger.latest().values(), new_only=new_only)
+                stages = LEFT_OUT + (PARTNERS if new_only else ())
+                excluded = ledger_exclusions(matcher, ledger.latest().values(), stages)
         extra = max(map(len, excluded.values()), default=0)
         partners = all_top_partners(matcher, top=top + extra, new_only=new_only, workers=workers, progress=bar.update)
         if excluded:
@@ -1040,18 +1040,14 @@ def schedule_command(
 def _ledger_excluded(matcher, ledger_path, profiles, *, create: bool) -> frozenset:
     """Pairs of rows the ledger rules out of an event: declined, not relevant, already partners (``create``:
     the ledger is about to be written, so a new one is fine)."""
+    from .batch import ledger_exclusions
+
     ledger = _ledger(ledger_path, profiles, create=create)
     if ledger is None:
         return frozenset()
     with ledger:
-        events = ledger.latest().values()
-    out = set()
-    for e in events:
-        if e.stage in ("declined", "not-relevant", "already-partners"):
-            a, b = matcher.index.find_row(e.org_a), matcher.index.find_row(e.org_b)
-            if a is not None and b is not None:
-                out.add(frozenset((a, b)))
-    return frozenset(out)
+        by_row = ledger_exclusions(matcher, ledger.latest().values(), ("declined", "not-relevant", "already-partners"))
+    return frozenset(frozenset((a, b)) for a, others in by_row.items() for b in others)
 
 
 def _write_agenda(out, fmt, rows, plan, slots, tables, minutes, by):

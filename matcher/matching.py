@@ -7,6 +7,7 @@ import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -498,7 +499,7 @@ class Matcher:
         (a store's names would be read on every query; its past joint work is in ``links``)."""
         if not self.curated_aliases:
             return set()
-        names = [re.findall(r"\w+", n.casefold()) for n in self.index.names]
+        names = self._name_words
 
         def within(short: list[str], long: list[str]) -> bool:
             k = len(short)
@@ -506,6 +507,11 @@ class Matcher:
 
         mine = names[a]
         return {b for b, other in enumerate(names) if b != a and (within(mine, other) or within(other, mine))}
+
+    @cached_property
+    def _name_words(self) -> list[list[str]]:
+        """Every organisation's name as its words (read once per matcher: ``tied`` runs for each match)."""
+        return [re.findall(r"\w+", n.casefold()) for n in self.index.names]
 
     def linked(self, a: int, b: int) -> bool:
         """True when ``a`` and ``b`` already work together (a listed partner, or past joint work)."""

@@ -22,7 +22,7 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -123,9 +123,9 @@ def calibration_texts() -> dict[str, list[str]]:
     return {lang: [r[i] for r in body] for i, lang in enumerate(header)}
 
 
-def centroids(cache: EmbeddingCache) -> dict[str, np.ndarray]:
+def centroids(cache: EmbeddingCache, progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
     """Each language's mean embedding over the calibration topics."""
-    return {lang: cache.embed(texts).mean(axis=0) for lang, texts in calibration_texts().items()}
+    return {lang: cache.embed(texts, progress).mean(axis=0) for lang, texts in calibration_texts().items()}
 
 
 def calibrate(raw: np.ndarray, languages: Sequence[str], centre: dict[str, np.ndarray]) -> np.ndarray:
@@ -160,14 +160,19 @@ class Semantic:
         cls,
         index: Index,
         cache_path: Path | None,
-        progress: Callable[[int], None] | None = None,
+        progress: Callable[[int], Callable[[int], None] | None] | None = None,
         weight: float = WEIGHT,
     ) -> Semantic:
-        """Embed (or read from the cache) every statement of ``index``."""
+        """Embed (or read from the cache) every statement of ``index`` and the calibration topics.
+
+        ``progress(total)`` is called first where ``total`` texts are not cached yet, and may return a
+        callback that is given the number embedded since its last call."""
         cache = EmbeddingCache(cache_path)
-        texts = [index.statement_text(r) for r in range(len(index.stmt_org))]
-        raw = cache.embed(texts, progress)
-        centre = centroids(cache)
+        texts = _statement_texts(index)
+        missing = cache.missing(texts + _calibration_list())
+        tick = progress(missing) if progress is not None and missing else None
+        raw = cache.embed(texts, tick)
+        centre = centroids(cache, tick)
         cache.save()
         languages = [statement_language(index, r) for r in range(len(texts))]
         return cls(index, calibrate(raw, languages, centre), languages, weight)
@@ -175,15 +180,13 @@ class Semantic:
     @staticmethod
     def pending(index: Index, cache_path: Path | None) -> int:
         """How many statements (and calibration texts) the model still has to embed."""
-        cache = EmbeddingCache(cache_path)
-        texts = [index.statement_text(r) for r in range(len(index.stmt_org))]
-        return cache.missing(texts + [t for ts in calibration_texts().values() for t in ts])
+        return EmbeddingCache(cache_path).missing(_statement_texts(index) + _calibration_list())
 
     def _rows(self, org: int, side: int) -> np.ndarray:
         lo, hi = self.index.stmt_first[org, side]
         return np.arange(lo, hi)
 
-    @property
+    @cached_property
     def _side_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """All capability rows and all need rows, organisation by organisation."""
         side = np.asarray(self.index.stmt_side)
@@ -222,6 +225,14 @@ class Semantic:
         best = sims.argmax(axis=1)
         found = [(int(n), int(caps[b]), float(sims[i, b])) for i, (n, b) in enumerate(zip(needs, best))]
         return [f for f in found if f[2] > 0]
+
+
+def _statement_texts(index: Index) -> list[str]:
+    return [index.statement_text(r) for r in range(len(index.stmt_org))]
+
+
+def _calibration_list() -> list[str]:
+    return [t for texts in calibration_texts().values() for t in texts]
 
 
 def _max_by_owner(sims: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
