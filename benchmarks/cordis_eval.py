@@ -1,14 +1,22 @@
 """Ranking quality on real consortia: the make_split.md temporal protocol on a CORDIS data folder.
 
-History = grants signed before --cutoff; queries = collaborative grants signed in [--cutoff, --until).
+History = grants signed before --cutoff. Two query modes, each in the all-partners and new-partners variants:
+
+- grants: each collaborative grant signed in [--cutoff, --until) is a ``--need`` ranking (the grant's text
+  and tags, for its coordinator); its real partners are the answer;
+- organisations: each organisation of the history that took part in a grant of the window is a
+  ``match --org`` ranking (its newest grants before the cutoff stand for its needs); every organisation it
+  shared a window grant with is the answer.
+
 The matcher is run through the library the CLI uses: ``import_cordis`` builds the store, ``open_catalog``
-opens it, and each query is a ``--need`` ranking (the grant's text and tags, for its coordinator).
+opens it, and ``Matcher.need_scores`` / ``Matcher.recent_scores`` rank.
 
     python benchmarks/cordis_eval.py --data ../shared/benchmark --cutoff 2023-07-01 --until 2024-01-01 \\
         --json cordis_val.json
 
 Baselines (make_split.md section 6): popularity, TF-IDF cosine (scikit-learn, min_df=2, max_df=0.5), TF-IDF +
-past partners, and BM25 (the matcher's text signal alone). All ranks use the same fixed tie order.
+past partners, and BM25 (the matcher's text signal alone); in the organisations mode also past partners
+alone (shared past grants, then popularity). All ranks use the same fixed tie order.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from matcher import cordis
 from matcher.catalog import open_catalog
 from matcher.evaluation import Judged, evaluate, format_table
 from matcher.index import CAPABILITY, dot_all
-from matcher.rank import Need
+from matcher.rank import Need, recent_need
 
 VAL = ("2023-07-01", "2024-01-01")
 
@@ -74,22 +82,107 @@ def check_reference(data: Path, queries, cutoff: str, until: str) -> str:
     return f"reference query set reproduced exactly ({len(want)} queries)"
 
 
-def tfidf_baseline(tables, cutoff: str, queries, index):
-    """make_split.md's TF-IDF: one document per organisation (its history grants), cosine to the query."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
+def history_texts(tables, cutoff: str):
+    """Each history grant's plain text (title, keywords, objective) and each organisation's grants."""
     projects, parts = cordis.history(tables, cutoff)
     text = dict(
         zip(projects["project_id"], projects["title"] + " " + projects["keywords"] + " " + projects["objective"])
     )
-    docs: dict[str, list[str]] = {}
+    grants: dict[str, list[str]] = {}
     for pid, org in zip(parts["project_id"], parts["org_id"]):
-        docs.setdefault(org, []).append(text[pid])
+        grants.setdefault(org, []).append(pid)
+    return text, grants
+
+
+def tfidf_baseline(tables, cutoff: str, query_texts: list[str], index):
+    """make_split.md's TF-IDF: one document per organisation (its history grants), cosine to the query."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    text, grants = history_texts(tables, cutoff)
     ids = [p.aliases[-1] for p in index.profiles]
     vec = TfidfVectorizer(sublinear_tf=True, min_df=2, max_df=0.5, stop_words="english", dtype=np.float32)
-    D = vec.fit_transform([" ".join(docs[o]) for o in ids])
-    Q = vec.transform([q.plain_text for q in queries])
+    D = vec.fit_transform([" ".join(text[p] for p in grants[o]) for o in ids])
+    Q = vec.transform(query_texts)
     return (Q @ D.T).tocsr()
+
+
+def dense(row, n: int) -> np.ndarray:
+    out = np.zeros(n)
+    out[row.indices] = row.data
+    return out
+
+
+def past_of(judged: Judged, n: int) -> np.ndarray:
+    out = np.zeros(n)
+    out[list(judged.past)] = 1.0
+    return out
+
+
+def grant_mode(tables, catalog, queries, judged, cutoff: str) -> dict:
+    """Every method on the grant queries: the partners a coordinator chose for one grant."""
+    matcher = catalog.matcher
+    index = matcher.index
+    n = index.n_orgs
+    popularity = index.n_capabilities.astype(np.float64)
+    tfidf = tfidf_baseline(tables, cutoff, [q.plain_text for q in queries], index)
+    vectors = [index.transform(q.text) for q in queries]
+    methods = {
+        "popularity": lambda i: popularity,
+        "tfidf": lambda i: dense(tfidf[i], n),
+        "tfidf+past": lambda i: dense(tfidf[i], n) + past_of(judged[i], n),
+        "bm25": lambda i: dot_all(vectors[i], index.postings[CAPABILITY]),
+        "matcher": lambda i: matcher.need_scores(Need(queries[i].text, judged[i].seeker, queries[i].tags))[0],
+    }
+    return evaluate(judged, methods)
+
+
+def org_judged(index, tables, cutoff: str, until: str) -> tuple[list[cordis.OrgQuery], list[Judged]]:
+    """The organisation queries of the window, as rows of the index."""
+    row = {p.aliases[-1]: i for i, p in enumerate(index.profiles)}
+    queries = cordis.org_queries(tables, cutoff, until)
+    judged = []
+    for q in queries:
+        seeker = row[q.seeker]
+        past = tuple(int(x) for x in index.links.row(seeker)[0])
+        judged.append(Judged(seeker, tuple(row[o] for o in q.partners), tuple(row[o] for o in q.new_partners), past))
+    return queries, judged
+
+
+def org_mode(tables, catalog, cutoff: str, until: str, limit: int | None = None) -> tuple[int, dict]:
+    """Every method on the organisation queries: whom each organisation worked with next."""
+    matcher = catalog.matcher
+    index = matcher.index
+    n = index.n_orgs
+    queries, judged = org_judged(index, tables, cutoff, until)
+    if limit:
+        queries, judged = queries[:limit], judged[:limit]
+    popularity = index.n_capabilities.astype(np.float64)
+    recent = [recent_need(index, j.seeker) for j in judged]
+    text, _ = history_texts(tables, cutoff)
+
+    plain = []
+    for r in recent:
+        sources = index.profiles[r.need.seeker].sources
+        ids = [sources[int(index.stmt_evidence[row])].article.split()[2] for row in r.rows]
+        plain.append(" ".join(text[g] for g in ids))
+    tfidf = tfidf_baseline(tables, cutoff, plain, index)
+    tie = popularity / (popularity.max() + 1)  # below one shared grant: popularity orders the rest
+
+    def past(i):
+        out = tie.copy()
+        cols, vals = index.links.row(judged[i].seeker)
+        out[cols] += vals
+        return out
+
+    methods = {
+        "popularity": lambda i: popularity,
+        "past partners": past,
+        "tfidf": lambda i: dense(tfidf[i], n),
+        "tfidf+past": lambda i: dense(tfidf[i], n) + past_of(judged[i], n),
+        "bm25": lambda i: dot_all(recent[i].vector, index.postings[CAPABILITY]),
+        "matcher": lambda i: matcher.recent_scores(judged[i].seeker),
+    }
+    return len(queries), evaluate(judged, methods)
 
 
 def main(argv=None) -> int:
@@ -97,9 +190,13 @@ def main(argv=None) -> int:
     ap.add_argument("--data", type=Path, required=True, help="CORDIS data folder (projects/participations/...)")
     ap.add_argument("--cutoff", required=True, help="history = grants signed before this date (YYYY-MM-DD)")
     ap.add_argument("--until", required=True, help="queries = collaborative grants signed in [cutoff, until)")
+    ap.add_argument("--mode", choices=("grants", "organisations", "both"), default="both", help="query modes to run")
     ap.add_argument("--json", type=Path, help="write the results here")
     ap.add_argument("--store", type=Path, help="reuse (or keep) the imported store in this folder")
-    ap.add_argument("--limit", type=int, help="only the first N queries (a quick look)")
+    ap.add_argument("--limit", type=int, help="only the first N queries of each mode (a quick look)")
+    ap.add_argument(
+        "--model", type=Path, help="rank with the weights in this model JSON instead of the store's (out of sample)"
+    )
     args = ap.parse_args(argv)
     cordis.check_date(args.cutoff, "--cutoff")
     cordis.check_date(args.until, "--until")
@@ -109,46 +206,31 @@ def main(argv=None) -> int:
     check = check_reference(args.data, queries, args.cutoff, args.until)
     if args.limit:
         queries, judged = queries[: args.limit], judged[: args.limit]
-    matcher = catalog.matcher
-    index = matcher.index
-    print(f"{len(queries)} queries, {index.n_orgs} candidates; {check}; store built in {import_s:.0f} s", flush=True)
-
-    popularity = index.n_capabilities.astype(np.float64)
-    tfidf = tfidf_baseline(tables, args.cutoff, queries, index)
-    vectors = [index.transform(q.text) for q in queries]
-
-    def dense(row):
-        out = np.zeros(index.n_orgs)
-        out[row.indices] = row.data
-        return out
-
-    def past(i):
-        out = np.zeros(index.n_orgs)
-        out[list(judged[i].past)] = 1.0
-        return out
-
-    methods = {
-        "popularity": lambda i: popularity,
-        "tfidf": lambda i: dense(tfidf[i]),
-        "tfidf+past": lambda i: dense(tfidf[i]) + past(i),
-        "bm25": lambda i: dot_all(vectors[i], index.postings[CAPABILITY]),
-        "matcher": lambda i: matcher.need_scores(Need(queries[i].text, judged[i].seeker, queries[i].tags))[0],
-    }
-    t1 = time.perf_counter()
-    results = evaluate(judged, methods)
-    eval_s = time.perf_counter() - t1
-    print(format_table(results))
-    print(f"evaluated in {eval_s:.0f} s; total {time.perf_counter() - t0:.0f} s")
+    index = catalog.matcher.index
+    if args.model:
+        index.model = json.loads(args.model.read_text())
+    print(f"{index.n_orgs} candidates; {check}; store built in {import_s:.0f} s", flush=True)
     out = {
         "data": str(args.data),
         "cutoff": args.cutoff,
         "until": args.until,
-        "queries": len(queries),
         "candidates": index.n_orgs,
         "reference_check": check,
         "model": index.model,
-        "methods": results,
     }
+    if args.mode in ("grants", "both"):
+        t1 = time.perf_counter()
+        results = grant_mode(tables, catalog, queries, judged, args.cutoff)
+        print(f"\nGrants: {len(queries)} queries (who joins this grant), in {time.perf_counter() - t1:.0f} s")
+        print(format_table(results), flush=True)
+        out.update(queries=len(queries), methods=results)
+    if args.mode in ("organisations", "both"):
+        t1 = time.perf_counter()
+        n_org, org_results = org_mode(tables, catalog, args.cutoff, args.until, args.limit)
+        print(f"\nOrganisations: {n_org} queries (whom it works with next), in {time.perf_counter() - t1:.0f} s")
+        print(format_table(org_results))
+        out["organisations"] = {"queries": n_org, "methods": org_results}
+    print(f"total {time.perf_counter() - t0:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")
     return 0

@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cordis_eval import prepare  # noqa: E402
+from cordis_eval import org_judged, prepare  # noqa: E402
 
 from matcher.profiles import KINDS  # noqa: E402
-from matcher.rank import Need, signals  # noqa: E402
+from matcher.rank import Need, recent_need, signals  # noqa: E402
 
 USED_KINDS = ("university", "research-institute", "company", "public-body", "other")
 SIGNALS = [
@@ -49,8 +49,16 @@ assert all(k in KINDS for k in USED_KINDS)
 
 
 def features(index, q, j) -> np.ndarray:
-    """Every organisation's ``SIGNALS`` for one query, one column per signal."""
-    sig, _ = signals(index, Need(q.text, j.seeker, q.tags), index.transform(q.text), SIGNALS)
+    """Every organisation's ``SIGNALS`` for one query, one column per signal.
+
+    ``q`` is a grant query (``cordis.Query``), or None for an organisation query: the seeker's newest
+    grants stand for its need, as ``match --org`` ranks on a store.
+    """
+    if q is None or not hasattr(q, "text"):
+        recent = recent_need(index, j.seeker)
+        sig, _ = signals(index, recent.need, recent.vector, SIGNALS, doc_vector=recent.doc_vector)
+    else:
+        sig, _ = signals(index, Need(q.text, j.seeker, q.tags), index.transform(q.text), SIGNALS)
     return np.column_stack([sig[s] for s in SIGNALS])
 
 
@@ -117,10 +125,18 @@ def main(argv=None) -> int:
     ap.add_argument("--cutoff", required=True)
     ap.add_argument("--until", required=True)
     ap.add_argument("--store", type=Path, help="reuse (or keep) the imported store in this folder")
-    ap.add_argument("--out", type=Path, help="write the model JSON here")
+    ap.add_argument(
+        "--mode",
+        choices=("grants", "organisations"),
+        default="grants",
+        help="fit need queries (grants, the model's 'weights') or match --org on a store ('recent_weights')",
+    )
+    ap.add_argument("--out", type=Path, help="write the model JSON here (the other mode's weights are kept)")
     args = ap.parse_args(argv)
-    _, catalog, queries, judged, _ = prepare(args.data, args.cutoff, args.until, args.store)
+    tables, catalog, queries, judged, _ = prepare(args.data, args.cutoff, args.until, args.store)
     index = catalog.matcher.index
+    if args.mode == "organisations":
+        queries, judged = org_judged(index, tables, args.cutoff, args.until)
     first, loss = fit(pools(index, queries, judged))
     print(f"first fit: loss {loss:.4f} over {len(queries)} queries")
     head = head_pools(index, queries, judged, first)
@@ -130,10 +146,11 @@ def main(argv=None) -> int:
         print(f"{s:32s} {x:8.4f}")
     print(f"loss {loss:.4f} over the heads of {len(head)} queries")
     if args.out:
-        model = {
-            "weights": weights,
-            "fitted": {"data": args.data.name, "cutoff": args.cutoff, "until": args.until, "queries": len(queries)},
-        }
+        model = json.loads(args.out.read_text()) if args.out.exists() else {}
+        key = "weights" if args.mode == "grants" else "recent_weights"
+        model[key] = weights
+        fitted = {"data": args.data.name, "cutoff": args.cutoff, "until": args.until, "queries": len(queries)}
+        model["fitted" if args.mode == "grants" else "recent_fitted"] = fitted
         args.out.write_text(json.dumps(model, indent=1) + "\n")
     return 0
 

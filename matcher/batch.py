@@ -10,6 +10,9 @@ Three exact strategies give the same partners as ``match`` for every organisatio
 - and above that, each organisation's ``score.reciprocal_top`` runs on worker processes that share the
   memory-mapped index.
 
+In a store with a ranking model (``matcher import-cordis``), an organisation that lists no needs is ranked
+for its newest records (``Matcher.recent_scores``, as ``match`` ranks it), on the worker processes.
+
 Either way, the organisations that may be returned are ``Matcher.allowed``'s, as for ``match``.
 """
 
@@ -27,7 +30,7 @@ import numpy as np
 from . import score
 from .index import CAPABILITY, NEED
 from .matching import Matcher
-from .score import combine, kernel_for, reciprocal_top, top_k_rows
+from .score import combine, kernel_for, reciprocal_top, top_k, top_k_rows
 
 BLOCK_MAX = 4_096  # up to this many organisations, all forward scores are held at once (128 MB)
 BLOCK = 256  # seekers ranked at once: BLOCK x n float64 scores
@@ -69,21 +72,22 @@ def all_top_partners(
     n = matcher.index.n_orgs
     orgs = np.arange(n) if orgs is None else np.asarray(orgs, dtype=np.int64)
     workers = workers or default_workers()
-    if matcher.semantic is not None:  # the multilingual signal: profile folders, dense scores per organisation
+    by_record = matcher.index.model is not None  # a store: who lists no needs is ranked for its newest records
+    if matcher.semantic is not None and not by_record:  # the multilingual signal: dense scores per organisation
         yield from _with_semantic(matcher, orgs, top, new_only, progress)
         return
     small = n <= BLOCK_MAX
     # the compiled loop is the fastest at every size, but importing numba costs about 0.4 s: more than a
     # small set's whole batch takes without it, so a small set uses it only where it is loaded already
     wanted = matcher.compiled or (matcher.compiled is None and (not small or "matcher._kernels" in sys.modules))
-    kernel = kernel_for(matcher.compiled) if wanted else None
+    kernel = kernel_for(matcher.compiled) if wanted and not by_record else None
     if kernel is not None:
         yield from _threaded(matcher, kernel, orgs, top, new_only, workers, progress)
         return
-    if small:
+    if small and not by_record:
         yield from _blockwise(matcher, orgs, top, new_only, progress)
         return
-    if len(orgs):  # build the index's tables once here, not in every worker
+    if len(orgs) and not by_record:  # build the index's tables once here, not in every worker
         reciprocal_top(matcher.index, int(orgs[0]), top, compiled=matcher.compiled)
     chunks = [(orgs[lo : lo + CHUNK], top, new_only) for lo in range(0, len(orgs), CHUNK)]
     if workers <= 1 or "fork" not in _start_methods():
@@ -187,9 +191,13 @@ def _chunk(task, matcher: Matcher | None = None) -> list[Partners]:
     has_needs = index.has_needs
     out = []
     for a in seekers.tolist():
-        rows, score, f, b = reciprocal_top(
-            index, a, top, matcher.allowed(a, new_only=new_only), compiled=matcher.compiled
-        )
+        allowed = matcher.allowed(a, new_only=new_only)
+        if matcher.seeks_by_record(a):  # a need query: its score is the need side; no need of theirs is met
+            score = matcher.recent_scores(a)
+            rows = top_k(score, top, np.flatnonzero(allowed))
+            out.append(Partners(a, rows, score[rows], score[rows], np.full(len(rows), np.nan)))
+            continue
+        rows, score, f, b = reciprocal_top(index, a, top, allowed, compiled=matcher.compiled)
         out.append(_partners(a, rows, score, f, b, has_needs))
     return out
 

@@ -132,6 +132,7 @@ class Built:
     texts: list[list[str]]
     links: list[tuple[int, int, float]]
     tags: list[tuple[int, str, float]]
+    statement_tags: list[tuple[int, int, str]]  # (organisation, k-th grant, tag)
     ids: list[str]  # CORDIS organisation id (PIC) of each profile, in order of id
     grants: int
 
@@ -175,7 +176,7 @@ def build_profiles(tables: Tables, before: str) -> Built:
         partners_of[a].append((n, b))
         partners_of[b].append((n, a))
 
-    profiles, texts, tags = [], [], []
+    profiles, texts, tags, statement_tags = [], [], [], []
     for i, org in enumerate(ids):
         row = info[org]
         country = (row["country"] if row is not None else "").upper()
@@ -203,10 +204,12 @@ def build_profiles(tables: Tables, before: str) -> Built:
             )
         )
         texts.append([grant_text(grant[p]) for p in pids])
-        counts = Counter(t for p in pids for t in grant_tags(grant[p]))
+        own = [grant_tags(grant[p]) for p in pids]
+        statement_tags += [(i, k, t) for k, ts in enumerate(own) for t in ts]
+        counts = Counter(t for ts in own for t in ts)
         tags += [(i, t, float(c)) for t, c in counts.items()]
     links = [(a, b, float(n)) for (a, b), n in shared.items()]
-    return Built(profiles, texts, links, tags, ids, len(grant))
+    return Built(profiles, texts, links, tags, statement_tags, ids, len(grant))
 
 
 def default_model() -> dict:
@@ -246,6 +249,7 @@ def import_cordis(
         texts=built.texts,
         links=built.links,
         tags=built.tags,
+        statement_tags=built.statement_tags,
         model=model if model is not None else default_model(),
         min_df=2,
         aligned_sources=True,
@@ -321,4 +325,52 @@ def queries(tables: Tables, cutoff: str, until: str) -> list[Query]:
                 grant_text(row, topic=False),
             )
         )
+    return out
+
+
+@dataclass(frozen=True)
+class OrgQuery:
+    """An organisation with a profile before the cutoff and the partners it really had in the window."""
+
+    seeker: str  # organisation id
+    partners: tuple[str, ...]  # organisations with a profile it shared a grant with in [cutoff, until)
+    new_partners: tuple[str, ...]  # those of them it had never shared a grant with before the cutoff
+    grants: tuple[str, ...]  # those window grants
+
+
+def org_queries(tables: Tables, cutoff: str, until: str) -> list[OrgQuery]:
+    """Whom each organisation worked with next: for every organisation in the history that took part in a
+    grant signed in [cutoff, until) with at least one other organisation of the history, those partners.
+
+    This is the question ``match --org`` answers on a store (who should this organisation work with
+    next), where ``queries`` asks who joins one given grant. Consortium roles only, as for the history;
+    seekers in the order of ``build_profiles`` (numeric ids first).
+    """
+    check_date(cutoff, "--cutoff")
+    check_date(until, "--until")
+    _, hist = history(tables, cutoff)
+    known = set(hist["org_id"])
+    past: dict[str, set[str]] = defaultdict(set)
+    for _, group in hist.groupby("project_id")["org_id"]:
+        orgs = set(group)
+        for o in orgs:
+            past[o] |= orgs - {o}
+    _, window = history(tables, until)
+    p = tables.projects
+    in_window = set(p.loc[(p["t"] >= cutoff) & (p["t"] < until), "project_id"])
+    window = window[window["project_id"].isin(in_window) & window["org_id"].isin(known)]
+    partners: dict[str, dict[str, None]] = defaultdict(dict)
+    grants: dict[str, list[str]] = defaultdict(list)
+    for pid, group in window.groupby("project_id", sort=True)["org_id"]:
+        orgs = list(dict.fromkeys(group))
+        if len(orgs) < 2:
+            continue
+        for o in orgs:
+            grants[o].append(pid)
+            partners[o].update(dict.fromkeys(x for x in orgs if x != o))
+    out = []
+    for org in sorted(partners, key=lambda x: (len(x), x)):
+        gt = tuple(sorted(partners[org], key=lambda x: (len(x), x)))
+        new = tuple(o for o in gt if o not in past.get(org, set()))
+        out.append(OrgQuery(org, gt, new, tuple(grants[org])))
     return out

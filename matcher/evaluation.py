@@ -41,6 +41,43 @@ def query_metrics(order: np.ndarray, relevant: Iterable[int]) -> dict[str, float
     }
 
 
+def score_metrics(scores: np.ndarray, relevant: Iterable[int], exclude: Iterable[int] = ()) -> dict[str, float]:
+    """``query_metrics(ranking(scores, exclude), relevant)`` without sorting every row: only the rows that
+    can reach the first 50 are ordered, and the first relevant row's rank is counted."""
+    s = np.asarray(scores, dtype=np.float64).copy()
+    n = len(s)
+    excluded = np.zeros(n, dtype=bool)
+    excluded[list(exclude)] = True
+    rel = np.unique(np.fromiter((int(r) for r in relevant), dtype=np.int64))
+    if not len(rel):
+        raise ValueError("a query needs at least one relevant organisation")
+    s[excluded] = -np.inf
+    live = n - int(excluded.sum())
+    k = min(50, live)
+    if k:
+        floor = np.partition(s, n - k)[n - k]  # the k-th highest score: every row above it, ties included
+        head = np.flatnonzero(s >= floor)
+        head = head[np.lexsort((head, -s[head]))][:k]
+    else:
+        head = np.zeros(0, dtype=np.int64)
+    hit = np.isin(head, rel)
+    gains = hit[:10] / np.log2(np.arange(2, 2 + min(10, len(hit))))
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(len(rel), 10)))
+    rel_live = rel[~excluded[rel]]
+    if len(rel_live):
+        best = rel_live[np.lexsort((rel_live, -s[rel_live]))[0]]
+        ahead = int(np.count_nonzero(s > s[best])) + int(np.count_nonzero(s[:best] == s[best]))
+        mrr = 1.0 / (ahead + 1)
+    else:
+        mrr = 0.0
+    return {
+        "hits@10": float(hit[:10].any()),
+        "mrr": mrr,
+        "ndcg@10": float(gains.sum() / ideal),
+        "recall@50": float(hit.sum() / len(rel)),
+    }
+
+
 def mean_metrics(rows: Sequence[dict[str, float]]) -> dict[str, float]:
     """Macro average over queries (zeros when there is none)."""
     return {m: (float(np.mean([r[m] for r in rows])) if rows else 0.0) for m in METRICS}
@@ -78,9 +115,9 @@ def evaluate(
         own = [q.seeker] if q.seeker is not None else []
         for name, method in methods.items():
             scores = method(i)
-            results[name].all.append(query_metrics(ranking(scores, own), q.relevant))
+            results[name].all.append(score_metrics(scores, q.relevant, own))
             if q.new_relevant:
-                results[name].new.append(query_metrics(ranking(scores, own + list(q.past)), q.new_relevant))
+                results[name].new.append(score_metrics(scores, q.new_relevant, own + list(q.past)))
         if progress is not None:
             progress(1)
     return {name: r.summary() for name, r in results.items()}

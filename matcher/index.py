@@ -177,6 +177,7 @@ class Index:
     links: Csr | None = field(repr=False, default=None)  # orgs x orgs: past joint work (shared projects, partners)
     tag_postings: Csr | None = field(repr=False, default=None)  # tags x orgs: how often each tag is in its record
     tag_names: Sequence[str] = field(repr=False, default=())  # "programme:HORIZON.2.5", "field:/…/robotics", …
+    stmt_tags: Csr | None = field(repr=False, default=None)  # statements x tags: the tags of each record
     model: dict | None = field(repr=False, default=None)  # signal weights for need queries (see rank.py)
     common_df: int = 0  # terms held by more organisations than this are "common" on that side
     common_norms: np.ndarray | None = field(repr=False, default=None)  # (2, n_orgs): norm over common terms
@@ -278,6 +279,7 @@ class Index:
         texts: Sequence[Sequence[str]] | None = None,
         links: list[tuple[int, int, float]] | None = None,
         tags: list[tuple[int, str, float]] | None = None,
+        statement_tags: list[tuple[int, int, str]] | None = None,
         model: dict | None = None,
         aligned_sources: bool = False,
         common_df: int | None = None,
@@ -288,7 +290,8 @@ class Index:
         ``texts`` gives, per profile, the full text of each capability when it is longer than what the
         profile shows (a past project shown by its title, vectorised with its whole summary). ``links`` are
         (org, org, strength) rows of past joint work; by default each listed partner found by name is one.
-        ``tags`` are (org, tag, count) rows used by need queries. With ``aligned_sources`` the k-th
+        ``tags`` are (org, tag, count) rows used by need queries; ``statement_tags`` are (org, k, tag) rows
+        giving the tags of its k-th capability (a past project's programme and call). With ``aligned_sources`` the k-th
         capability of a profile is backed by its k-th source, instead of the best-fitting quote.
         ``common_df`` overrides ``common_cutoff`` (the split of terms that pruned queries rely on).
         ``documents`` adds ``Index.docs``: every distinct statement text as a document of its own, which
@@ -418,7 +421,17 @@ class Index:
         index.links = Csr.from_scipy(L)
         tag_ids: dict[str, int] = {}
         rows_t = [(o, tag_ids.setdefault(t, len(tag_ids)), c) for o, t, c in (tags or [])]
+        rows_s = [
+            (int(first[o, CAPABILITY, 0]) + k, tag_ids.setdefault(t, len(tag_ids)))
+            for o, k, t in (statement_tags or [])
+        ]
         index.tag_names = list(tag_ids)
+        index.stmt_tags = Csr.from_scipy(
+            sparse.coo_matrix(
+                (np.ones(len(rows_s), dtype=np.float32), ([s for s, _ in rows_s], [t for _, t in rows_s])),
+                shape=(len(texts), len(tag_ids)),
+            ).tocsr()
+        )
         index.tag_postings = Csr.from_scipy(  # stored transposed, like ``postings``: queries read it by tag
             sparse.coo_matrix(
                 ([c for *_, c in rows_t], ([t for _, t, _ in rows_t], [o for o, *_ in rows_t])),

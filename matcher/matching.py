@@ -25,7 +25,16 @@ from .explain import (
 )
 from .index import CAPABILITY, NEED, Index, concat_ranges
 from .profiles import KINDS, Profile
-from .rank import CLOSEST, STATEMENT_SIGNALS, Need, score_need, signal_label, signal_names, statement_terms
+from .rank import (
+    CLOSEST,
+    STATEMENT_SIGNALS,
+    Need,
+    recent_need,
+    score_need,
+    signal_label,
+    signal_names,
+    statement_terms,
+)
 from .score import combine, pair_scores, reciprocal_top, top_k
 from .strength import strength
 from .text import clip
@@ -64,6 +73,7 @@ class MatchList:
     need: str | None = None  # the need text, for a need query
     weak_left_out: int = 0  # weak matches among the top that were not listed (``include_weak=False``)
     declined_left_out: int = 0  # candidates left out because the ledger says declined or not relevant
+    needs_from: tuple[str, ...] = ()  # the records that stood for the needs of an organisation listing none
 
 
 @dataclass(frozen=True)
@@ -312,9 +322,11 @@ class Matcher:
             allowed[declined] = False
         if new_only:
             allowed[[r for r, e in stage_of.items() if e.stage in PARTNERS]] = False
+        profile = self.index.profiles[a]
+        if self.seeks_by_record(a):
+            return self._match_recent(a, top, allowed, filters, stage_of, declined if not show_declined else [])
         rows, score, _, _ = self.top_of(a, top, allowed)
         rows = rows[score >= filters.min_score]
-        profile = self.index.profiles[a]
         matches = [self._with_stage(self._match(r, a, int(b)), stage_of.get(int(b))) for r, b in enumerate(rows, 1)]
         kept = matches if include_weak else [m for m in matches if m.strength != "weak"]
         return MatchList(
@@ -326,6 +338,50 @@ class Matcher:
             weak_left_out=len(matches) - len(kept),
             declined_left_out=0 if show_declined else len(declined),
         )
+
+    def seeks_by_record(self, org: int) -> bool:
+        """Whether ``org``'s partners are ranked for its newest records (``rank.recent_need``): in a store
+        with a ranking model (``matcher import-cordis``), an organisation that lists no needs seeks partners
+        for work like its latest projects."""
+        return self.index.model is not None and not self.index.has_needs[org]
+
+    def recent_scores(self, org: int) -> np.ndarray:
+        """Every organisation's score for ``org``'s newest records taken as its need (``seeks_by_record``)."""
+        recent = recent_need(self.index, org)
+        return score_need(self.index, recent.need, recent.vector, recent.doc_vector, recent=True)[0]
+
+    def _match_recent(self, a: int, top: int, allowed: np.ndarray, filters: Filters, stage_of, declined) -> MatchList:
+        """``match`` of an organisation whose newest records stand for its needs: a need query for them."""
+        idx = self.index
+        recent = recent_need(idx, a)
+        need = recent.need
+        score, sig, weights, scale = score_need(idx, need, recent.vector, recent.doc_vector, recent=True)
+        rows = top_k(np.where(score >= filters.min_score, score, 0.0), top, np.flatnonzero(allowed))
+        profile = idx.profiles[a]
+        vectors = (recent.vector, recent.doc_vector)
+        matches = [
+            self._with_stage(
+                self._need_match(r, int(b), need, *vectors, float(score[b]), sig, weights, scale, profile.name),
+                stage_of.get(int(b)),
+            )
+            for r, b in enumerate(rows, start=1)
+        ]
+        return MatchList(
+            profile.name,
+            profile.country,
+            profile.kind,
+            int(allowed.sum()),
+            matches,
+            need.text,
+            declined_left_out=len(declined),
+            needs_from=tuple(self._record_label(r) for r in recent.rows),
+        )
+
+    def _record_label(self, row: int) -> str:
+        """A capability record with the source that dates it: 'ACR: title — CORDIS grant 101… (signed …)'."""
+        evidence = evidence_for(self.index, row)
+        text = self.index.statement_text(row)
+        return f"{text} — {evidence.article}" if evidence is not None else text
 
     @staticmethod
     def _with_stage(m: Match, event) -> Match:

@@ -29,6 +29,8 @@ TEXT_ONLY = {"weights": {"text": 1.0}}
 STATEMENT_SIGNALS = ("closest", "together")
 CLOSEST = 3
 """``closest`` is the sum of the cosines of an organisation's CLOSEST capability statements to the need."""
+RECENT = 3
+"""An organisation of a store that lists no needs seeks partners for work like its RECENT newest projects."""
 
 SIGNAL_LABELS = {
     "text": "text: its capabilities meet the need",
@@ -64,6 +66,57 @@ class Need:
     tags: tuple[str, ...] = ()
     country: str | None = None  # the seeker's, when it has no profile
     kind: str | None = None
+
+
+@dataclass(frozen=True)
+class RecentNeed:
+    """An organisation's newest capability records taken together as its need (``recent_need``)."""
+
+    need: Need
+    vector: tuple[np.ndarray, np.ndarray]  # as ``Index.transform`` would give for their texts
+    doc_vector: tuple[np.ndarray, np.ndarray] | None  # as ``Index.doc_vector`` would give; None without docs
+    rows: tuple[int, ...]  # their statement rows, newest first
+
+
+def recent_need(index: Index, org: int, k: int = RECENT) -> RecentNeed:
+    """The need of an organisation that lists none: its ``k`` first capability records (a store from
+    ``matcher import-cordis`` lists grants newest first), their terms, statement vector and tags.
+
+    For one record this is exactly the need query of that record's text and tags; for several, their
+    terms are pooled, their statement vectors summed and normalised, and their tags joined.
+    """
+    rows = tuple(index.statement_rows(org, CAPABILITY))[:k]
+    ids, vals = _pooled(index.statements, rows)
+    if index.weighting == "bm25":
+        vector = (ids, np.ones(len(ids), dtype=np.float32))
+    else:
+        vector = (ids, _unit(vals))
+    doc_vector = None
+    if index.docs is not None:
+        d_ids, d_vals = _pooled(index.docs.vectors, [int(index.docs.of_statement[r]) for r in rows])
+        doc_vector = (d_ids, _unit(d_vals))
+    tags: tuple[str, ...] = ()
+    if index.stmt_tags is not None and rows:
+        ids_t = sorted({int(t) for r in rows for t in index.stmt_tags.row(r)[0]})
+        tags = tuple(index.tag_names[t] for t in ids_t)
+    text = "\n".join(index.statement_text(r) for r in rows)
+    return RecentNeed(Need(text, org, tags), vector, doc_vector, rows)
+
+
+def _pooled(matrix, rows) -> tuple[np.ndarray, np.ndarray]:
+    """The sum of some rows of a ``Csr`` matrix, as (sorted column ids, values), zeros left out."""
+    if not rows:
+        return np.zeros(0, dtype=np.int32), np.zeros(0)
+    parts = [matrix.row(r) for r in rows]
+    cols, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
+    sums = np.bincount(inverse, weights=np.concatenate([p[1] for p in parts]).astype(np.float64))
+    keep = sums != 0
+    return cols[keep].astype(np.int32), sums[keep]
+
+
+def _unit(values: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(values))
+    return (values / norm if norm > 0 else values).astype(np.float32)
 
 
 def signal_names(model: dict | None) -> list[str]:
@@ -181,14 +234,21 @@ def _tag_counts(index: Index, tags: tuple[str, ...]) -> dict[str, np.ndarray]:
     }
 
 
-def score_need(index: Index, need: Need, vector=None, doc_vector=None):
+def model_weights(model: dict | None, recent: bool = False) -> dict[str, float]:
+    """The signal weights of a model: for a need query, or (``recent``) for an organisation's newest
+    records taken as its need, which a model may weigh apart (``recent_weights``)."""
+    model = model or TEXT_ONLY
+    chosen = model.get("recent_weights") if recent else None
+    return {k: float(v) for k, v in (chosen or model["weights"]).items()}
+
+
+def score_need(index: Index, need: Need, vector=None, doc_vector=None, *, recent: bool = False):
     """Final score of every organisation for ``need``: ``(score, signals, weights, text divisor)``.
 
     ``vector`` and ``doc_vector`` are the need's ``Index.transform`` and ``Index.doc_vector``, when the
-    caller already has them.
+    caller already has them; ``recent`` says the need is ``recent_need``'s (``model_weights``).
     """
-    model = index.model or TEXT_ONLY
-    weights = {k: float(v) for k, v in model["weights"].items()}
+    weights = model_weights(index.model, recent)
     if vector is None:
         vector = index.transform(need.text)
     sig, divisor = signals(index, need, vector, list(weights), scale=index.model is not None, doc_vector=doc_vector)

@@ -146,17 +146,29 @@ def render_need_match(m: Match, *, pairs: int | None = 2, width: int | None = 11
 def render_need_matches(result: MatchList, *, pairs: int = 2) -> str:
     """The organisations ranked for a need, with explanations."""
     need = " ".join((result.need or "").split())
-    head = f"Organisations for the need “{clip(need, 90)}”"
-    if result.org != "the need":
-        head += f" of {result.org} ({result.country}, {result.kind})"
+    if result.needs_from:
+        n = len(result.needs_from)
+        head = f"Partners for {result.org} ({result.country}, {result.kind})"
+        intro = [f"{result.org} lists no needs: it is matched for work like its {_newest(n)}:"]
+        intro += [f"  - {label}" for label in result.needs_from]
+    else:
+        head = f"Organisations for the need “{clip(need, 90)}”"
+        if result.org != "the need":
+            head += f" of {result.org} ({result.country}, {result.kind})"
+        intro = []
     if not result.matches:
-        return head + f": no matches among {result.candidates} candidates.\n"
-    lines = [head, f"top {len(result.matches)} of {result.candidates} candidates", ""]
+        return "\n".join([head + f": no matches among {result.candidates} candidates.", *intro]) + "\n"
+    lines = [head, *intro, f"top {len(result.matches)} of {result.candidates} candidates", ""]
     for m in result.matches:
         lines.append(f"{m.rank:>2}. {m.name} ({m.country}, {m.kind}) — score {m.score:.3f}")
         lines += [textwrap.indent(x, "    ") for x in render_need_match(m, pairs=pairs)]
         lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    note = _declined_note(result.declined_left_out)
+    return "\n".join(lines).rstrip() + "\n" + ("\n" + note if note else "")
+
+
+def _newest(n: int) -> str:
+    return "newest project" if n == 1 else f"{n} newest projects"
 
 
 def render_matches(result: MatchList, *, pairs: int = 2, detail: bool = False, width: int | None = None) -> str:

@@ -25,7 +25,7 @@ from .index import Csr, Documents, Index
 from .profiles import Profile, Source, profile_files
 from .text import Analyzer
 
-FORMAT = 7
+FORMAT = 8
 ENV_CACHE = "MATCHER_CACHE_DIR"
 _ARRAYS = (
     "idf",
@@ -111,6 +111,7 @@ def save_index(index: Index, folder: Path, problems: Sequence[Problem] = (), *, 
             ("need_t", index.postings[1]),
             ("links", index.links),
             ("tags_t", index.tag_postings),
+            ("stmt_tags", index.stmt_tags),
         ]
         if docs is not None:
             matrices += [("docs", docs.vectors), ("docs_t", docs.postings)]
@@ -216,6 +217,7 @@ def load_index(folder: Path) -> tuple[Index, list[Problem]]:
             links=csr("links", (n_orgs, n_orgs)),
             tag_postings=csr("tags_t", (meta["tags"], n_orgs)),
             tag_names=LazyJsonList(folder / "tag_names.json"),
+            stmt_tags=csr("stmt_tags", (n_stmt, meta["tags"])),
             model=meta["model"],
             common_df=meta["common_df"],
             common_norms=arr("common_norms"),

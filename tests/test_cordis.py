@@ -27,7 +27,8 @@ from matcher import cordis
 from matcher.catalog import open_catalog
 from matcher.cli import cli
 from matcher.errors import MatcherError
-from matcher.evaluation import Judged, evaluate, query_metrics, ranking
+from matcher.evaluation import Judged, evaluate, query_metrics, ranking, score_metrics
+from matcher.rank import Need, model_weights, recent_need, score_need
 
 PROJECT_COLS = [
     "project_id",
@@ -226,9 +227,15 @@ def test_cli_import_and_match(grants, tmp_path):
     assert r.exit_code == 0, r.output
     assert "1. Beta Institute (GR, research-institute)" in r.output
     assert "past joint work with the seeker" in " ".join(r.output.split())  # wrapped to 100 columns
-    r = runner.invoke(cli, ["match", "--profiles", str(out), "--org", "100"])
-    assert r.exit_code == 0 and "no matches" in r.output and "--need TEXT" in r.output
-    assert r.output.splitlines()[-1].startswith("Hint: ")  # on a line of its own, after the empty result
+    r = runner.invoke(cli, ["match", "--profiles", str(out), "--org", "100", "--top", "2"])
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert lines[:3] == [
+        "Partners for Alpha Energy (DE, company)",
+        "Alpha Energy lists no needs: it is matched for work like its newest project:",
+        "  - ACR1: Hydrogen storage in salt caverns — CORDIS grant 1 (signed 2022-01-10)",
+    ]
+    assert " 1. Beta Institute (GR, research-institute)" in r.output and "Hint" not in r.output
 
 
 def test_cli_import_rejects_bad_input(grants, tmp_path):
@@ -273,3 +280,94 @@ def test_import_reports_each_step(grants, tmp_path):
     steps = []
     cordis.import_cordis(grants, "2023-01-01", tmp_path / "s", progress=steps.append)
     assert steps == list(cordis.IMPORT_STEPS)
+
+
+def test_org_queries_are_the_next_partners_of_every_organisation(grants):
+    """Window [2023-01-01, 2024-01-01): only Q1 has two or more organisations of the history (A, B, E, C;
+    F is new to the data), so each of them has the other three as its next partners."""
+    tables = cordis.read_tables(grants)
+    got = {
+        q.seeker: (set(q.partners), set(q.new_partners), q.grants)
+        for q in cordis.org_queries(tables, "2023-01-01", "2024-01-01")
+    }
+    A, B, C, E = ID["A"], ID["B"], ID["C"], ID["E"]
+    assert got == {
+        A: ({B, C, E}, {C, E}, ("11",)),  # A had worked with B (P1)
+        B: ({A, C, E}, {C}, ("11",)),  # B with A (P1) and E (P3)
+        C: ({A, B, E}, {A, B, E}, ("11",)),  # C only with D (P2)
+        E: ({A, B, C}, {A, C}, ("11",)),  # E with B (P3)
+    }
+
+
+def test_recent_need_of_one_grant_is_that_grants_need_query(store, grants):
+    """Beta Institute's newest grant is P3 (its records run newest first): ranking for it is exactly the
+    need query of P3's text and tags, which the store keeps per record."""
+    index = open_catalog(store).matcher.index
+    beta = index.find_row("Beta Institute")
+    recent = recent_need(index, beta, 1)
+    assert recent.need.text == "ACR3: Hydrogen electrolysis membranes"
+    row = next(p for p in cordis.read_tables(grants).projects.to_dict("records") if p["project_id"] == "3")
+    assert set(recent.need.tags) == set(cordis.grant_tags(row))
+    by_record = score_need(index, recent.need, recent.vector, recent.doc_vector)[0]
+    by_text = score_need(index, Need(cordis.grant_text(row), beta, tuple(cordis.grant_tags(row))))[0]
+    assert by_record.tolist() == pytest.approx(by_text.tolist(), rel=1e-6)
+    both = recent_need(index, beta)
+    assert both.rows == (recent.rows[0], recent.rows[0] + 1)  # P3 then P1: two records, the newest first
+
+
+def test_match_org_on_a_store_ranks_for_its_newest_grants(store):
+    """Beta's grants are about hydrogen; Alpha (storage) and Epsilon (electrolysis) share the word and past
+    grants with it, Gamma and Delta (batteries) share neither: they come last."""
+    matcher = open_catalog(store).matcher
+    result = matcher.match("Beta Institute")
+    assert result.needs_from == (
+        "ACR3: Hydrogen electrolysis membranes — CORDIS grant 3 (signed 2022-05-01)",
+        "ACR1: Hydrogen storage in salt caverns — CORDIS grant 1 (signed 2022-01-10)",
+    )
+    names = [m.name for m in result.matches]
+    assert set(names[:2]) == {"Alpha Energy", "Epsilon Labs"} and set(names[2:]) == {
+        "Gamma University",
+        "Delta Recycling",
+    }
+    for m in result.matches:
+        assert sum(s.contribution for s in m.explanation.signals) == pytest.approx(m.score)
+    assert [m.score for m in result.matches] == pytest.approx(
+        sorted(matcher.recent_scores(matcher.find("Beta Institute"))[[matcher.find(n) for n in names]], reverse=True)
+    )
+    fresh = matcher.match("Beta Institute", new_only=True)
+    assert [m.name for m in fresh.matches] == [n for n in names if n not in ("Alpha Energy", "Epsilon Labs")]
+
+
+def test_batch_on_a_store_gives_each_organisation_its_match_ranking(store, tmp_path):
+    out = tmp_path / "b.csv"
+    r = CliRunner().invoke(cli, ["batch", "--profiles", str(store), "-o", str(out), "--top", "2"])
+    assert r.exit_code == 0, r.output
+    import pandas as pd
+
+    rows = pd.read_csv(out)
+    matcher = open_catalog(store).matcher
+    for org, group in rows.groupby("org", sort=False):
+        ranked = matcher.match(org, top=2)
+        assert group["partner"].tolist() == [m.name for m in ranked.matches]
+        assert group["score"].tolist() == pytest.approx([m.score for m in ranked.matches])
+    assert rows["backward"].isna().all()  # nobody lists needs: only the need side is scored
+    assert len(rows) == 10
+
+
+def test_a_model_may_weigh_recent_needs_apart():
+    model = {"weights": {"text": 1.0, "past": 2.0}, "recent_weights": {"text": 0.5, "size": 1.0}}
+    assert model_weights(model) == {"text": 1.0, "past": 2.0}
+    assert model_weights(model, recent=True) == {"text": 0.5, "size": 1.0}
+    assert model_weights({"weights": {"text": 1.0}}, recent=True) == {"text": 1.0}
+    assert model_weights(None) == {"text": 1.0}
+
+
+def test_score_metrics_equal_the_metrics_of_the_full_ranking():
+    rng = np.random.default_rng(7)
+    for trial in range(400):
+        n = int(rng.integers(1, 90))
+        scores = rng.integers(0, 4, n).astype(float) if trial % 2 else rng.random(n)
+        relevant = rng.choice(n, int(rng.integers(1, min(n, 12) + 1)), replace=False)
+        exclude = rng.choice(n, int(rng.integers(0, n)), replace=False)
+        want = query_metrics(ranking(scores, exclude), relevant)
+        assert score_metrics(scores, relevant, exclude) == pytest.approx(want)
