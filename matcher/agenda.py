@@ -45,10 +45,11 @@ class Candidate:
     score: float
     requested: bool = False
     priority: float = 0.0
+    unit: float = 1.0  # the event's highest score, where above 1: a request adds REQUEST_WEIGHT such units
 
     @property
     def weight(self) -> float:
-        return self.score + (REQUEST_WEIGHT * (1 + self.priority) if self.requested else 0.0)
+        return self.score + (REQUEST_WEIGHT * self.unit * (1 + self.priority) if self.requested else 0.0)
 
 
 @dataclass(frozen=True)
@@ -324,32 +325,40 @@ def candidates_from(
     matcher, rows: Sequence[int], *, top: int, requests=(), excluded: frozenset = frozenset()
 ) -> list[Candidate]:
     """Candidate meetings among ``rows`` (participants, as index rows): each one's ``top`` best partners
-    among the others (``Matcher.top_of``, the ``match`` ranking), pairs with a score, plus ``requests``
-    ((row, row, priority)); ``excluded`` pairs (frozensets of two rows) never. Indexes are into ``rows``."""
+    among the others (``Matcher.ranked_top``, the ``match`` ranking), pairs with a score, plus ``requests``
+    ((row, row, priority)); ``excluded`` pairs (frozensets of two rows) never. Indexes are into ``rows``.
+
+    A pair's score is the one ``match`` gives it: reciprocal, so the same from either side, in a profile
+    folder; in a store, where each organisation is ranked for its own newest projects, the higher of the
+    two sides' scores. Scores of a store run above 1, so a request's weight is counted in units of the
+    event's highest score (``Candidate.unit``).
+    """
     position = {r: i for i, r in enumerate(rows)}
     allowed = np.zeros(matcher.index.n_orgs, dtype=bool)
     allowed[list(rows)] = True
-    pairs: dict[tuple[int, int], Candidate] = {}
+    scores: dict[tuple[int, int], float] = {}
     for r in rows:
         mask = allowed.copy()
         mask[r] = False
-        found, score, _, _ = matcher.top_of(r, top, mask)
+        found, score = matcher.ranked_top(r, top, mask)
         for b, s in zip(found.tolist(), score.tolist()):
             key = tuple(sorted((position[r], position[b])))
             if s > 0 and frozenset((r, b)) not in excluded:
-                pairs[key] = Candidate(key[0], key[1], float(s))
-    full: dict[int, np.ndarray] = {}  # a requester's scores against everyone, where a request needs them
+                scores[key] = max(scores.get(key, 0.0), float(s))
+    full: dict[int, np.ndarray] = {}  # a participant's scores against everyone, where a request needs them
+    asked: dict[tuple[int, int], float] = {}
     for ra, rb, priority in requests:
         key = tuple(sorted((position[ra], position[rb])))
         if frozenset((ra, rb)) in excluded:
             continue
-        score = pairs[key].score if key in pairs else None
-        if score is None:
-            if ra not in full:
-                full[ra] = matcher.scores(ra)[0]
-            score = float(full[ra][rb])
-        pairs[key] = Candidate(key[0], key[1], score, True, float(priority))
-    return sorted(pairs.values(), key=lambda c: (c.a, c.b))
+        for r in (ra, rb):
+            if r not in full:
+                full[r] = matcher.ranked_scores(r)
+        scores[key] = max(float(full[ra][rb]), float(full[rb][ra]))
+        asked[key] = float(priority)
+    unit = max(1.0, max(scores.values(), default=1.0))
+    pairs = [Candidate(a, b, s, (a, b) in asked, asked.get((a, b), 0.0), unit) for (a, b), s in scores.items()]
+    return sorted(pairs, key=lambda c: (c.a, c.b))
 
 
 def read_participants(path, find) -> list[Participant]:

@@ -350,22 +350,41 @@ class Matcher:
         recent = recent_need(self.index, org)
         return score_need(self.index, recent.need, recent.vector, recent.doc_vector, recent=True)[0]
 
+    def ranked_scores(self, org: int) -> np.ndarray:
+        """The scores ``match`` ranks ``org``'s partners by: reciprocal, or for its newest records."""
+        return self.recent_scores(org) if self.seeks_by_record(org) else self.scores(org)[0]
+
+    def ranked_top(self, org: int, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(rows, scores)`` of ``org``'s ``k`` best partners among ``allowed``, as ``match`` ranks them."""
+        if not self.seeks_by_record(org):
+            rows, score, _, _ = self.top_of(org, k, allowed)
+            return rows, score
+        score = self.recent_scores(org)
+        rows = top_k(score, k, np.flatnonzero(allowed))
+        return rows, score[rows]
+
+    def _recent_matches(self, a: int, rows: Iterable[int]):
+        """``(recent need, matches)``: the explained need matches of ``rows`` for ``a``'s newest records."""
+        idx = self.index
+        recent = recent_need(idx, a)
+        score, sig, weights, scale = score_need(idx, recent.need, recent.vector, recent.doc_vector, recent=True)
+        name = idx.profiles[a].name
+        vectors = (recent.vector, recent.doc_vector)
+        matches = [
+            self._need_match(r, int(b), recent.need, *vectors, float(score[b]), sig, weights, scale, name)
+            for r, b in enumerate(rows, start=1)
+        ]
+        return recent, matches
+
     def _match_recent(self, a: int, top: int, allowed: np.ndarray, filters: Filters, stage_of, declined) -> MatchList:
         """``match`` of an organisation whose newest records stand for its needs: a need query for them."""
         idx = self.index
-        recent = recent_need(idx, a)
-        need = recent.need
-        score, sig, weights, scale = score_need(idx, need, recent.vector, recent.doc_vector, recent=True)
+        score = self.recent_scores(a)
         rows = top_k(np.where(score >= filters.min_score, score, 0.0), top, np.flatnonzero(allowed))
+        recent, found = self._recent_matches(a, rows)
+        need = recent.need
         profile = idx.profiles[a]
-        vectors = (recent.vector, recent.doc_vector)
-        matches = [
-            self._with_stage(
-                self._need_match(r, int(b), need, *vectors, float(score[b]), sig, weights, scale, profile.name),
-                stage_of.get(int(b)),
-            )
-            for r, b in enumerate(rows, start=1)
-        ]
+        matches = [self._with_stage(m, stage_of.get(int(b))) for m, b in zip(found, rows)]
         return MatchList(
             profile.name,
             profile.country,
@@ -520,6 +539,8 @@ class Matcher:
         a, b = self.find(org_a), self.find(org_b)
         if a == b:
             raise MatcherError(f"{org_a!r} and {org_b!r} are the same organisation: name two different ones.")
+        if self.seeks_by_record(a):
+            return self._recent_matches(a, [b])[1][0]
         return self._match(0, a, b)
 
     def _match(self, rank: int, a: int, b: int) -> Match:

@@ -99,7 +99,7 @@ def recent_need(index: Index, org: int, k: int = RECENT) -> RecentNeed:
     if index.stmt_tags is not None and rows:
         ids_t = sorted({int(t) for r in rows for t in index.stmt_tags.row(r)[0]})
         tags = tuple(index.tag_names[t] for t in ids_t)
-    text = "\n".join(index.statement_text(r) for r in rows)
+    text = "; ".join(index.statement_text(r) for r in rows)
     return RecentNeed(Need(text, org, tags), vector, doc_vector, rows)
 
 

@@ -250,6 +250,11 @@ def render_explanation(m: Match) -> str:
             f"{a} and {m.name} ({m.country}, {m.kind}): no score — neither lists needs (a store of past projects"
             f" lists capabilities only). Rank {m.name} for a need instead: match --need TEXT --org {a!r}.\n"
         )
+    if m.explanation.signals:  # a need match: an organisation of a store, ranked for its newest projects
+        need = clip(" ".join(m.explanation.forward.pairs[0].need.split()), 200) if m.explanation.forward.pairs else ""
+        head = f"{a} and {m.name} ({m.country}, {m.kind}): score {m.score:.3f}, for {a}'s newest projects"
+        lines = [head + (f" ({need})" if need else ""), ""] + render_need_match(m, pairs=None, width=None)
+        return "\n".join(lines).rstrip() + "\n"
     lines = [f"{a} and {m.name} ({m.country}, {m.kind}): {_headline(m)}", ""]
     for d in (m.explanation.forward, m.explanation.backward):
         lines += render_direction(d, pairs=None, width=None)

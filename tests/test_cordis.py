@@ -261,16 +261,19 @@ def test_unknown_tag_is_reported_with_a_suggestion(store):
 
 
 def test_explain_and_evaluate_on_a_store_say_what_to_do(store):
-    """explain printed 'score 0.000 · one-sided' and two contradictory sentences; evaluate fell back to the
-    bundled partnerships and failed on 'Huawei'."""
+    """explain printed 'score 0.000 · one-sided' and two contradictory sentences; now it explains the pair as
+    match ranks it. evaluate fell back to the bundled partnerships and failed on 'Huawei'."""
     runner = CliRunner()
     result = runner.invoke(cli, ["explain", "Alpha Energy", "Beta Institute", "--profiles", str(store)])
-    assert result.exit_code == 0
-    assert result.output == (
-        "Alpha Energy and Beta Institute (GR, research-institute): no score — neither lists needs (a store of past"
-        " projects lists capabilities only). Rank Beta Institute for a need instead: match --need TEXT --org"
-        " 'Alpha Energy'.\n"
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    assert first == (
+        "Alpha Energy and Beta Institute (GR, research-institute): score 29.429, for Alpha Energy's newest projects"
+        " (ACR1: Hydrogen storage in salt caverns)"
     )
+    ranked = open_catalog(store).matcher.match("Alpha Energy")
+    assert f"score {ranked.matches[0].score:.3f}" in first and ranked.matches[0].name == "Beta Institute"
+    assert "past joint work with the seeker" in result.output
     result = runner.invoke(cli, ["evaluate", "--profiles", str(store)])
     assert result.exit_code == 2
     assert f"Error: {store} is a store: give --partnerships FILE naming its organisations" in result.output
@@ -371,3 +374,26 @@ def test_score_metrics_equal_the_metrics_of_the_full_ranking():
         exclude = rng.choice(n, int(rng.integers(0, n)), replace=False)
         want = query_metrics(ranking(scores, exclude), relevant)
         assert score_metrics(scores, relevant, exclude) == pytest.approx(want)
+
+
+def test_schedule_on_a_store_meets_on_each_sides_newest_projects(store, tmp_path):
+    """Five organisations, two slots, one table: one meeting a slot, so the two best pairs are held (one
+    organisation may be in both), each scored as the higher of its two sides' match scores, with a reason."""
+    out = tmp_path / "agenda.csv"
+    args = ["schedule", "--profiles", str(store), "--slots", "2", "--tables", "1", "-o", str(out)]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    import pandas as pd
+
+    from matcher import agenda
+
+    rows = pd.read_csv(out)
+    matcher = open_catalog(store).matcher
+    people = list(range(matcher.index.n_orgs))
+    pairs = agenda.candidates_from(matcher, people, top=10)
+    for c in pairs:
+        both = matcher.ranked_scores(c.a)[c.b], matcher.ranked_scores(c.b)[c.a]
+        assert c.score == pytest.approx(max(both))
+    best = sorted(pairs, key=lambda c: -c.score)[:2]
+    assert sorted(rows["score"]) == pytest.approx(sorted(c.score for c in best), rel=1e-6)
+    assert len(rows) == 2 and rows["reason"].str.contains("offers").all()
