@@ -87,7 +87,8 @@ def main(argv=None) -> int:
             ys.append(y)
             groups.append(len(top))
             inits.append(lin[top])
-    print(f"training: {len(groups)} of {len(q_t)} queries with a partner in the head ({time.perf_counter() - t0:.0f} s)")
+    took = time.perf_counter() - t0
+    print(f"training: {len(groups)} of {len(q_t)} queries with a partner in the head ({took:.0f} s)")
     model = lgb.LGBMRanker(
         objective="lambdarank",
         n_estimators=args.trees,

@@ -267,12 +267,12 @@ def test_explain_and_evaluate_on_a_store_say_what_to_do(store):
     result = runner.invoke(cli, ["explain", "Alpha Energy", "Beta Institute", "--profiles", str(store)])
     assert result.exit_code == 0, result.output
     first = result.output.splitlines()[0]
-    assert first == (
-        "Alpha Energy and Beta Institute (GR, research-institute): score 29.429, for Alpha Energy's newest projects"
-        " (ACR1: Hydrogen storage in salt caverns)"
-    )
     ranked = open_catalog(store).matcher.match("Alpha Energy")
-    assert f"score {ranked.matches[0].score:.3f}" in first and ranked.matches[0].name == "Beta Institute"
+    assert ranked.matches[0].name == "Beta Institute"
+    assert first == (
+        f"Alpha Energy and Beta Institute (GR, research-institute): score {ranked.matches[0].score:.3f}, for Alpha"
+        " Energy's newest projects (ACR1: Hydrogen storage in salt caverns)"
+    )
     assert "past joint work with the seeker" in result.output
     result = runner.invoke(cli, ["evaluate", "--profiles", str(store)])
     assert result.exit_code == 2
