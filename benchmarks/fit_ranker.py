@@ -71,6 +71,9 @@ def main(argv=None) -> int:
     ap.add_argument("--rate", type=float, default=0.05)
     ap.add_argument("--min-child", type=int, default=50)
     ap.add_argument("--residual", action="store_true", help="boost from the linear score (trees learn corrections)")
+    ap.add_argument(
+        "--algo", choices=("lambdamart", "hgb"), default="lambdamart", help="hgb: scikit-learn's pointwise classifier"
+    )
     args = ap.parse_args(argv)
     import lightgbm as lgb
 
@@ -104,8 +107,21 @@ def main(argv=None) -> int:
         n_jobs=2,
         verbose=-1,
     )
-    init = np.concatenate(inits) if args.residual else None
-    model.fit(np.vstack(Xs), np.concatenate(ys), group=groups, init_score=init)
+    if args.algo == "hgb":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        model = HistGradientBoostingClassifier(
+            max_iter=args.trees,
+            learning_rate=args.rate,
+            max_leaf_nodes=args.leaves,
+            min_samples_leaf=args.min_child,
+            random_state=0,
+        )
+        model.fit(np.vstack(Xs), np.concatenate(ys))
+        model.predict = lambda X, _m=model: _m.decision_function(X)
+    else:
+        init = np.concatenate(inits) if args.residual else None
+        model.fit(np.vstack(Xs), np.concatenate(ys), group=groups, init_score=init)
     del train, Xs
 
     _, cat_v, q_v, j_v, _ = prepare(args.data, args.cutoff, args.until, args.store)
@@ -118,11 +134,12 @@ def main(argv=None) -> int:
         out[top] = 1e6 + pred - pred.min()
         return out
 
-    methods = {"linear": lambda i: np.where(np.isfinite(val[i][1]), val[i][1], 0.0), "lambdamart": reranked}
+    methods = {"linear": lambda i: np.where(np.isfinite(val[i][1]), val[i][1], 0.0), args.algo: reranked}
     print(format_table(evaluate(j_v, methods)))
-    names = [*SIGNALS, *EXTRA]
-    gain = model.booster_.feature_importance("gain")
-    print("gain:", ", ".join(f"{names[k]} {gain[k]:.0f}" for k in np.argsort(-gain)[:10]))
+    if args.algo == "lambdamart":
+        names = [*SIGNALS, *EXTRA]
+        gain = model.booster_.feature_importance("gain")
+        print("gain:", ", ".join(f"{names[k]} {gain[k]:.0f}" for k in np.argsort(-gain)[:10]))
     print(f"total {time.perf_counter() - t0:.0f} s")
     return 0
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.agenda import Candidate, Participant, check, greedy, solve
+from matcher.agenda import Candidate, Meeting, Participant, Plan, check, compact, greedy, idle_gaps, solve
 
 PEOPLE = [Participant(n) for n in "ABCD"]
 
@@ -40,6 +40,22 @@ def test_a_request_outweighs_any_score():
     assert [(m.a, m.b) for m in plan.meetings] == [(0, 2)] and plan.requests_met == 1
 
 
+def test_compact_closes_idle_gaps_without_changing_the_meetings():
+    """Three slots, one table: A-B in slot 1, C-D in slot 2, A-C in slot 3 leaves A waiting in slot 2 (one
+    gap). Moving A-C to slot 2 and C-D to slot 3 leaves nobody waiting; D cannot attend slot 1, which a
+    move must respect."""
+    people = [Participant("A"), Participant("B"), Participant("C"), Participant("D", frozenset({1}))]
+    meetings = [Meeting(1, 1, 0, 1, 0.9, False), Meeting(2, 1, 2, 3, 0.8, False), Meeting(3, 1, 0, 2, 0.7, False)]
+    plan = Plan(meetings, 2.4, 2.4, 2.4, 0, 0)
+    assert idle_gaps(plan.meetings) == 1
+    better = compact(plan, people, slots=3, tables=1)
+    assert idle_gaps(better.meetings) == 0
+    assert sorted((m.a, m.b) for m in better.meetings) == sorted((m.a, m.b) for m in meetings)
+    assert (better.score, better.objective, better.bound) == (plan.score, plan.objective, plan.bound)
+    assert check(better, people, slots=3, tables=1, cap=3) == []
+    assert {(m.a, m.b): m.slot for m in better.meetings}[(2, 3)] != 1  # D is not there in slot 1
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     st.integers(2, 6).flatmap(
@@ -68,6 +84,10 @@ def test_no_plan_breaks_a_constraint(event, slots, tables, cap):
     for method in (solve, greedy):
         plan = method(candidates, people, slots=slots, tables=tables, cap=cap)
         assert check(plan, people, slots=slots, tables=tables, cap=cap) == []
+        tight = compact(plan, people, slots=slots, tables=tables)
+        assert check(tight, people, slots=slots, tables=tables, cap=cap) == []
+        assert idle_gaps(tight.meetings) <= idle_gaps(plan.meetings)
+        assert sorted((m.a, m.b) for m in tight.meetings) == sorted((m.a, m.b) for m in plan.meetings)
     best, baseline = (
         solve(candidates, people, slots=slots, tables=tables, cap=cap),
         greedy(candidates, people, slots=slots, tables=tables, cap=cap),
