@@ -6,7 +6,7 @@ code, then each step runs in its own process so that its peak memory is its own:
     build_s               Index.build plus writing the store (profiles generated in memory, not from YAML)
     load_s                opening the store (memory-mapped arrays) in a fresh process, its files first dropped
                           from the page cache (``evict_store``): the query phase starts from the disk
-    engine                "compiled" where numba is installed (pip install '.[fast]'), else "numpy"
+    engine                "compiled" where numba is installed (pip install . does, where it has wheels), else "numpy"
     query_p50/p95_ms      one organisation's reciprocal top 10 in process (Matcher.top_partners), that engine
     numpy_query_p50_ms    the same queries with the numpy engine (the one ``match`` uses), same process
     explain_p50_ms        the same with the explanations ``match`` prints (Matcher.match)
@@ -386,7 +386,7 @@ def main(argv=None) -> int:
     engines = {r.get("engine", "numpy") for r in results.values()}
     agree = all(r.get("engines_agree", True) for r in results.values())
     if engines == {"numpy"}:
-        print("queries ran on the numpy engine (pip install '.[fast]' for the compiled one)")
+        print("queries ran on the numpy engine (install numba for the compiled one)")
     else:
         print("compiled and numpy engines: " + ("identical results" if agree else "RESULTS DIFFER"))
     if args.json:

@@ -2,8 +2,8 @@
 
 Three exact strategies give the same partners as ``match`` for every organisation:
 
-- with the compiled kernel (``matcher[fast]``), chunks of organisations run the reciprocal top-k of
-  ``match`` in one compiled loop each (pruned on large indexes), on threads that share the index;
+- with the compiled kernel (numba, a dependency where it has wheels), chunks of organisations run the
+  reciprocal top-k of ``match`` in one compiled loop each (pruned on large indexes), on threads that share the index;
 - without it, up to ``BLOCK_MAX`` organisations, one sparse product scores every pair (needs x
   capabilities: the forward side of a pair is the backward side of its mirror), then blocks of seekers
   are ranked at once;

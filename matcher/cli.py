@@ -593,9 +593,11 @@ def batch_command(out, top, fmt, new_only, workers, semantic, ledger_path, profi
     under a temporary name and renamed when complete, so an interrupted run
     leaves no partial file.
 
-    Where numba is installed (pip install 'matcher[fast]'), the queries run
-    compiled, on one thread per core: the same partners, several times
-    faster on large sets. The first run compiles them (about 10 s, once).
+    Where numba is installed (a dependency wherever it has wheels), the
+    queries run compiled, on one thread per core: the same partners, several
+    times faster on large sets. The first run compiles them (about 10 s,
+    once). Elsewhere the numpy engine runs them on worker processes.
+    Engine here: {engine}.
 
     \b
     Example:
@@ -646,6 +648,16 @@ def batch_command(out, top, fmt, new_only, workers, semantic, ledger_path, profi
                 " need: match --profiles STORE --need TEXT."
             ) from None
     click.echo(f"Wrote {out}: {n} rows for {len(names)} organisations.")
+
+
+def _engine_name() -> str:
+    """The batch engine this installation runs, for ``matcher batch --help`` (numba found, not imported)."""
+    import importlib.util
+
+    return "compiled (numba)" if importlib.util.find_spec("numba") else "numpy (numba is not installed here)"
+
+
+batch_command.help = batch_command.help.replace("{engine}", _engine_name())
 
 
 @cli.command(name="import-cordis")

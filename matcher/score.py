@@ -82,14 +82,14 @@ def kernel_for(compiled: bool | None):
     """The compiled kernel for ``compiled`` (None: where numba is installed; True: required; False: no)."""
     kernel = None if compiled is False else compiled_kernel()
     if compiled and kernel is None:
-        raise ImportError("The compiled query needs numba: pip install 'matcher[fast]'.")
+        raise ImportError("The compiled query needs numba: pip install numba (no wheel for this platform or Python).")
     return kernel
 
 
 def compiled_kernel():
     """The numba-compiled query (``matcher._kernels``), or None where numba is not installed.
 
-    ``pip install 'matcher[fast]'`` installs numba. Its first use compiles the kernel (about 10 s, once:
+    ``pip install matcher`` installs numba wherever it has wheels. Its first use compiles the kernel (about 10 s, once:
     the machine code is cached on disk); importing numba costs about 0.4 s per process after that.
     """
     try:
