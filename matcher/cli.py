@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -581,11 +582,17 @@ def new_command(name, country, kind, capabilities, needs, aliases, city, sectors
     help="Workers for large sets (default: one per core): threads with the compiled engine, else processes."
     " Sets up to 4,096 organisations use one.",
 )
+@click.option(
+    "--dask",
+    metavar="ADDRESS",
+    help="Run on the Dask cluster at ADDRESS (tcp://HOST:8786), or local:N to start N worker processes here"
+    " (pip install 'matcher[dask]'). Every worker reads --profiles at the same path.",
+)
 @semantic_option
 @ledger_option
 @profiles_option
 @strict_option
-def batch_command(out, top, fmt, new_only, workers, semantic, ledger_path, profiles, strict):
+def batch_command(out, top, fmt, new_only, workers, dask, semantic, ledger_path, profiles, strict):
     """Write the top partners of every organisation to one file (CSV, JSON lines or Parquet).
 
     One row per (organisation, partner): org, rank, partner, score, forward,
@@ -634,20 +641,41 @@ def batch_command(out, top, fmt, new_only, workers, semantic, ledger_path, profi
                 stages = LEFT_OUT + (PARTNERS if new_only else ())
                 excluded = ledger_exclusions(matcher, ledger.latest().values(), stages)
         extra = max(map(len, excluded.values()), default=0)
-        partners = all_top_partners(matcher, top=top + extra, new_only=new_only, workers=workers, progress=bar.update)
-        if excluded:
-            from .batch import without
+        with contextlib.ExitStack() as stack:
+            if dask:
+                partners = _on_cluster(stack, dask, catalog, profiles, top + extra, new_only, strict, bar.update)
+            else:
+                partners = all_top_partners(
+                    matcher, top=top + extra, new_only=new_only, workers=workers, progress=bar.update
+                )
+            if excluded:
+                from .batch import without
 
-            partners = without(partners, excluded, top)
-        try:
-            n = write_batch(partners, names, out, fmt, empty_ok=False)
-        except MatcherError as exc:
-            why = "no profile here lists needs" if not matcher.index.has_needs.any() else "no two profiles share a term"
-            raise click.ClickException(
-                f"{exc} Among {len(names)} organisations {why}; a store of past projects is ranked for a"
-                " need: match --profiles STORE --need TEXT."
-            ) from None
+                partners = without(partners, excluded, top)
+            try:
+                n = write_batch(partners, names, out, fmt, empty_ok=False)
+            except MatcherError as exc:
+                why = "lists needs" if not matcher.index.has_needs.any() else "shares a term with another"
+                raise click.ClickException(f"{exc} None of the {len(names)} organisations {why}.") from None
     click.echo(f"Wrote {out}: {n} rows for {len(names)} organisations.")
+
+
+def _on_cluster(stack, address, catalog, profiles, top, new_only, strict, progress):
+    """``batch.all_top_partners`` on the Dask cluster at ``address`` (``cluster.py``), closed by ``stack``."""
+    from . import cluster
+    from .paths import profiles_location
+
+    location, _ = profiles_location(profiles)
+    try:
+        client, local = cluster.connect(address)
+    except MatcherError as exc:
+        raise click.ClickException(str(exc)) from None
+    stack.callback(client.close)
+    if local is not None:
+        stack.callback(local.close)
+    semantic = catalog.matcher.semantic is not None
+    job = cluster.Job(str(Path(location).resolve()), top, new_only, strict, semantic)
+    return cluster.top_partners(job, catalog.matcher.index.n_orgs, client, progress=progress)
 
 
 def _engine_name() -> str:
