@@ -35,6 +35,7 @@ SIGNALS = [
     "size",
     "past",
     "past_any",
+    "network",
     "programme",
     "programme_share",
     "call",

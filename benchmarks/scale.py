@@ -16,6 +16,8 @@ code, then each step runs in its own process so that its peak memory is its own:
                           the compiled kernel loaded where numba is installed)
     batch_cli_s           ``matcher batch`` writing them to CSV, as a fresh process
     batch_estimate_s      above --batch-max: batch_s extrapolated from --batch-sample random organisations
+    dask1_s, dask2_s      with --dask: ``matcher batch --dask local:1`` and ``local:2`` as fresh processes (cluster
+                          start included), and whether each wrote the same bytes as ``batch_cli_s``'s run
     peak_mb               the largest resident memory of the query, CLI and batch processes
     build_peak_mb         the same for the build process
     baseline_query_p50_ms the same top 10 by scikit-learn cosine over the full matrices (a full scan)
@@ -289,6 +291,13 @@ def measure(n: int, work: Path, args) -> dict:
         out_csv = work / f"batch-{n}.csv"
         wall, peak, _ = child_peak([*matcher_cmd, "batch", "--profiles", str(store), "-o", str(out_csv), "--top", "10"])
         result["batch_cli_s"], result["batch_cli_peak_mb"] = wall, peak
+        for workers in (1, 2) if args.dask else ():
+            dask_csv = work / f"batch-{n}-dask{workers}.csv"
+            cmd = [*matcher_cmd, "batch", "--profiles", str(store), "-o", str(dask_csv), "--top", "10"]
+            wall, _, _ = child_peak([*cmd, "--dask", f"local:{workers}"])
+            result[f"dask{workers}_s"] = wall
+            result[f"dask{workers}_same"] = dask_csv.read_bytes() == out_csv.read_bytes()
+            dask_csv.unlink()
         out_csv.unlink(missing_ok=True)
     peaks = ("query_peak_mb", "cli_peak_mb", "batch_peak_mb", "batch_cli_peak_mb")
     result["peak_mb"] = max(result[k] for k in peaks if k in result)
@@ -306,6 +315,8 @@ COLUMNS = [
     ("batch_s", "batch s", "{:.2f}"),
     ("batch_cli_s", "batch CLI s", "{:.1f}"),
     ("batch_estimate_s", "batch s, estimated", "{:,.1f}"),
+    ("dask1_s", "dask local:1 s", "{:.1f}"),
+    ("dask2_s", "dask local:2 s", "{:.1f}"),
     ("peak_mb", "peak MB", "{:.0f}"),
     ("build_peak_mb", "build peak MB", "{:.0f}"),
     ("baseline_query_p50_ms", "sklearn full scan ms", "{:.2f}"),
@@ -331,6 +342,7 @@ def main(argv=None) -> int:
     ap.add_argument("--queries", type=int, default=300, help="sampled organisations per size")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-batch", action="store_true", help="skip the all-pairs batch")
+    ap.add_argument("--dask", action="store_true", help="also run the batch CLI on LocalClusters of 1 and 2 workers")
     ap.add_argument("--bm25-max", type=int, default=100_000, help="largest size to run rank_bm25 on")
     ap.add_argument("--baseline-max", type=int, default=1_000_000, help="largest size to run the full scan on")
     ap.add_argument("--batch-max", type=int, default=100_000, help="largest size to run the all-pairs batch on")

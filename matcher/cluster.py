@@ -101,12 +101,36 @@ def _matcher(location: str, strict: bool, semantic: bool):
     return open_catalog(Path(location), strict=strict, semantic=semantic).matcher
 
 
-def run_partition(job: Job, rows: np.ndarray, threads: int) -> list:
-    """One partition's ``batch.Partners``, on the worker: the single-process batch's code on its rows."""
+def run_partition(job: Job, rows: np.ndarray, threads: int) -> dict[str, np.ndarray]:
+    """One partition's ``batch.Partners``, on the worker: the single-process batch's code on its rows,
+    sent back as a few flat arrays (``unpack`` makes them ``Partners`` again), not one object each."""
     from .batch import all_top_partners
 
     matcher = _matcher(job.location, job.strict, job.semantic)
-    return list(all_top_partners(matcher, top=job.top, new_only=job.new_only, workers=threads, orgs=rows))
+    found = list(all_top_partners(matcher, top=job.top, new_only=job.new_only, workers=threads, orgs=rows))
+    nan = np.full(0, np.nan)
+    return {
+        "org": np.array([p.org for p in found], dtype=np.int64),
+        "count": np.array([len(p.rows) for p in found], dtype=np.int64),
+        "has_forward": np.array([p.forward is not None for p in found], dtype=bool),
+        "rows": np.concatenate([p.rows for p in found] or [np.zeros(0, np.int64)]).astype(np.int64),
+        "score": np.concatenate([p.score for p in found] or [nan]),
+        "forward": np.concatenate(
+            [p.forward if p.forward is not None else np.full(len(p.rows), np.nan) for p in found] or [nan]
+        ),
+        "backward": np.concatenate([p.backward for p in found] or [nan]),
+    }
+
+
+def unpack(part: dict[str, np.ndarray]) -> Iterator:
+    """The ``batch.Partners`` of one partition, from ``run_partition``'s arrays, in its order."""
+    from .batch import Partners
+
+    ends = np.cumsum(part["count"])
+    for i, org in enumerate(part["org"].tolist()):
+        at = slice(int(ends[i] - part["count"][i]), int(ends[i]))
+        forward = part["forward"][at] if part["has_forward"][i] else None
+        yield Partners(org, part["rows"][at], part["score"][at], forward, part["backward"][at])
 
 
 def top_partners(
@@ -128,7 +152,7 @@ def top_partners(
     chunks = partitions(n_orgs, parts or PER_THREAD * sum(threads.values()))
     futures = [client.submit(run_partition, job, rows, per_worker, retries=RETRIES) for rows in chunks]
     order = {f.key: i for i, f in enumerate(futures)}
-    done: dict[int, list] = {}
+    done: dict[int, dict] = {}
     following = 0
     try:
         for future in as_completed(futures):
@@ -138,7 +162,7 @@ def top_partners(
             if progress:
                 progress(len(chunks[i]))
             while following in done:
-                yield from done.pop(following)
+                yield from unpack(done.pop(following))
                 following += 1
     finally:
         for future in futures:

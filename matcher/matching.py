@@ -479,6 +479,9 @@ class Matcher:
             detail, terms = None, {}
             if name in ("past", "past_any") and need.seeker is not None:
                 detail = f"{int(round(np.expm1(sig['past'][b])))} shared past project(s)" if "past" in sig else None
+            elif name == "network" and need.seeker is not None:
+                shared = np.intersect1d(idx.links.row(need.seeker)[0], idx.links.row(b)[0]).size
+                detail = f"{shared} partner(s) in common"
             elif name in STATEMENT_SIGNALS:
                 if statements is None:
                     statements = statement_terms(idx, b, doc_vector)

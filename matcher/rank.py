@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .index import CAPABILITY, Index, dot_all
+from .index import CAPABILITY, Index, concat_ranges, dot_all
 from .profiles import KINDS
 
 TAG_CATEGORIES = ("programme", "call", "field", "scheme")
@@ -38,6 +38,7 @@ SIGNAL_LABELS = {
     "together": "its capability statements taken together",
     "past": "past joint work with the seeker",
     "past_any": "has worked with the seeker",
+    "network": "has worked with the seeker's partners",
     "size": "track record (number of past projects)",
     "same_country": "same country as the seeker",
     "country_affinity": "its country often works with the seeker's",
@@ -150,6 +151,8 @@ def signals(
             past[cols] = vals
         out["past"] = np.log1p(past)
         out["past_any"] = (past > 0).astype(np.float64)
+    if "network" in wanted:
+        out["network"] = np.log1p(partners_of_partners(index, seeker)) if seeker is not None else np.zeros(n)
     if "size" in wanted:
         out["size"] = np.log1p(index.n_capabilities.astype(np.float64))
     if wanted & (set(TAG_CATEGORIES) | {"programme_share"}):
@@ -175,6 +178,24 @@ def signals(
             same = kind == k
             out[name] = (index.kind == KINDS.index(k)).astype(np.float64) if same else np.zeros(n)
     return {name: out[name] for name in names}, divisor
+
+
+def partners_of_partners(index: Index, seeker: int) -> np.ndarray:
+    """Per organisation, the seeker's past partners it has worked with too, each counted 1 / log(2 + its
+    number of partners) (Adamic-Adar: a shared partner with few partners says more than a hub)."""
+    links = index.links
+    n = index.n_orgs
+    if links is None:
+        return np.zeros(n)
+    cols, _ = links.row(seeker)
+    degree = np.diff(links.indptr)
+    lo = links.indptr[cols]
+    lens = degree[cols]
+    reached = links.indices[concat_ranges(lo, lens)]
+    weight = np.repeat(1.0 / np.log(2.0 + lens), lens)
+    out = np.bincount(reached, weights=weight, minlength=n)
+    out[seeker] = 0.0
+    return out
 
 
 def statement_similarity(index: Index, doc_vector) -> tuple[np.ndarray, np.ndarray]:

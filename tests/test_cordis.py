@@ -397,3 +397,16 @@ def test_schedule_on_a_store_meets_on_each_sides_newest_projects(store, tmp_path
     best = sorted(pairs, key=lambda c: -c.score)[:2]
     assert sorted(rows["score"]) == pytest.approx(sorted(c.score for c in best), rel=1e-6)
     assert len(rows) == 2 and rows["reason"].str.contains("offers").all()
+
+
+def test_partners_of_partners_by_hand(store):
+    """Past joint work: A-B (P1), C-D (P2), B-E (P3). A's only partner B has two partners (A and E), so
+    E is reached through B with weight 1 / log(2 + 2); nobody else is, and A itself is left out."""
+    from matcher.rank import partners_of_partners
+
+    index = open_catalog(store).matcher.index
+    a, e = index.find_row("Alpha Energy"), index.find_row("Epsilon Labs")
+    got = partners_of_partners(index, a)
+    want = np.zeros(index.n_orgs)
+    want[e] = 1 / np.log(4.0)
+    assert got.tolist() == pytest.approx(want.tolist())
