@@ -178,3 +178,43 @@ def test_desk_picks_up_profiles_changed_on_disk(tiny, tmp_path):
     assert "Zeta" not in client.get("/").get_data(as_text=True)
     write_profile(tiny, "zeta", name="Zeta", country="DE", kind="company", capabilities=["laser scanning"])
     assert "Zeta" in client.get("/").get_data(as_text=True)
+
+
+@browser_needed
+def test_desk_on_a_store_ranks_for_the_newest_grants(browser, tmp_path):
+    """A CORDIS store's organisation lists no needs: its page names the grants that stand for them and
+    gives every signal's share, in place of the two directions of a profile folder's match."""
+    from werkzeug.serving import make_server
+
+    from matcher import cordis
+    from matcher.web.app import create_app
+
+    from .test_cordis import ORGS, PARTICIPATIONS, PROJECT_COLS, PROJECTS, _write
+
+    data = tmp_path / "cordis"
+    data.mkdir()
+    _write(data / "projects.csv", PROJECT_COLS, [[p[c] for c in PROJECT_COLS] for p in PROJECTS])
+    _write(data / "participations.csv", ["project_id", "org_id", "role"], PARTICIPATIONS)
+    _write(data / "organisations.csv", ["org_id", "name", "short_name", "country", "activity_type"], ORGS)
+    cordis.import_cordis(data, "2023-01-01", tmp_path / "store")
+    server = make_server("127.0.0.1", 0, create_app(tmp_path / "store", tmp_path / "m.db"), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.goto(f"http://127.0.0.1:{server.server_port}/org/Beta%20Institute")
+        main = page.inner_text("main")
+        assert "Beta Institute lists no needs: it is matched for work like its newest projects:" in main
+        assert page.locator("ul.needs-from li").all_inner_texts() == [
+            "ACR3: Hydrogen electrolysis membranes — CORDIS grant 3 (signed 2022-05-01)",
+            "ACR1: Hydrogen storage in salt caverns — CORDIS grant 1 (signed 2022-01-10)",
+        ]
+        first = page.locator("article.match").first
+        assert first.get_by_text("ranked for a need").is_visible()
+        assert first.get_by_role("cell", name="past joint work with the seeker").is_visible()
+        assert "lists no needs, so the score rests" not in main
+        assert serious(page) == []
+        page.close()
+    finally:
+        server.shutdown()
+        thread.join(5)
