@@ -8,6 +8,7 @@ never sees half an index.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -42,11 +43,17 @@ _ARRAYS = (
 )
 
 
+RECORD_CACHE = 64
+"""Decoded profile records a store keeps at hand (profiles are immutable, so a cached one is never stale)."""
+
+
 class Records(Sequence):
     """Profiles stored as JSON records in one memory-mapped blob, decoded one at a time."""
 
     def __init__(self, blob: np.ndarray, offsets: np.ndarray):
         self._blob, self._offsets = blob, offsets
+        # explaining one match reads the same few profiles once per statement: keep the latest decoded
+        self._decode = functools.lru_cache(maxsize=RECORD_CACHE)(self._decode_record)
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
@@ -56,6 +63,9 @@ class Records(Sequence):
             return [self[j] for j in range(*i.indices(len(self)))]
         if i < 0:
             i += len(self)
+        return self._decode(int(i))
+
+    def _decode_record(self, i: int) -> Profile:
         raw = json.loads(self._blob[self._offsets[i] : self._offsets[i + 1]].tobytes())
         raw["sources"] = tuple(Source(**s) for s in raw["sources"])
         for key in ("capabilities", "needs", "aliases", "sectors", "partners"):

@@ -62,7 +62,7 @@ def test_batch_with_nothing_to_rank_fails_and_keeps_the_old_file(tmp_path):
     result = invoke("batch", "-o", str(out), "--profiles", str(folder))
     assert result.exit_code == 1
     assert f"Error: No organisation could be ranked, so {out} was not written." in result.output
-    assert "no profile here lists needs" in result.output
+    assert "None of the 2 organisations lists needs." in result.output
     assert out.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
