@@ -60,3 +60,32 @@ def test_an_unreachable_cluster_leaves_the_old_file(big_store, tmp_path, monkeyp
     r = CliRunner().invoke(cli, args)
     assert r.exit_code == 1 and "Cannot reach the Dask scheduler at tcp://127.0.0.1:9" in r.output
     assert out.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["partners.csv"]
+
+
+def test_a_worker_that_dies_mid_run_has_its_partitions_run_again(big_store):
+    """One of two workers is killed once the first partition is back: what it held or was running is
+    computed again elsewhere (or on the worker its nanny restarts), and the result is still exact."""
+    import os
+
+    from distributed import Client, LocalCluster
+
+    from matcher import cluster
+    from matcher.batch import all_top_partners
+    from matcher.catalog import open_catalog
+
+    matcher = open_catalog(big_store).matcher
+    want = list(all_top_partners(matcher, top=5, workers=1))
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=50) as local:
+        with Client(local) as client:
+            job = cluster.Job(str(big_store), 5, False, False, False)
+            stream = cluster.top_partners(job, matcher.index.n_orgs, client, parts=16)
+            got = [next(stream)]
+            victim = sorted(client.nthreads())[0]
+            try:
+                client.run(os._exit, 1, workers=[victim])
+            except Exception:  # the worker dies before it can answer
+                pass
+            got += list(stream)
+    assert [p.org for p in got] == [p.org for p in want]
+    for a, b in zip(got, want):
+        assert a.rows.tolist() == b.rows.tolist() and a.score.tolist() == b.score.tolist()
