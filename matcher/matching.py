@@ -322,9 +322,9 @@ class Matcher:
             allowed[declined] = False
         if new_only:
             allowed[[r for r, e in stage_of.items() if e.stage in PARTNERS]] = False
-        profile = self.index.profiles[a]
         if self.seeks_by_record(a):
             return self._match_recent(a, top, allowed, filters, stage_of, declined if not show_declined else [])
+        profile = self.index.profiles[a]
         rows, score, _, _ = self.top_of(a, top, allowed)
         rows = rows[score >= filters.min_score]
         matches = [self._with_stage(self._match(r, a, int(b)), stage_of.get(int(b))) for r, b in enumerate(rows, 1)]
@@ -347,8 +347,7 @@ class Matcher:
 
     def recent_scores(self, org: int) -> np.ndarray:
         """Every organisation's score for ``org``'s newest records taken as its need (``seeks_by_record``)."""
-        recent = recent_need(self.index, org)
-        return score_need(self.index, recent.need, recent.vector, recent.doc_vector, recent=True)[0]
+        return self._recent(org)[1][0]
 
     def ranked_scores(self, org: int) -> np.ndarray:
         """The scores ``match`` ranks ``org``'s partners by: reciprocal, or for its newest records."""
@@ -363,35 +362,36 @@ class Matcher:
         rows = top_k(score, k, np.flatnonzero(allowed))
         return rows, score[rows]
 
-    def _recent_matches(self, a: int, rows: Iterable[int]):
-        """``(recent need, matches)``: the explained need matches of ``rows`` for ``a``'s newest records."""
-        idx = self.index
-        recent = recent_need(idx, a)
-        score, sig, weights, scale = score_need(idx, recent.need, recent.vector, recent.doc_vector, recent=True)
-        name = idx.profiles[a].name
+    def _recent(self, a: int):
+        """``(recent_need, score_need's (score, signals, weights, divisor))`` for ``a``'s newest records."""
+        recent = recent_need(self.index, a)
+        return recent, score_need(self.index, recent.need, recent.vector, recent.doc_vector, recent=True)
+
+    def _recent_matches(self, a: int, rows: Iterable[int], ranked) -> list[Match]:
+        """The explained need matches of ``rows`` for ``a``'s newest records (``ranked``: ``_recent(a)``)."""
+        recent, (score, sig, weights, scale) = ranked
+        name = self.index.profiles[a].name
         vectors = (recent.vector, recent.doc_vector)
-        matches = [
+        return [
             self._need_match(r, int(b), recent.need, *vectors, float(score[b]), sig, weights, scale, name)
             for r, b in enumerate(rows, start=1)
         ]
-        return recent, matches
 
     def _match_recent(self, a: int, top: int, allowed: np.ndarray, filters: Filters, stage_of, declined) -> MatchList:
         """``match`` of an organisation whose newest records stand for its needs: a need query for them."""
-        idx = self.index
-        score = self.recent_scores(a)
+        ranked = self._recent(a)
+        recent, score = ranked[0], ranked[1][0]
         rows = top_k(np.where(score >= filters.min_score, score, 0.0), top, np.flatnonzero(allowed))
-        recent, found = self._recent_matches(a, rows)
-        need = recent.need
-        profile = idx.profiles[a]
+        found = self._recent_matches(a, rows, ranked)
         matches = [self._with_stage(m, stage_of.get(int(b))) for m, b in zip(found, rows)]
+        profile = self.index.profiles[a]
         return MatchList(
             profile.name,
             profile.country,
             profile.kind,
             int(allowed.sum()),
             matches,
-            need.text,
+            recent.need.text,
             declined_left_out=len(declined),
             needs_from=tuple(self._record_label(r) for r in recent.rows),
         )
@@ -543,7 +543,7 @@ class Matcher:
         if a == b:
             raise MatcherError(f"{org_a!r} and {org_b!r} are the same organisation: name two different ones.")
         if self.seeks_by_record(a):
-            return self._recent_matches(a, [b])[1][0]
+            return self._recent_matches(a, [b], self._recent(a))[0]
         return self._match(0, a, b)
 
     def _match(self, rank: int, a: int, b: int) -> Match:
