@@ -627,6 +627,8 @@ def batch_command(out, top, fmt, new_only, workers, dask, semantic, ledger_path,
             raise click.ClickException("Parquet needs pyarrow: pip install 'matcher[parquet]', or use .csv.") from None
     if not out.parent.is_dir():
         raise click.BadParameter(f"folder {out.parent} does not exist.", param_hint="--output")
+    if dask and workers:
+        raise click.UsageError("--workers is for this machine; with --dask each Dask worker runs its own threads.")
     catalog = _open(profiles, strict, semantic)
     matcher = catalog.matcher
     names = matcher.index.names

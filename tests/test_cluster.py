@@ -60,6 +60,8 @@ def test_an_unreachable_cluster_leaves_the_old_file(big_store, tmp_path, monkeyp
     r = CliRunner().invoke(cli, args)
     assert r.exit_code == 1 and "Cannot reach the Dask scheduler at tcp://127.0.0.1:9" in r.output
     assert out.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["partners.csv"]
+    r = CliRunner().invoke(cli, [*args[:-2], "--dask", "local:2", "--workers", "2"])
+    assert r.exit_code == 2 and "--workers is for this machine" in r.output
 
 
 def test_a_worker_that_dies_mid_run_has_its_partitions_run_again(big_store):
