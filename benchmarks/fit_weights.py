@@ -5,8 +5,10 @@ past partners, the real partners and a random sample) is scored with ``matcher.r
 the CLI ranks with), and the weights maximise the softmax likelihood of the real partners within each pool
 (a listwise loss), kept non-negative so that each signal's share of a score stays meaningful. A second fit
 then looks only at each query's 1,000 best candidates under the first weights (the head of the ranking, where
-Hits@10 is decided; queries with no real partner there are left out). Prints the weights and, with --out,
-writes them as the model a store carries.
+Hits@10 is decided; queries with no real partner there are left out). Both query modes are fitted, each
+with weights of its own: grants (a need query for a grant) and organisations (``match --org`` on a store,
+an organisation's newest grants as its need). Prints the weights and, with --out, writes them as the model a
+store carries; the fit is deterministic, so a re-run writes the same file:
 
     python benchmarks/fit_weights.py --data ../shared/benchmark --cutoff 2023-07-01 --until 2024-01-01 \\
         --out matcher/cordis_model.json
@@ -125,6 +127,20 @@ def fit(data, l2=1e-3):
     return res.x / sd * (sd > 1e-6), float(res.fun)
 
 
+def fit_mode(index, queries, judged, mode: str) -> dict[str, float]:
+    """The two-stage fit of one query mode's weights (``SIGNALS``, or ``ORG_SIGNALS`` for organisations)."""
+    first, loss = fit(pools(index, queries, judged))
+    print(f"{mode}: first fit: loss {loss:.4f} over {len(queries)} queries")
+    head = head_pools(index, queries, judged, first)
+    w, loss = fit(head)
+    names = ORG_SIGNALS if mode == "organisations" else SIGNALS
+    weights = {s: round(float(x), 4) for s, x in zip(names, w)}
+    for s, x in weights.items():
+        print(f"{s:32s} {x:8.4f}")
+    print(f"{mode}: loss {loss:.4f} over the heads of {len(head)} queries")
+    return weights
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, required=True)
@@ -133,31 +149,23 @@ def main(argv=None) -> int:
     ap.add_argument("--store", type=Path, help="reuse (or keep) the imported store in this folder")
     ap.add_argument(
         "--mode",
-        choices=("grants", "organisations"),
-        default="grants",
-        help="fit need queries (grants, the model's 'weights') or match --org on a store ('recent_weights')",
+        choices=("grants", "organisations", "both"),
+        default="both",
+        help="fit need queries (grants: the model's 'weights'), match --org on a store ('recent_weights'), or both",
     )
-    ap.add_argument("--out", type=Path, help="write the model JSON here (the other mode's weights are kept)")
+    ap.add_argument("--out", type=Path, help="write the model JSON here (a mode not fitted keeps its weights)")
     args = ap.parse_args(argv)
     tables, catalog, queries, judged, _ = prepare(args.data, args.cutoff, args.until, args.store)
     index = catalog.matcher.index
-    if args.mode == "organisations":
-        queries, judged = org_judged(index, tables, args.cutoff, args.until)
-    first, loss = fit(pools(index, queries, judged))
-    print(f"first fit: loss {loss:.4f} over {len(queries)} queries")
-    head = head_pools(index, queries, judged, first)
-    w, loss = fit(head)
-    names = ORG_SIGNALS if args.mode == "organisations" else SIGNALS
-    weights = {s: round(float(x), 4) for s, x in zip(names, w)}
-    for s, x in weights.items():
-        print(f"{s:32s} {x:8.4f}")
-    print(f"loss {loss:.4f} over the heads of {len(head)} queries")
-    if args.out:
-        model = json.loads(args.out.read_text()) if args.out.exists() else {}
-        key = "weights" if args.mode == "grants" else "recent_weights"
-        model[key] = weights
+    model = json.loads(args.out.read_text()) if args.out and args.out.exists() else {}
+    for mode in ("grants", "organisations") if args.mode == "both" else (args.mode,):
+        if mode == "organisations":
+            queries, judged = org_judged(index, tables, args.cutoff, args.until)
+        key = "weights" if mode == "grants" else "recent_weights"
+        model[key] = fit_mode(index, queries, judged, mode)
         fitted = {"data": args.data.name, "cutoff": args.cutoff, "until": args.until, "queries": len(queries)}
-        model["fitted" if args.mode == "grants" else "recent_fitted"] = fitted
+        model["fitted" if mode == "grants" else "recent_fitted"] = fitted
+    if args.out:
         args.out.write_text(json.dumps(model, indent=1) + "\n")
     return 0
 
