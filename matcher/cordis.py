@@ -284,17 +284,22 @@ class Query:
     plain_text: str = ""  # title, keywords and objective only (what make_split.md's baselines read)
 
 
-def queries(tables: Tables, cutoff: str, until: str) -> list[Query]:
-    """The make_split.md queries: collaborative grants signed in [cutoff, until), with known partners."""
-    check_date(cutoff, "--cutoff")
-    check_date(until, "--until")
+def _known_and_past(tables: Tables, cutoff: str) -> tuple[set[str], dict[str, set[str]]]:
+    """The organisations of the history before ``cutoff``, and each one's partners there."""
     _, hist = history(tables, cutoff)
-    known = set(hist["org_id"])
     past: dict[str, set[str]] = defaultdict(set)
     for _, group in hist.groupby("project_id")["org_id"]:
         orgs = set(group)
         for o in orgs:
             past[o] |= orgs - {o}
+    return set(hist["org_id"]), past
+
+
+def queries(tables: Tables, cutoff: str, until: str) -> list[Query]:
+    """The make_split.md queries: collaborative grants signed in [cutoff, until), with known partners."""
+    check_date(cutoff, "--cutoff")
+    check_date(until, "--until")
+    known, past = _known_and_past(tables, cutoff)
     p = tables.projects
     window = p[(p["t"] >= cutoff) & (p["t"] < until)]
     pa = tables.participations
@@ -348,13 +353,7 @@ def org_queries(tables: Tables, cutoff: str, until: str) -> list[OrgQuery]:
     """
     check_date(cutoff, "--cutoff")
     check_date(until, "--until")
-    _, hist = history(tables, cutoff)
-    known = set(hist["org_id"])
-    past: dict[str, set[str]] = defaultdict(set)
-    for _, group in hist.groupby("project_id")["org_id"]:
-        orgs = set(group)
-        for o in orgs:
-            past[o] |= orgs - {o}
+    known, past = _known_and_past(tables, cutoff)
     _, window = history(tables, until)
     p = tables.projects
     in_window = set(p.loc[(p["t"] >= cutoff) & (p["t"] < until), "project_id"])
