@@ -52,15 +52,21 @@ def prepare(data: Path, cutoff: str, until: str, store: Path | None = None):
         sys.exit(f"{store} was built with --before {meta['store']['before']}, not {cutoff}: give another --store.")
     import_s = time.perf_counter() - t0
     queries = cordis.queries(tables, cutoff, until)
-    index = catalog.matcher.index
+    judged = judge(catalog.matcher.index)
+
+    return tables, catalog, queries, [judged(q) for q in queries], import_s
+
+
+def judge(index):
+    """``f(query) -> Judged``: a grant or organisation query of CORDIS ids as rows of ``index``."""
     row = {p.aliases[-1]: i for i, p in enumerate(index.profiles)}  # the last alias is the organisation id
 
-    def judged(q: cordis.Query) -> Judged:
+    def judged(q) -> Judged:
         seeker = row.get(q.seeker)
         past = tuple(int(x) for x in index.links.row(seeker)[0]) if seeker is not None else ()
         return Judged(seeker, tuple(row[o] for o in q.partners), tuple(row[o] for o in q.new_partners), past)
 
-    return tables, catalog, queries, [judged(q) for q in queries], import_s
+    return judged
 
 
 def check_reference(data: Path, queries, cutoff: str, until: str) -> str:
@@ -138,13 +144,8 @@ def grant_mode(tables, catalog, queries, judged, cutoff: str) -> dict:
 
 def org_judged(index, tables, cutoff: str, until: str) -> tuple[list[cordis.OrgQuery], list[Judged]]:
     """The organisation queries of the window, as rows of the index."""
-    row = {p.aliases[-1]: i for i, p in enumerate(index.profiles)}
     queries = cordis.org_queries(tables, cutoff, until)
-    judged = []
-    for q in queries:
-        seeker = row[q.seeker]
-        past = tuple(int(x) for x in index.links.row(seeker)[0])
-        judged.append(Judged(seeker, tuple(row[o] for o in q.partners), tuple(row[o] for o in q.new_partners), past))
+    judged = list(map(judge(index), queries))
     return queries, judged
 
 

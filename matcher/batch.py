@@ -30,7 +30,7 @@ import numpy as np
 from . import score
 from .index import CAPABILITY, NEED
 from .matching import Matcher
-from .score import combine, kernel_for, reciprocal_top, top_k, top_k_rows
+from .score import combine, kernel_for, reciprocal_top, top_k_rows
 
 BLOCK_MAX = 4_096  # up to this many organisations, all forward scores are held at once (128 MB)
 BLOCK = 256  # seekers ranked at once: BLOCK x n float64 scores
@@ -193,9 +193,8 @@ def _chunk(task, matcher: Matcher | None = None) -> list[Partners]:
     for a in seekers.tolist():
         allowed = matcher.allowed(a, new_only=new_only)
         if matcher.seeks_by_record(a):  # a need query: its score is the need side; no need of theirs is met
-            score = matcher.recent_scores(a)
-            rows = top_k(score, top, np.flatnonzero(allowed))
-            out.append(Partners(a, rows, score[rows], score[rows], np.full(len(rows), np.nan)))
+            rows, score = matcher.ranked_top(a, top, allowed)
+            out.append(Partners(a, rows, score, score.copy(), np.full(len(rows), np.nan)))
             continue
         rows, score, f, b = reciprocal_top(index, a, top, allowed, compiled=matcher.compiled)
         out.append(_partners(a, rows, score, f, b, has_needs))

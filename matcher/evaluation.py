@@ -31,13 +31,18 @@ def query_metrics(order: np.ndarray, relevant: Iterable[int]) -> dict[str, float
         raise ValueError("a query needs at least one relevant organisation")
     hit = np.fromiter((int(r) in rel for r in order), dtype=bool, count=len(order))
     first = int(np.argmax(hit)) if hit.any() else None
-    gains = hit[:10] / np.log2(np.arange(2, 2 + min(10, len(hit))))
-    ideal = sum(1 / math.log2(i + 2) for i in range(min(len(rel), 10)))
+    return _metrics(hit[:50], len(rel), 1.0 / (first + 1) if first is not None else 0.0)
+
+
+def _metrics(head: np.ndarray, n_relevant: int, mrr: float) -> dict[str, float]:
+    """The metrics from ``head`` (whether each of the first 50 ranked rows is relevant) and the MRR."""
+    gains = head[:10] / np.log2(np.arange(2, 2 + min(10, len(head))))
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(n_relevant, 10)))
     return {
-        "hits@10": float(hit[:10].any()),
-        "mrr": 1.0 / (first + 1) if first is not None else 0.0,
+        "hits@10": float(head[:10].any()),
+        "mrr": mrr,
         "ndcg@10": float(gains.sum() / ideal),
-        "recall@50": float(hit[:50].sum() / len(rel)),
+        "recall@50": float(head.sum() / n_relevant),
     }
 
 
@@ -60,22 +65,13 @@ def score_metrics(scores: np.ndarray, relevant: Iterable[int], exclude: Iterable
         head = head[np.lexsort((head, -s[head]))][:k]
     else:
         head = np.zeros(0, dtype=np.int64)
-    hit = np.isin(head, rel)
-    gains = hit[:10] / np.log2(np.arange(2, 2 + min(10, len(hit))))
-    ideal = sum(1 / math.log2(i + 2) for i in range(min(len(rel), 10)))
     rel_live = rel[~excluded[rel]]
+    mrr = 0.0
     if len(rel_live):
         best = rel_live[np.lexsort((rel_live, -s[rel_live]))[0]]
         ahead = int(np.count_nonzero(s > s[best])) + int(np.count_nonzero(s[:best] == s[best]))
         mrr = 1.0 / (ahead + 1)
-    else:
-        mrr = 0.0
-    return {
-        "hits@10": float(hit[:10].any()),
-        "mrr": mrr,
-        "ndcg@10": float(gains.sum() / ideal),
-        "recall@50": float(hit.sum() / len(rel)),
-    }
+    return _metrics(np.isin(head, rel), len(rel), mrr)
 
 
 def mean_metrics(rows: Sequence[dict[str, float]]) -> dict[str, float]:

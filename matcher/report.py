@@ -118,19 +118,18 @@ def render_need_match(m: Match, *, pairs: int | None = 2, width: int | None = 11
     """Lines explaining a need match: the capabilities that met the need, terms, evidence, and each signal."""
     d = m.explanation.forward
     lines = []
-    if not d.weight:  # the model gives the whole-profile text part no weight: the statement signals carry it
-        pass
-    elif d.pairs:
-        lines.append(f"meets the need: text part {d.score * d.weight:.3f} ({d.share:.0%} of the score)")
-    else:
-        lines.append("no capability shares a term with the need; ranked on the other signals")
-    shown = [] if not d.weight else d.pairs if pairs is None else d.pairs[:pairs]
-    for stmt in shown:
-        lines.append(f"  offers “{stmt.capability if width is None else clip(stmt.capability, width)}”")
-        lines.append(f"    {stmt.share:.0%} of the text part, through {_terms(stmt, None if pairs is None else 5)}")
-        lines += ["    " + s for s in _evidence("in its words", stmt.capability_evidence, width)]
-    if d.weight and len(d.pairs) > len(shown):
-        lines.append(f"  (+{len(d.pairs) - len(shown)} more matching capabilities)")
+    if d.weight:  # where the model gives the whole-profile text part no weight, the statement signals carry it
+        if d.pairs:
+            lines.append(f"meets the need: text part {d.score * d.weight:.3f} ({d.share:.0%} of the score)")
+        else:
+            lines.append("no capability shares a term with the need; ranked on the other signals")
+        shown = d.pairs if pairs is None else d.pairs[:pairs]
+        for stmt in shown:
+            lines.append(f"  offers “{stmt.capability if width is None else clip(stmt.capability, width)}”")
+            lines.append(f"    {stmt.share:.0%} of the text part, through {_terms(stmt, None if pairs is None else 5)}")
+            lines += ["    " + s for s in _evidence("in its words", stmt.capability_evidence, width)]
+        if len(d.pairs) > len(shown):
+            lines.append(f"  (+{len(d.pairs) - len(shown)} more matching capabilities)")
     for sig in m.explanation.signals:
         if sig.terms:  # a text signal of its own (statement similarity): its share and its terms
             lines.append(
