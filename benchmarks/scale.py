@@ -3,7 +3,8 @@
 For each size, a synthetic profile set (benchmarks/synthetic.py) is built into a store with the library
 code, then each step runs in its own process so that its peak memory is its own:
 
-    build_s               Index.build plus writing the store (profiles generated in memory, not from YAML)
+    build_s               matcher.build.build_store writing the store as the profiles are generated, one chunk
+                          at a time (generate_s, the generator's own time, not included); a bar on a terminal
     load_s                opening the store (memory-mapped arrays) in a fresh process, its files first dropped
                           from the page cache (``evict_store``): the query phase starts from the disk
     engine                "compiled" where numba is installed (pip install . does, where it has wheels), else "numpy"
@@ -19,7 +20,9 @@ code, then each step runs in its own process so that its peak memory is its own:
     dask1_s, dask2_s      with --dask: ``matcher batch --dask local:1`` and ``local:2`` as fresh processes (cluster
                           start included), and whether each wrote the same bytes as ``batch_cli_s``'s run
     peak_mb               the largest resident memory of the query, CLI and batch processes
-    build_peak_mb         the same for the build process
+    build_peak_mb         the same for the build process, and build_worker_peak_mb for the largest of its
+                          build_workers analysis processes (the build's memory is at most the first plus
+                          the second times the number of workers)
     baseline_query_p50_ms the same top 10 by scikit-learn cosine over the full matrices (a full scan)
     rank_bm25_query_p50_ms  rank_bm25 (BM25Okapi) scores in both directions, on sizes up to --bm25-max
 
@@ -55,28 +58,53 @@ def peak_mb() -> float:
 
 
 def phase_build(n: int, store: Path, seed: int) -> dict:
+    """The streaming build (matcher.build.build_store) of the synthetic profiles as they are generated."""
+    import click
     import synthetic
 
-    from matcher.index import Index
-    from matcher.store import save_index
+    from matcher.build import build_store
+
+    generating = [0.0]
+
+    def timed(items):
+        it = iter(items)
+        while True:
+            t = time.perf_counter()
+            item = next(it, None)
+            generating[0] += time.perf_counter() - t
+            if item is None:
+                return
+            yield item
 
     t0 = time.perf_counter()
-    profiles = synthetic.profiles(n, seed)
-    t1 = time.perf_counter()
-    index = Index.build(profiles)
-    t2 = time.perf_counter()
-    save_index(index, store, store={"synthetic": n, "seed": seed})
-    t3 = time.perf_counter()
+    bar = click.progressbar(length=2 * n, label="Building", file=sys.stderr) if sys.stderr.isatty() else None
+    with bar if bar is not None else _Nothing():
+        summary = build_store(
+            timed(synthetic.iter_profiles(n, seed)),
+            store,
+            store={"synthetic": n, "seed": seed},
+            progress=bar.update if bar is not None else None,
+        )
+    total = time.perf_counter() - t0
     return {
-        "generate_s": t1 - t0,
-        "build_s": t3 - t1,
-        "index_s": t2 - t1,
-        "save_s": t3 - t2,
-        "terms": len(index.terms),
-        "statements": index.statements.shape[0],
+        "generate_s": generating[0],
+        "build_s": total - generating[0],
+        "terms": summary["terms"],
+        "statements": summary["statements"],
         "store_mb": sum(f.stat().st_size for f in store.iterdir()) / 2**20,
         "build_peak_mb": peak_mb(),
+        "build_workers": summary["workers"],
+        "build_worker_peak_mb": summary["worker_peak_mb"],
+        "build_steps_s": summary["seconds"],
     }
+
+
+class _Nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
 
 
 def _baseline(index):
@@ -215,16 +243,18 @@ def phase_batch(store: Path, seed: int, sample: int) -> dict:
     return {"batch_sample_s": took, "batch_sample_orgs": len(orgs), "batch_estimate_s": took * n / len(orgs)}
 
 
-def child_peak(args: list[str]) -> tuple[float, float, str]:
+def child_peak(args: list[str], show_progress: bool = False) -> tuple[float, float, str]:
     """Run a child process: its wall time, its peak memory (os.wait4) and its output. If it fails, exit
     with the end of what it wrote to stderr (an out-of-date store, say, says to rebuild it).
 
     It runs in this folder, which holds no ``matcher``: ``python -m matcher`` imports the installed package,
     as the phases do, and not a checkout in the current folder (whose compiled kernels would be cached
-    apart, and compiled again inside a timed run)."""
+    apart, and compiled again inside a timed run). With ``show_progress`` on a terminal, the child writes
+    to this one's standard error (its progress bar), and a failure says only that it failed."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile(mode="w+") as err:
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True, cwd=HERE)
+        through = show_progress and sys.stderr.isatty()
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=None if through else err, text=True, cwd=HERE)
         out = proc.stdout.read()
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -258,7 +288,8 @@ def measure(n: int, work: Path, args) -> dict:
     me = [sys.executable, str(Path(__file__).resolve())]
     if not (store / "meta.json").exists() or args.rebuild:
         _, _, out = child_peak(
-            [*me, "--phase", "build", "--n", str(n), "--store", str(store), "--seed", str(args.seed)]
+            [*me, "--phase", "build", "--n", str(n), "--store", str(store), "--seed", str(args.seed)],
+            show_progress=True,
         )
         result = json.loads(out)
     else:

@@ -53,6 +53,7 @@ class Vocabulary:
         taken = set(self.stop)
         self.general = np.array(_words(N_GENERAL, rng, taken))
         self.sectors = np.array(_words(N_SECTORS * SECTOR_TERMS, rng, taken)).reshape(N_SECTORS, SECTOR_TERMS)
+        self.words = [*self.stop.tolist(), *self.general.tolist(), *self.sectors.ravel().tolist()]
         self.cdf_stop, self.cdf_general, self.cdf_sector = _zipf(len(self.stop), 1.0), _zipf(N_GENERAL), _zipf(150)
 
 
@@ -63,24 +64,35 @@ def statements(vocab: Vocabulary, sectors: np.ndarray, rng: np.random.Generator)
     pool = rng.random(total)
     u = rng.random(total)
     stmt_sector = np.repeat(sectors, lengths)
-    words = np.where(
+    # word codes into one list (stop words, general words, sector terms): the same words as indexing the
+    # string arrays, without string arrays the size of every token
+    n_stop, n_general = len(vocab.stop), len(vocab.general)
+    code = np.where(
         pool < P_STOP,
-        vocab.stop[np.minimum(np.searchsorted(vocab.cdf_stop, u), len(vocab.stop) - 1)],
+        np.minimum(np.searchsorted(vocab.cdf_stop, u), n_stop - 1),
         np.where(
             pool < P_STOP + P_SECTOR,
-            vocab.sectors[stmt_sector, np.minimum(np.searchsorted(vocab.cdf_sector, u), SECTOR_TERMS - 1)],
-            vocab.general[np.minimum(np.searchsorted(vocab.cdf_general, u), N_GENERAL - 1)],
+            n_stop
+            + n_general
+            + stmt_sector * SECTOR_TERMS
+            + np.minimum(np.searchsorted(vocab.cdf_sector, u), SECTOR_TERMS - 1),
+            n_stop + np.minimum(np.searchsorted(vocab.cdf_general, u), N_GENERAL - 1),
         ),
     )
+    words = vocab.words
     ends = np.cumsum(lengths)
-    return [" ".join(words[a:b]) for a, b in zip(ends - lengths, ends)]
+    return [" ".join([words[c] for c in code[a:b].tolist()]) for a, b in zip(ends - lengths, ends)]
 
 
 def profiles(n: int, seed: int = 0, chunk: int = 20_000) -> list[Profile]:
     """``n`` profiles: 1–3 capabilities and 0–2 needs each (one in eight lists no need)."""
+    return list(iter_profiles(n, seed, chunk))
+
+
+def iter_profiles(n: int, seed: int = 0, chunk: int = 20_000):
+    """``profiles(n, seed)`` one at a time, ``chunk`` made at once (the same profiles, in bounded memory)."""
     vocab = Vocabulary(seed)
     rng = np.random.default_rng(seed + 1)
-    out: list[Profile] = []
     for start in range(0, n, chunk):
         m = min(chunk, n - start)
         n_cap = rng.integers(1, 4, m)
@@ -96,7 +108,7 @@ def profiles(n: int, seed: int = 0, chunk: int = 20_000) -> list[Profile]:
         pos = 0
         for i in range(m):
             c, k = int(n_cap[i]), int(n_need[i])
-            out.append(
+            yield (
                 Profile(
                     name=f"Org {start + i:07d}",
                     country=str(country[i]),
@@ -106,4 +118,3 @@ def profiles(n: int, seed: int = 0, chunk: int = 20_000) -> list[Profile]:
                 )
             )
             pos += c + k
-    return out

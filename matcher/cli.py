@@ -717,7 +717,7 @@ def import_cordis_command(data_dir, before, out, force):
         raise click.ClickException(f"{out} is already a store; give --force to replace it, or another -o.")
     from .cordis import IMPORT_STEPS
 
-    # a bar of the four steps, on a terminal only (indexing is most of the 30-60 s); piped, nothing
+    # a bar of the steps, on a terminal only (indexing is most of the 30-60 s, and says how far it is)
     with _progressbar(len(IMPORT_STEPS), "Importing", item_show_func=lambda s: s) as bar:
         done: list[str] = []
 
@@ -725,8 +725,11 @@ def import_cordis_command(data_dir, before, out, force):
             bar.update(1 if done else 0, name)
             done.append(name)
 
+        def advance(fraction: float) -> None:
+            bar.update(0, f"{IMPORT_STEPS[-1]} ({fraction:.0%})")
+
         try:
-            index = import_cordis(data_dir, before, out, progress=step)
+            index = import_cordis(data_dir, before, out, progress=step, advance=advance)
         except MatcherError as exc:
             raise click.ClickException(str(exc)) from None
         bar.update(1)

@@ -126,7 +126,8 @@ def history(tables: Tables, before: str):
 
 @dataclass
 class Built:
-    """Profiles and the rows ``Index.build`` needs, one profile per organisation in the history."""
+    """Profiles and the rows ``Index.build`` (and ``build.build_store``) need, one profile per organisation
+    in the history."""
 
     profiles: list[Profile]
     texts: list[list[str]]
@@ -218,22 +219,30 @@ def default_model() -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-IMPORT_STEPS = ("Reading the CORDIS tables", "Making one profile per organisation", "Indexing", "Writing the store")
+IMPORT_STEPS = ("Reading the CORDIS tables", "Making one profile per organisation", "Indexing and writing the store")
 
 
 def import_cordis(
-    data_dir: Path | str, before: str, out: Path | str, *, model: dict | None = None, tables=None, progress=None
+    data_dir: Path | str,
+    before: str,
+    out: Path | str,
+    *,
+    model: dict | None = None,
+    tables=None,
+    progress=None,
+    advance=None,
 ):
     """Build a profile store from the grants signed before ``before`` and write it to ``out``.
 
-    Returns the built ``Index``. ``out`` is written atomically: an interrupted import leaves no store.
-    ``progress(step)`` is called as each of ``IMPORT_STEPS`` begins (indexing takes most of the time).
+    Returns the store's ``Index`` (memory-mapped). ``out`` is written atomically: an interrupted import
+    leaves no store. ``progress(step)`` is called as each of ``IMPORT_STEPS`` begins; during the last,
+    ``advance(fraction)`` as the store's build goes on (``matcher.build``: in bounded memory).
     """
     step = progress or (lambda _: None)
     from datetime import datetime, timezone
 
-    from .index import Index
-    from .store import save_index
+    from .build import build_store
+    from .store import load_index
 
     check_date(before, "--before")
     step(IMPORT_STEPS[0])
@@ -243,8 +252,16 @@ def import_cordis(
     if not built.profiles:
         raise CordisError(f"No grant in {data_dir} was signed before {before}: the store would be empty.")
     step(IMPORT_STEPS[2])
-    index = Index.build(
+    done, total = [0], 3 * len(built.profiles)  # bm25: read, weigh, vectorise
+
+    def tick(k: int) -> None:
+        done[0] += k
+        if advance is not None:
+            advance(done[0] / total)
+
+    build_store(
         built.profiles,
+        Path(out),
         weighting="bm25",
         texts=built.texts,
         links=built.links,
@@ -254,11 +271,6 @@ def import_cordis(
         min_df=2,
         aligned_sources=True,
         documents=True,
-    )
-    step(IMPORT_STEPS[3])
-    save_index(
-        index,
-        Path(out),
         store={
             "source": "CORDIS",
             "data": str(Path(data_dir).resolve()) if data_dir else None,
@@ -267,8 +279,9 @@ def import_cordis(
             "organisations": len(built.profiles),
             "built": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         },
+        progress=tick,
     )
-    return index
+    return load_index(Path(out))[0]
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,11 @@ def common_cutoff(n_orgs: int) -> int:
     return max(16, n_orgs // COMMON_SHARE)
 
 
+def text_key(text: str) -> tuple[str | None, str]:
+    """What makes two statements one text: the same words read in the same declared language."""
+    return getattr(text, "language", None), str(text)
+
+
 def name_key(name: str) -> int:
     """A stable 64-bit key of a name, ignoring case and surrounding space (for the sorted name table)."""
     import hashlib
@@ -324,13 +329,21 @@ class Index:
                 first[o, side, 1] = len(texts)
         if min_df is None:  # terms seen once cannot link two profiles; on big sets they only cost memory
             min_df = 1 if len(texts) < 50_000 else 2
-        # a text shared by several profiles (a joint project) is analysed once
-        unique: dict[str, int] = {}
-        text_row = np.array([unique.setdefault(t, len(unique)) for t in texts], dtype=np.int64)
-        unique_texts = list(unique)
+        # a text shared by several profiles (a joint project) is analysed once, in the language it is read in
+        unique: dict[tuple[str | None, str], int] = {}
+        unique_texts: list[str] = []
+        rows = []
+        for t in texts:
+            key = text_key(t)
+            if key not in unique:
+                unique[key] = len(unique_texts)
+                unique_texts.append(t)
+            rows.append(unique[key])
+        text_row = np.array(rows, dtype=np.int64)
         vectorizer = CountVectorizer(analyzer=analyzer, min_df=min_df, dtype=np.float32)
         try:
             counts = vectorizer.fit_transform(unique_texts).tocsr()
+            counts.sort_indices()  # rows in term order, as the streaming build (build.py) makes them
         except ValueError:  # no statement has a single content word: an empty vocabulary
             counts = sparse.csr_matrix((len(unique_texts), 0), dtype=np.float32)
             vectorizer.vocabulary_ = {}
@@ -412,31 +425,9 @@ class Index:
                 for partner in p.partners
                 if (row := index.find_row(partner)) is not None and row != o
             ]
-        n = len(profiles)
-        L = sparse.coo_matrix(
-            ([w for *_, w in links], ([a for a, *_ in links], [b for _, b, _ in links])), shape=(n, n)
-        ).tocsr()
-        L = L.maximum(L.T).tocsr()  # joint work is mutual, whichever side listed it
-        L.eliminate_zeros()
-        index.links = Csr.from_scipy(L)
-        tag_ids: dict[str, int] = {}
-        rows_t = [(o, tag_ids.setdefault(t, len(tag_ids)), c) for o, t, c in (tags or [])]
-        rows_s = [
-            (int(first[o, CAPABILITY, 0]) + k, tag_ids.setdefault(t, len(tag_ids)))
-            for o, k, t in (statement_tags or [])
-        ]
-        index.tag_names = list(tag_ids)
-        index.stmt_tags = Csr.from_scipy(
-            sparse.coo_matrix(
-                (np.ones(len(rows_s), dtype=np.float32), ([s for s, _ in rows_s], [t for _, t in rows_s])),
-                shape=(len(texts), len(tag_ids)),
-            ).tocsr()
-        )
-        index.tag_postings = Csr.from_scipy(  # stored transposed, like ``postings``: queries read it by tag
-            sparse.coo_matrix(
-                ([c for *_, c in rows_t], ([t for _, t, _ in rows_t], [o for o, *_ in rows_t])),
-                shape=(len(tag_ids), n),
-            ).tocsr()
+        index.links = links_matrix(links, len(profiles))
+        index.tag_names, index.stmt_tags, index.tag_postings = tag_matrices(
+            tags, statement_tags, first[:, CAPABILITY, 0], len(texts), len(profiles)
         )
         return index
 
@@ -491,6 +482,40 @@ class Index:
     def n_capabilities(self) -> np.ndarray:
         """Capability statements per organisation (past projects, in a store built from them)."""
         return self.stmt_first[:, CAPABILITY, 1] - self.stmt_first[:, CAPABILITY, 0]
+
+
+def links_matrix(links: Sequence[tuple[int, int, float]], n: int) -> Csr:
+    """Past joint work as an organisations x organisations matrix, made mutual whichever side listed it."""
+    from scipy import sparse
+
+    L = sparse.coo_matrix(
+        ([w for *_, w in links], ([a for a, *_ in links], [b for _, b, _ in links])), shape=(n, n)
+    ).tocsr()
+    L = L.maximum(L.T).tocsr()
+    L.eliminate_zeros()
+    return Csr.from_scipy(L)
+
+
+def tag_matrices(tags, statement_tags, cap_first: np.ndarray, n_statements: int, n: int) -> tuple[list, Csr, Csr]:
+    """``(tag_names, stmt_tags, tag_postings)`` from (org, tag, count) and (org, k-th capability, tag) rows;
+    ``cap_first[o]`` is the statement row of organisation o's first capability."""
+    from scipy import sparse
+
+    tag_ids: dict[str, int] = {}
+    rows_t = [(o, tag_ids.setdefault(t, len(tag_ids)), c) for o, t, c in (tags or [])]
+    rows_s = [(int(cap_first[o]) + k, tag_ids.setdefault(t, len(tag_ids))) for o, k, t in (statement_tags or [])]
+    stmt_tags = Csr.from_scipy(
+        sparse.coo_matrix(
+            (np.ones(len(rows_s), dtype=np.float32), ([s for s, _ in rows_s], [t for _, t in rows_s])),
+            shape=(n_statements, len(tag_ids)),
+        ).tocsr()
+    )
+    postings = Csr.from_scipy(  # stored transposed, like ``postings``: queries read it by tag
+        sparse.coo_matrix(
+            ([c for *_, c in rows_t], ([t for _, t, _ in rows_t], [o for o, *_ in rows_t])), shape=(len(tag_ids), n)
+        ).tocsr()
+    )
+    return list(tag_ids), stmt_tags, postings
 
 
 @dataclass(frozen=True)
@@ -555,10 +580,15 @@ def _sublinear_tfidf(ids: np.ndarray, tf: np.ndarray, idf: np.ndarray) -> tuple[
 
 def common_norms(vectors: tuple[Csr, Csr], postings: tuple[Csr, Csr], cutoff: int) -> np.ndarray:
     """Each organisation's vector norm on each side over that side's common terms (held by > ``cutoff``)."""
+    return common_norms_df(vectors, [np.diff(p.indptr) for p in postings], cutoff)
+
+
+def common_norms_df(vectors: tuple[Csr, Csr], dfs, cutoff: int) -> np.ndarray:
+    """``common_norms`` given each side's document frequencies (``dfs``) rather than its postings."""
     out = np.zeros((2, vectors[0].shape[0]))
     for side in (CAPABILITY, NEED):
         v = vectors[side]
-        common = np.diff(postings[side].indptr)[v.indices] > cutoff
+        common = dfs[side][v.indices] > cutoff
         rows = np.repeat(np.arange(v.shape[0]), np.diff(v.indptr))
         sq = np.square(v.data, dtype=np.float64)
         out[side] = np.sqrt(np.bincount(rows[common], weights=sq[common], minlength=v.shape[0]))
@@ -580,20 +610,31 @@ def group_norms(
     ``sums(indptr, indices, data, term_group, groups)`` gives each organisation's sum of squared weights
     per group (float64, ``(n_orgs, groups)``); by default ``group_sums``, in numpy.
     """
-    sums = sums or group_sums
-    n_orgs, n_terms = vectors[0].shape
-    term_group = np.full((2, n_terms), -1, dtype=np.int16)
-    norms = np.zeros((n_orgs, 2, groups), dtype=np.float32)
+    term_group = term_groups([np.diff(p.indptr) for p in postings], cutoff, groups)
+    return term_group, norms_by_group(vectors, term_group, groups, sums)
+
+
+def term_groups(dfs, cutoff: int, groups: int = COMMON_GROUPS) -> np.ndarray:
+    """``term_group`` of ``group_norms`` from each side's document frequencies."""
+    term_group = np.full((2, len(dfs[0])), -1, dtype=np.int16)
     for side in (CAPABILITY, NEED):
-        df = np.diff(postings[side].indptr)
+        df = np.asarray(dfs[side])
         common = np.flatnonzero(df > cutoff)
         common = common[np.argsort(-df[common], kind="stable")]
         term_group[side, common] = np.arange(len(common)) % groups
+    return term_group
+
+
+def norms_by_group(vectors: tuple[Csr, Csr], term_group: np.ndarray, groups: int = COMMON_GROUPS, sums=None):
+    """The ``norms`` of ``group_norms`` for these rows, given each term's group."""
+    sums = sums or group_sums
+    norms = np.zeros((vectors[0].shape[0], 2, groups), dtype=np.float32)
+    for side in (CAPABILITY, NEED):
         v = vectors[side]
         exact = np.sqrt(sums(v.indptr, v.indices, v.data, term_group[side], groups))
         up = exact.astype(np.float32)
         norms[:, side] = np.where(up < exact, np.nextafter(up, np.float32(np.inf)), up)
-    return term_group, norms
+    return norms
 
 
 def group_sums(indptr, indices, data, term_group, groups: int, chunk: int = 65_536) -> np.ndarray:
@@ -659,18 +700,33 @@ def _split_weights(part, org_of: np.ndarray, share):
 
 def _bm25_idf(tf) -> np.ndarray:
     """BM25 IDF over organisations: log(1 + (N - df + 0.5) / (df + 0.5))."""
-    n = tf.shape[0]
-    df = np.bincount(tf.indices, minlength=tf.shape[1]).astype(np.float64)
+    return bm25_idf(np.bincount(tf.indices, minlength=tf.shape[1]), tf.shape[0])
+
+
+def bm25_idf(df: np.ndarray, n: int) -> np.ndarray:
+    """BM25 IDF of terms held by ``df`` of ``n`` organisations."""
+    df = np.asarray(df).astype(np.float64)
     return np.log1p((n - df + 0.5) / (df + 0.5))
 
 
-def _bm25(tf, idf: np.ndarray):
-    """BM25 weights of summed term counts, and each count's share ``weight / count`` for splitting it."""
+def bm25_lengths(tf) -> np.ndarray:
+    """Each organisation's summed term count (the length BM25 normalises by)."""
+    return np.asarray(tf.tocsr().astype(np.float64).sum(axis=1)).ravel()
+
+
+def bm25_average(length: np.ndarray) -> float:
+    """The average length of the organisations that have any."""
+    return length[length > 0].mean() if (length > 0).any() else 1.0
+
+
+def _bm25(tf, idf: np.ndarray, avg: float | None = None):
+    """BM25 weights of summed term counts, and each count's share ``weight / count`` for splitting it.
+    ``avg`` is the average length over all organisations (by default, over these rows)."""
     from scipy import sparse
 
     tf = tf.tocsr().astype(np.float64)
     length = np.asarray(tf.sum(axis=1)).ravel()
-    avg = length[length > 0].mean() if (length > 0).any() else 1.0
+    avg = bm25_average(length) if avg is None else avg
     rows = np.repeat(np.arange(tf.shape[0]), np.diff(tf.indptr))
     k = BM25_K1 * (1 - BM25_B + BM25_B * length[rows] / avg)
     weight = idf[tf.indices] * tf.data * (BM25_K1 + 1) / (tf.data + k)
@@ -680,26 +736,32 @@ def _bm25(tf, idf: np.ndarray):
 
 
 def _evidence(index: Index) -> np.ndarray:
-    """For each statement, the source quote of its profile that best shares its rare terms (or -1).
-
-    Overlap is weighted by IDF, so a quote sharing "pipeline inspection" beats one sharing only "integrate".
-    """
+    """For each statement, the source quote of its profile that best shares its rare terms (or -1)."""
     out = np.full(len(index.stmt_org), -1, dtype=np.int32)
-    lookup = index.term_ids
-    idf = index.idf
+    for o, profile in enumerate(index.profiles):
+        if profile.sources:
+            lo, hi = index.stmt_first[o, CAPABILITY, 0], index.stmt_first[o, NEED, 1]
+            out[lo:hi] = evidence_of(profile, index.analyzer, index.term_ids, index.idf)
+    return out
+
+
+def evidence_of(profile: Profile, analyzer: Analyzer, lookup: dict[str, int], idf: np.ndarray) -> np.ndarray:
+    """For each statement of a profile (capabilities, then needs), the source quote that best shares its
+    rare terms, or -1. Overlap is weighted by IDF, so a quote sharing "pipeline inspection" beats one
+    sharing only "integrate"."""
 
     def weights(text: str) -> dict[str, float]:
-        return {t: float(idf[lookup[t]]) for t in set(index.analyzer(text)) if t in lookup}
+        return {t: float(idf[lookup[t]]) for t in set(analyzer(text)) if t in lookup}
 
-    for o, profile in enumerate(index.profiles):
-        if not profile.sources:
-            continue
-        quotes = [weights(src.quote) for src in profile.sources]
-        for side in (CAPABILITY, NEED):
-            for row in index.statement_rows(o, side):
-                mine = weights(index.statement_text(row))
-                overlap = [sum(w for t, w in mine.items() if t in q) for q in quotes]
-                best = int(np.argmax(overlap))
-                if overlap[best] > 0:
-                    out[row] = best
+    statements = (*profile.capabilities, *profile.needs)
+    out = np.full(len(statements), -1, dtype=np.int32)
+    if not profile.sources:
+        return out
+    quotes = [weights(src.quote) for src in profile.sources]
+    for i, text in enumerate(statements):
+        mine = weights(text)
+        overlap = [sum(w for t, w in mine.items() if t in q) for q in quotes]
+        best = int(np.argmax(overlap))
+        if overlap[best] > 0:
+            out[i] = best
     return out

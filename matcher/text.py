@@ -38,6 +38,9 @@ class Text(str):
         out.language = language
         return out
 
+    def __getnewargs__(self):  # pickled with its language (a parallel build sends statements to workers)
+        return str(self), self.language
+
 
 OTHER_STOP_WORDS = {
     "ru": """технология технологии технологический сотрудничество сотрудничать партнер партнёр партнерство
@@ -164,14 +167,29 @@ class Analyzer:
 
     def stems(self, text: str) -> list[str]:
         """The term of every kept word, in order."""
+        return self._stems(text)[0]
+
+    def _stems(self, text: str) -> tuple[list[str], list]:
+        """``stems``, and what ``DisplayForms`` counts of the text: its tokens where it is read the plain
+        English way, else its (term, surface word) pairs (``words``)."""
         if self.multilingual and not (text.isascii() and getattr(text, "language", "en") == "en"):
-            return [s for s, _ in self.words(text)]
+            pairs = self.words(text)
+            return [s for s, _ in pairs], pairs
         cache, stem = self._cache, self._stem  # ``term`` inlined: this runs once per token of a build
-        out = [cache[w] if w in cache else stem(w) for w in TOKEN.findall(text)]
-        return [s for s in out if s is not None]
+        tokens = TOKEN.findall(text)
+        out = [cache[w] if w in cache else stem(w) for w in tokens]
+        return [s for s in out if s is not None], tokens
 
     def __call__(self, text: str) -> list[str]:
-        stems = self.stems(text)
+        return self.analyse(text)[0]
+
+    def analyse(self, text: str) -> tuple[list[str], list]:
+        """The terms of a text, and what ``DisplayForms.add_analysed`` counts of it (see ``_stems``), so
+        that a build reads each text once."""
+        stems, surface = self._stems(text)
+        return self._grams(stems), surface
+
+    def _grams(self, stems: list[str]) -> list[str]:
         if self.ngram_max >= 2:
             terms = stems + [a + " " + b for a, b in zip(stems, stems[1:])]
             for n in range(3, self.ngram_max + 1):
@@ -181,19 +199,9 @@ class Analyzer:
 
     def display_forms(self, texts: Iterable[str]) -> dict[str, str]:
         """The most common surface word for every stem, so terms read as words: ``model`` -> ``modelling``."""
-        seen: dict[str, Counter] = defaultdict(Counter)
-        ascii_tokens: Counter = Counter()
-        for text in texts:
-            if not self.multilingual or (text.isascii() and getattr(text, "language", "en") == "en"):
-                ascii_tokens.update(TOKEN.findall(text))
-            else:
-                for stem, word in self.words(text):
-                    seen[stem][word] += 1
-        for word, n in ascii_tokens.items():
-            stem = self.term(word)
-            if stem is not None:
-                seen[stem][word.lower()] += n
-        return {stem: counts.most_common(1)[0][0] for stem, counts in seen.items()}
+        forms = DisplayForms(self)
+        forms.add(texts)
+        return forms.result()
 
     def config(self) -> dict:
         """What is needed to rebuild this analyser next to a stored index."""
@@ -212,6 +220,50 @@ class Analyzer:
             stem=config["stem"],
             multilingual=config.get("multilingual", False),
         )
+
+
+class DisplayForms:
+    """``Analyzer.display_forms`` counted a batch of texts at a time: the same result, however split."""
+
+    def __init__(self, analyzer: Analyzer):
+        self.analyzer = analyzer
+        self.seen: dict[str, Counter] = defaultdict(Counter)
+        self.ascii_tokens: Counter = Counter()
+
+    def add(self, texts: Iterable[str]) -> None:
+        a = self.analyzer
+        for text in texts:
+            if not a.multilingual or (text.isascii() and getattr(text, "language", "en") == "en"):
+                self.ascii_tokens.update(TOKEN.findall(text))
+            else:
+                self.add_analysed(a.words(text))
+
+    def add_analysed(self, surface: list) -> None:
+        """One text, given what ``Analyzer.analyse`` found in it: tokens, or (term, word) pairs."""
+        if surface and isinstance(surface[0], tuple):
+            for stem, word in surface:
+                self.seen[stem][word] += 1
+        else:
+            self.ascii_tokens.update(surface)
+
+    def counts(self) -> tuple[dict[str, Counter], Counter]:
+        """What has been counted, as plain data (to send from one process to another)."""
+        return dict(self.seen), self.ascii_tokens
+
+    def merge(self, counts: tuple[dict[str, Counter], Counter]) -> None:
+        """Add the ``counts()`` of another, which counted the texts that come after these ones."""
+        seen, ascii_tokens = counts
+        for stem, c in seen.items():
+            self.seen[stem].update(c)
+        self.ascii_tokens.update(ascii_tokens)
+
+    def result(self) -> dict[str, str]:
+        seen = defaultdict(Counter, {stem: Counter(c) for stem, c in self.seen.items()})
+        for word, n in self.ascii_tokens.items():
+            stem = self.analyzer.term(word)
+            if stem is not None:
+                seen[stem][word.lower()] += n
+        return {stem: counts.most_common(1)[0][0] for stem, counts in seen.items()}
 
 
 def snippet(text: str, words: Iterable[str], width: int) -> str:
