@@ -49,13 +49,11 @@ RECORD_CACHE = 64
 """Decoded profile records a store keeps at hand (profiles are immutable, so a cached one is never stale)."""
 
 
-class Records(Sequence):
-    """Profiles stored as JSON records in one memory-mapped blob, decoded one at a time."""
+class _Blob(Sequence):
+    """Items stored as bytes in one memory-mapped blob with offsets (``blob``), decoded one at a time."""
 
     def __init__(self, blob: np.ndarray, offsets: np.ndarray):
         self._blob, self._offsets = blob, offsets
-        # explaining one match reads the same few profiles once per statement: keep the latest decoded
-        self._decode = functools.lru_cache(maxsize=RECORD_CACHE)(self._decode_record)
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
@@ -65,10 +63,27 @@ class Records(Sequence):
             return [self[j] for j in range(*i.indices(len(self)))]
         if i < 0:
             i += len(self)
-        return self._decode(int(i))
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._item(int(i))
+
+    def _bytes(self, i: int) -> bytes:
+        return self._blob[self._offsets[i] : self._offsets[i + 1]].tobytes()
+
+    def _item(self, i: int):
+        raise NotImplementedError
+
+
+class Records(_Blob):
+    """Profiles stored as JSON records in one memory-mapped blob, decoded one at a time."""
+
+    def __init__(self, blob: np.ndarray, offsets: np.ndarray):
+        super().__init__(blob, offsets)
+        # explaining one match reads the same few profiles once per statement: keep the latest decoded
+        self._item = functools.lru_cache(maxsize=RECORD_CACHE)(self._decode_record)
 
     def _decode_record(self, i: int) -> Profile:
-        raw = json.loads(self._blob[self._offsets[i] : self._offsets[i + 1]].tobytes())
+        raw = json.loads(self._bytes(i))
         raw["sources"] = tuple(Source(**s) for s in raw["sources"])
         for key in ("capabilities", "needs", "aliases", "sectors", "partners"):
             raw[key] = tuple(raw[key])
@@ -93,25 +108,13 @@ class LazyJsonList(Sequence):
         return self._load()[i]
 
 
-class Strings(Sequence):
+class Strings(_Blob):
     """Strings stored as UTF-8 in one memory-mapped blob with byte offsets, each read alone: explaining a
     match names a few terms of a vocabulary of millions without decoding the rest (5.5M terms as JSON
     took 1.7 s to parse at 1M organisations)."""
 
-    def __init__(self, blob: np.ndarray, offsets: np.ndarray):
-        self._blob, self._offsets = blob, offsets
-
-    def __len__(self) -> int:
-        return len(self._offsets) - 1
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
-        return self._blob[self._offsets[i] : self._offsets[i + 1]].tobytes().decode("utf-8")
+    def _item(self, i: int) -> str:
+        return self._bytes(i).decode("utf-8")
 
     def __iter__(self):
         """Every string, decoded in one go (building a lookup of all of them)."""
@@ -122,11 +125,9 @@ class Strings(Sequence):
 
 def write_strings(tmp: Path, label: str, items) -> None:
     """``label.bin.npy`` and ``label.off.npy``: a ``Strings`` table."""
-    encoded = [str(t).encode("utf-8") for t in items]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    offsets[1:] = np.cumsum([len(e) for e in encoded])
+    offsets, data = blob([str(t).encode("utf-8") for t in items])
     np.save(tmp / f"{label}.off.npy", offsets)
-    np.save(tmp / f"{label}.bin.npy", np.frombuffer(b"".join(encoded), dtype=np.uint8))
+    np.save(tmp / f"{label}.bin.npy", data)
 
 
 def profile_record(p: Profile) -> bytes:
@@ -197,8 +198,8 @@ def save_csr(tmp: Path, label: str, m: Csr) -> None:
         np.save(tmp / f"{label}.{part}.npy", getattr(m, part))
 
 
-def profile_blob(records: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """``profiles.off`` and ``profiles.bin`` of encoded profile records."""
+def blob(records: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets and the bytes of encoded items, as ``_Blob`` reads them (``profiles.off``/``.bin``)."""
     offsets = np.zeros(len(records) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum([len(r) for r in records])
     return offsets, np.frombuffer(b"".join(records), dtype=np.uint8)
@@ -233,9 +234,9 @@ def save_index(index: Index, folder: Path, problems: Sequence[Problem] = (), *, 
                 np.save(tmp / f"docs.{name}.npy", getattr(docs, name))
         for label, m in matrices:
             save_csr(tmp, label, m)
-        offsets, blob = profile_blob([profile_record(p) for p in index.profiles])
+        offsets, data = blob([profile_record(p) for p in index.profiles])
         np.save(tmp / "profiles.off.npy", offsets)
-        np.save(tmp / "profiles.bin.npy", blob)
+        np.save(tmp / "profiles.bin.npy", data)
         write_lists(
             tmp,
             terms=index.terms,
