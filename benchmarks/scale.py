@@ -38,6 +38,7 @@ and the two engines' results with each other ("engines_agree": same rows, bit-id
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -79,7 +80,7 @@ def phase_build(n: int, store: Path, seed: int, workers: int | None = None) -> d
 
     t0 = time.perf_counter()
     bar = click.progressbar(length=2 * n, label="Building", file=sys.stderr) if sys.stderr.isatty() else None
-    with bar if bar is not None else _Nothing():
+    with bar if bar is not None else contextlib.nullcontext():
         summary = build_store(
             timed(synthetic.iter_profiles(n, seed)),
             store,
@@ -99,14 +100,6 @@ def phase_build(n: int, store: Path, seed: int, workers: int | None = None) -> d
         "build_worker_peak_mb": summary["worker_peak_mb"],
         "build_steps_s": summary["seconds"],
     }
-
-
-class _Nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _baseline(index):

@@ -45,6 +45,7 @@ from .index import (
     _bm25,
     _split_weights,
     _sublinear_rows,
+    aligned_evidence,
     bm25_average,
     bm25_idf,
     bm25_lengths,
@@ -55,6 +56,9 @@ from .index import (
     links_matrix,
     name_key,
     norms_by_group,
+    rows_named,
+    side_sums,
+    smoothed_idf,
     tag_matrices,
     term_groups,
     text_key,
@@ -745,18 +749,8 @@ def _bm25_totals(read: _Read, vocab: _Vocabulary, stmt_org, stmt_side, tick) -> 
 
 def _side_sums(c: _Chunk, S, stmt_org, stmt_side):
     """Per side, the chunk's organisations x terms sums of their statement rows ``S`` (as ``Index.build``)."""
-    from scipy import sparse
-
     (o0, o1), (s0, s1) = c.orgs, c.statements
-    org, side = stmt_org[s0:s1] - o0, stmt_side[s0:s1]
-    out = []
-    for s in (CAPABILITY, NEED):
-        mask = (side == s).astype(np.float32)
-        member = sparse.csr_matrix((mask, (org, np.arange(s1 - s0))), shape=(o1 - o0, s1 - s0))
-        summed = (member @ S).tocsr()
-        summed.eliminate_zeros()
-        out.append(summed)
-    return out
+    return side_sums(stmt_org[s0:s1] - o0, stmt_side[s0:s1], S, o1 - o0)
 
 
 class _Vectoriser:
@@ -776,7 +770,7 @@ class _Vectoriser:
         if documents:
             df = np.where(single > 0, vocab.df, 0)
             n_docs = read.n_unique
-            self.docs_idf = np.where(df > 0, np.log((1 + n_docs) / (1 + df)) + 1, 0.0)
+            self.docs_idf = smoothed_idf(df, n_docs)
             self.docs = _CsrOut(tmp, "docs", n_terms)
             self.docs_t = _Transpose(scratch, "docs_t", bounds)
             self.docs_norms = np.zeros(read.n_orgs)
@@ -865,10 +859,7 @@ def _evidence(read: _Read, first, stmt_org, stmt_side, vocab, idf, analyzer, opt
     """Each statement's source quote, as ``Index.build`` gives it."""
     n_stmt = len(stmt_org)
     if options["aligned_sources"]:
-        k = np.arange(n_stmt) - first[stmt_org, stmt_side, 0]
-        n_src = np.asarray(read.n_sources, dtype=np.int64)
-        ok = (stmt_side == CAPABILITY) & (k < n_src[stmt_org]) if n_stmt else np.zeros(0, bool)
-        return np.where(ok, k, -1).astype(np.int32)
+        return aligned_evidence(first, stmt_org, stmt_side, np.asarray(read.n_sources, dtype=np.int64))
     out = np.full(n_stmt, -1, dtype=np.int32)
     if read.with_sources:
         lookup = {t: i for i, t in enumerate(vocab.terms)}
@@ -880,17 +871,9 @@ def _evidence(read: _Read, first, stmt_org, stmt_side, vocab, idf, analyzer, opt
 def _partner_links(read: _Read, keys: np.ndarray, rows: np.ndarray) -> list[tuple[int, int, float]]:
     """Each listed partner found by name or alias (the first such organisation), as ``Index.find_row``."""
     out = []
+    names = read.names
     for o, partner in read.partners:
-        key = np.uint64(name_key(partner))
-        wanted = partner.strip().casefold()
-        i = int(np.searchsorted(keys, key))
-        found = []
-        while i < len(keys) and keys[i] == key:
-            r = int(rows[i])
-            names = (read.names[r], *read.aliases.get(r, ()))
-            if any(n.casefold() == wanted for n in names):
-                found.append(r)
-            i += 1
-        if found and min(found) != o:
-            out.append((o, min(found), 1.0))
+        found = rows_named(partner, keys, rows, lambda r: (names[r], *read.aliases.get(r, ())))
+        if found and found[0] != o:
+            out.append((o, found[0], 1.0))
     return out

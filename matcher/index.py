@@ -204,16 +204,7 @@ class Index:
 
     def find_rows(self, name: str) -> list[int]:
         """Every organisation with this name or alias (ignoring case), in row order."""
-        key = np.uint64(name_key(name))
-        wanted = name.strip().casefold()
-        i = int(np.searchsorted(self.name_keys, key))
-        out = []
-        while i < len(self.name_keys) and self.name_keys[i] == key:
-            row = int(self.name_rows[i])
-            if row not in out and any(n.casefold() == wanted for n in self.profiles[row].names):
-                out.append(row)
-            i += 1
-        return sorted(out)
+        return rows_named(name, self.name_keys, self.name_rows, lambda row: self.profiles[row].names)
 
     @property
     def n_orgs(self) -> int:
@@ -364,11 +355,7 @@ class Index:
         side_arr = np.asarray(side_of, dtype=np.int8)
         vectors, postings, norms = [], [], np.zeros((len(profiles), 2))
         stmt_parts = []
-        for side in (CAPABILITY, NEED):
-            mask = (side_arr == side).astype(np.float32)
-            member = sparse.csr_matrix((mask, (org_of_arr, np.arange(len(texts)))), shape=(len(profiles), len(texts)))
-            summed = (member @ S).tocsr()
-            summed.eliminate_zeros()
+        for side, summed in enumerate(side_sums(org_of_arr, side_arr, S, len(profiles))):
             if weighting == "tfidf":
                 norms[:, side] = np.sqrt(np.asarray(summed.multiply(summed).sum(axis=1)).ravel())
                 org_m = normalize(summed)
@@ -378,6 +365,7 @@ class Index:
                 org_m, share = _bm25(summed, idf)
                 norms[:, side] = 1.0
                 # statement weight = the organisation's term weight times the statement's part of its count
+                mask = (side_arr == side).astype(np.float32)
                 stmt_parts.append(_split_weights((sparse.diags(mask) @ S).tocsr(), org_of_arr, share))
             vectors.append(Csr.from_scipy(org_m))
             postings.append(Csr.from_scipy(org_m.T.tocsr()))
@@ -406,10 +394,8 @@ class Index:
         index.common_df = common_cutoff(len(profiles)) if common_df is None else int(common_df)
         index.common_norms = common_norms(index.org_vectors, index.postings, index.common_df)
         if aligned_sources:
-            k = np.arange(len(texts)) - first[org_of_arr, side_arr, 0]
             n_src = np.array([len(p.sources) for p in profiles], dtype=np.int64)
-            ok = (side_arr == CAPABILITY) & (k < n_src[org_of_arr]) if len(texts) else np.zeros(0, bool)
-            index.stmt_evidence = np.where(ok, k, -1).astype(np.int32)
+            index.stmt_evidence = aligned_evidence(first, org_of_arr, side_arr, n_src)
         else:
             index.stmt_evidence = _evidence(index)
         index.country = np.array([p.country for p in profiles], dtype="<U2")
@@ -484,6 +470,48 @@ class Index:
         return self.stmt_first[:, CAPABILITY, 1] - self.stmt_first[:, CAPABILITY, 0]
 
 
+def rows_named(name: str, keys: np.ndarray, rows: np.ndarray, names_of) -> list[int]:
+    """Every row with this name or alias (ignoring case), in row order, from the sorted ``name_key`` table
+    (``keys``, ``rows``) and each row's names (``names_of(row)``)."""
+    key = np.uint64(name_key(name))
+    wanted = name.strip().casefold()
+    i = int(np.searchsorted(keys, key))
+    out = []
+    while i < len(keys) and keys[i] == key:
+        row = int(rows[i])
+        if row not in out and any(n.casefold() == wanted for n in names_of(row)):
+            out.append(row)
+        i += 1
+    return sorted(out)
+
+
+def side_sums(org: np.ndarray, side: np.ndarray, S, n_orgs: int) -> list:
+    """Per side, the organisations x terms sums of their statement rows ``S`` (float32, in statement order);
+    ``org`` and ``side`` give each statement's organisation row and side."""
+    from scipy import sparse
+
+    out = []
+    for s in (CAPABILITY, NEED):
+        mask = (side == s).astype(np.float32)
+        member = sparse.csr_matrix((mask, (org, np.arange(len(org)))), shape=(n_orgs, len(org)))
+        summed = (member @ S).tocsr()
+        summed.eliminate_zeros()
+        out.append(summed)
+    return out
+
+
+def aligned_evidence(first: np.ndarray, org: np.ndarray, side: np.ndarray, n_sources: np.ndarray) -> np.ndarray:
+    """Each statement's source when the k-th capability is backed by the k-th source (or -1)."""
+    k = np.arange(len(org)) - first[org, side, 0]
+    ok = (side == CAPABILITY) & (k < n_sources[org]) if len(org) else np.zeros(0, bool)
+    return np.where(ok, k, -1).astype(np.int32)
+
+
+def smoothed_idf(df: np.ndarray, n_docs: int) -> np.ndarray:
+    """scikit-learn's smoothed IDF, ln((1 + n) / (1 + df)) + 1, and 0 for a term no document holds."""
+    return np.where(df > 0, np.log((1 + n_docs) / (1 + df)) + 1, 0.0)
+
+
 def links_matrix(links: Sequence[tuple[int, int, float]], n: int) -> Csr:
     """Past joint work as an organisations x organisations matrix, made mutual whichever side listed it."""
     from scipy import sparse
@@ -543,7 +571,7 @@ class Documents:
         C.eliminate_zeros()
         n_docs = C.shape[0]
         df = np.bincount(C.indices, minlength=C.shape[1])
-        idf = np.where(df > 0, np.log((1 + n_docs) / (1 + df)) + 1, 0.0)  # scikit-learn's smoothed IDF
+        idf = smoothed_idf(df, n_docs)
         D = _sublinear_rows(C, idf)
         cap = np.flatnonzero(is_capability)
         member = sparse.csr_matrix(
