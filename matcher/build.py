@@ -49,6 +49,7 @@ from .index import (
     bm25_average,
     bm25_idf,
     bm25_lengths,
+    city_key,
     common_cutoff,
     common_norms_df,
     concat_ranges,
@@ -223,6 +224,7 @@ class _Read:
     aliases: dict[int, tuple[str, ...]] = field(default_factory=dict)
     country: list[str] = field(default_factory=list)
     kind: list[int] = field(default_factory=list)
+    city: list[int] = field(default_factory=list)
     n_sources: list[int] = field(default_factory=list)
     with_sources: dict[int, Profile] = field(default_factory=dict)  # for best-fitting evidence
     partners: list[tuple[int, str]] = field(default_factory=list)
@@ -293,6 +295,7 @@ class _Reader:
             out.aliases[o] = p.aliases
         out.country.append(p.country)
         out.kind.append(KINDS.index(p.kind))
+        out.city.append(city_key(p.city, p.country))
         out.n_sources.append(len(p.sources))
         if self.keep_sources and p.sources:
             out.with_sources[o] = p
@@ -708,6 +711,7 @@ def _write(tmp, scratch, read: _Read, vocab: _Vocabulary, forms, analyzer, weigh
     np.save(tmp / "org_norms.npy", vec.org_norms)
     np.save(tmp / "country.npy", np.array(read.country, dtype="<U2"))
     np.save(tmp / "kind.npy", np.array(read.kind, dtype=np.uint8))
+    np.save(tmp / "city.npy", np.array(read.city, dtype=np.uint64))
     keys = np.array(read.name_keys, dtype=np.uint64)
     rows = np.array(read.name_rows, dtype=np.int32)
     order = np.lexsort((rows, keys))

@@ -59,6 +59,11 @@ def name_key(name: str) -> int:
     return int.from_bytes(digest, "little")
 
 
+def city_key(city: str | None, country: str) -> int:
+    """A 64-bit key of a city within its country (case and surrounding space ignored), 0 without a city."""
+    return name_key(f"{city.strip()}\0{country}") if city and city.strip() else 0
+
+
 @dataclass(frozen=True)
 class Csr:
     """A compressed sparse row matrix as three numpy arrays, readable without scipy."""
@@ -176,6 +181,7 @@ class Index:
     postings: tuple[Csr, Csr] = field(repr=False)  # transposes of org_vectors: terms x orgs
     country: np.ndarray = field(repr=False, default=None)  # ISO code per organisation
     kind: np.ndarray = field(repr=False, default=None)  # index into KINDS per organisation
+    city: np.ndarray = field(repr=False, default=None)  # city_key() per organisation, 0 where none is given
     name_keys: np.ndarray = field(repr=False, default=None)  # sorted name_key() of every name and alias
     name_rows: np.ndarray = field(repr=False, default=None)  # the organisation of each name_keys entry
     weighting: str = "tfidf"
@@ -400,6 +406,7 @@ class Index:
             index.stmt_evidence = _evidence(index)
         index.country = np.array([p.country for p in profiles], dtype="<U2")
         index.kind = np.array([KINDS.index(p.kind) for p in profiles], dtype=np.uint8)
+        index.city = np.array([city_key(p.city, p.country) for p in profiles], dtype=np.uint64)
         keys = [(name_key(n), o) for o, p in enumerate(profiles) for n in dict.fromkeys(p.names)]
         keys.sort()
         index.name_keys = np.array([k for k, _ in keys], dtype=np.uint64)

@@ -28,7 +28,7 @@ from .index import Csr, Documents, Index
 from .profiles import Profile, Source, profile_files
 from .text import Analyzer
 
-FORMAT = 9
+FORMAT = 10
 ENV_CACHE = "MATCHER_CACHE_DIR"
 _ARRAYS = (
     "idf",
@@ -39,6 +39,7 @@ _ARRAYS = (
     "org_norms",
     "country",
     "kind",
+    "city",
     "name_keys",
     "name_rows",
     "common_norms",
@@ -298,6 +299,7 @@ def load_index(folder: Path) -> tuple[Index, list[Problem]]:
             postings=(csr("cap_t", (n_terms, n_orgs)), csr("need_t", (n_terms, n_orgs))),
             country=arr("country"),
             kind=arr("kind"),
+            city=arr("city"),
             name_keys=arr("name_keys"),
             name_rows=arr("name_rows"),
             weighting=meta["weighting"],
