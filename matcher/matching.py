@@ -482,6 +482,12 @@ class Matcher:
             elif name == "network" and need.seeker is not None:
                 shared = np.intersect1d(idx.links.row(need.seeker)[0], idx.links.row(b)[0]).size
                 detail = f"{shared} partner(s) in common"
+            elif name == "past_close" and need.seeker is not None:
+                if statements is None:
+                    statements = statement_terms(idx, b, doc_vector)
+                detail, terms = _shared_detail(idx, need.seeker, w, statements[0])
+            elif name == "same_city":
+                detail = idx.profiles[b].city
             elif name in STATEMENT_SIGNALS:
                 if statements is None:
                     statements = statement_terms(idx, b, doc_vector)
@@ -642,6 +648,20 @@ def _statement_detail(idx, name: str, weight: float, statements, norm: float) ->
     else:
         detail = f"{len(used)} of its statements share words with the need"
     return detail, terms
+
+
+def _shared_detail(idx, seeker: int, weight: float, statements) -> tuple[str | None, dict[str, float]]:
+    """The project the seeker shared with an organisation that is closest to the need (``past_close``),
+    and each term's part of the signal's contribution."""
+    own = idx.statement_rows(seeker, CAPABILITY)
+    shared = set(idx.docs.of_statement[own.start : own.stop].tolist())
+    for row, cos, parts in statements:  # best first
+        if int(idx.docs.of_statement[row]) in shared:
+            terms: dict[str, float] = {}
+            for t, c in parts.items():
+                terms[idx.display[t]] = terms.get(idx.display[t], 0.0) + c * weight
+            return f"“{clip(idx.statement_text(row), 50)}” {cos:.2f}", terms
+    return None, {}
 
 
 def _aligned(x: tuple[np.ndarray, np.ndarray], y: tuple[np.ndarray, np.ndarray]):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import MatcherError
 from .index import CAPABILITY, Index, concat_ranges, dot_all
 from .profiles import KINDS
 
@@ -26,7 +27,7 @@ TAG_CATEGORIES = ("programme", "call", "field", "scheme")
 """Tag prefixes a need query can match: ``programme:HORIZON.2.5``, ``call:HORIZON-CL5-D3-01``, …"""
 
 TEXT_ONLY = {"weights": {"text": 1.0}}
-STATEMENT_SIGNALS = ("closest", "together")
+STATEMENT_SIGNALS = ("closest", "together", "past_close")
 CLOSEST = 3
 """``closest`` is the sum of the cosines of an organisation's CLOSEST capability statements to the need."""
 RECENT = 3
@@ -38,9 +39,11 @@ SIGNAL_LABELS = {
     "together": "its capability statements taken together",
     "past": "past joint work with the seeker",
     "past_any": "has worked with the seeker",
+    "past_close": "past joint work with the seeker on a project close to the need",
     "network": "has worked with the seeker's partners",
     "size": "track record (number of past projects)",
     "same_country": "same country as the seeker",
+    "same_city": "same city as the seeker",
     "country_affinity": "its country often works with the seeker's",
     "programme": "projects under the same programme",
     "programme_share": "share of its projects under the same programme",
@@ -143,7 +146,11 @@ def signals(
     if wanted & set(STATEMENT_SIGNALS):
         if doc_vector is None:
             doc_vector = index.doc_vector(need.text)
-        out["closest"], out["together"] = statement_similarity(index, doc_vector)
+        doc_cos = dot_all(doc_vector, index.docs.postings)
+        out["closest"], out["together"] = statement_similarity(index, doc_vector, doc_cos)
+        out["past_close"] = np.zeros(n)
+        if seeker is not None and "past_close" in wanted:
+            out["past_close"] = shared_closest(index, seeker, doc_cos)[0]
     if wanted & {"past", "past_any"}:
         past = np.zeros(n)
         if seeker is not None and index.links is not None:
@@ -164,6 +171,11 @@ def signals(
     kind = KINDS[int(index.kind[seeker])] if seeker is not None else need.kind
     if "same_country" in wanted:
         out["same_country"] = (index.country == country).astype(np.float64) if country else np.zeros(n)
+    if "same_city" in wanted:
+        out["same_city"] = np.zeros(n)
+        if seeker is not None and index.city is not None and index.city[seeker]:
+            out["same_city"] = (index.city == index.city[seeker]).astype(np.float64)
+            out["same_city"][seeker] = 0.0
     if "country_affinity" in wanted:
         out["country_affinity"] = np.zeros(n)
         codes, country_of, lift = index.country_lift
@@ -198,15 +210,48 @@ def partners_of_partners(index: Index, seeker: int) -> np.ndarray:
     return out
 
 
-def statement_similarity(index: Index, doc_vector) -> tuple[np.ndarray, np.ndarray]:
-    """Per organisation, the need's cosines with its capability statements (``Index.docs``), summed two ways.
+def shared_closest(index: Index, seeker: int, doc_cos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per organisation, the best cosine with the need (``doc_cos``, one per document) among the projects
+    it shared with ``seeker`` (the same capability document in both profiles of past partners), and that
+    project's statement row in the organisation's profile (-1 where they shared none). The seeker's own is 0.
 
-    Returns ``(closest, together)``: the sum of its ``CLOSEST`` highest cosines, and the cosine with the
-    sum of all its statement vectors (that sum of cosines divided by ``Documents.norms``).
+    Consortia re-form around their past work: of the seeker's many past partners, those of the project
+    closest to the new one are the likeliest to join it.
     """
     docs = index.docs
     n = index.n_orgs
-    cos = dot_all(doc_vector, docs.postings)[docs.of_statement]
+    best = np.zeros(n)
+    row_of = np.full(n, -1, dtype=np.int64)
+    own = index.statement_rows(seeker, CAPABILITY)
+    shared = np.zeros(len(doc_cos), dtype=bool)
+    shared[docs.of_statement[own.start : own.stop]] = True
+    partner = np.zeros(n, dtype=bool)
+    if index.links is not None:
+        partner[index.links.row(seeker)[0]] = True
+    rows = np.flatnonzero(shared[docs.of_statement] & (index.stmt_side == CAPABILITY))
+    rows = rows[partner[index.stmt_org[rows]]]
+    cos = doc_cos[docs.of_statement[rows]]
+    order = np.lexsort((rows, -cos))  # best first, then the earlier (newer) statement
+    rows, cos = rows[order], cos[order]
+    org = index.stmt_org[rows]
+    org, first = np.unique(org, return_index=True)
+    best[org] = cos[first]
+    row_of[org] = rows[first]
+    return best, row_of
+
+
+def statement_similarity(index: Index, doc_vector, doc_cos: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per organisation, the need's cosines with its capability statements (``Index.docs``), summed two ways.
+
+    Returns ``(closest, together)``: the sum of its ``CLOSEST`` highest cosines, and the cosine with the
+    sum of all its statement vectors (that sum of cosines divided by ``Documents.norms``). ``doc_cos`` is
+    the need's cosine with every document, when the caller has it.
+    """
+    docs = index.docs
+    n = index.n_orgs
+    if doc_cos is None:
+        doc_cos = dot_all(doc_vector, docs.postings)
+    cos = doc_cos[docs.of_statement]
     cos[index.stmt_side != CAPABILITY] = 0.0
     org = index.stmt_org
     total = np.bincount(org, weights=cos, minlength=n)
@@ -260,7 +305,23 @@ def model_weights(model: dict | None, recent: bool = False) -> dict[str, float]:
     records taken as its need, which a model may weigh apart (``recent_weights``)."""
     model = model or TEXT_ONLY
     chosen = model.get("recent_weights") if recent else None
-    return {k: float(v) for k, v in (chosen or model["weights"]).items()}
+    weights = {k: float(v) for k, v in (chosen or model["weights"]).items()}
+    unknown = [k for k in weights if not known_signal(k)]
+    if unknown:
+        raise MatcherError(
+            f"The ranking model weighs signals this version of matcher does not have ({', '.join(unknown)}):"
+            " it was fitted for another version. Import the store again with this version"
+            " (matcher import-cordis ... --force), or fit the model again with benchmarks/fit_weights.py."
+        )
+    return weights
+
+
+def known_signal(name: str) -> bool:
+    """Whether ``signals`` can compute ``name``."""
+    for prefix in ("kind:", "same_kind:"):
+        if name.startswith(prefix):
+            return name[len(prefix) :] in KINDS
+    return name in SIGNAL_LABELS
 
 
 def score_need(index: Index, need: Need, vector=None, doc_vector=None, *, recent: bool = False):

@@ -146,3 +146,67 @@ def test_documents_of_texts_without_a_content_word():
     assert index.docs.vectors.shape == (1, 0)
     closest, together = statement_similarity(index, index.doc_vector("hydrogen"))
     assert closest.tolist() == [0.0] and together.tolist() == [0.0]
+
+
+@pytest.fixture
+def consortium() -> Index:
+    """Seeker worked with Pal on "hydrogen storage" and with Quill on "battery recycling"; Rook holds the
+    same "hydrogen storage" text but never worked with Seeker; Tern is in Seeker's city."""
+    return _index(
+        [
+            Profile(
+                "Seeker",
+                "DE",
+                "university",
+                capabilities=("hydrogen storage", "battery recycling"),
+                partners=("Pal", "Quill"),
+                city="Berlin",
+            ),
+            Profile("Pal", "FR", "company", capabilities=("hydrogen storage", "wind blades")),
+            Profile("Quill", "IT", "company", capabilities=("battery recycling",)),
+            Profile("Rook", "ES", "company", capabilities=("hydrogen storage",)),
+            Profile("Tern", "DE", "company", capabilities=("solar panels",), city=" berlin "),
+            Profile("Umber", "US", "company", capabilities=("solar cells",), city="Berlin"),  # Berlin, New Hampshire
+        ]
+    )
+
+
+def test_past_close_is_the_best_project_shared_with_the_seeker(consortium):
+    names = ["past_close", "same_city"]
+    sig, _ = signals(consortium, Need("hydrogen", seeker=0), consortium.transform("hydrogen"), names)
+    # "hydrogen" meets "hydrogen storage" at 1/sqrt 2; Rook has the text but no joint work with Seeker
+    np.testing.assert_allclose(sig["past_close"], [0.0, R, 0.0, 0.0, 0.0, 0.0], rtol=1e-6)
+    need = "hydrogen battery"  # cos 1/2 with each of the two shared projects
+    sig, _ = signals(consortium, Need(need, seeker=0), consortium.transform(need), names)
+    np.testing.assert_allclose(sig["past_close"], [0.0, 0.5, 0.5, 0.0, 0.0, 0.0], rtol=1e-6)
+    # the same city within the same country, whatever the case and spacing
+    assert sig["same_city"].tolist() == [0.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    none, _ = signals(consortium, Need(need), consortium.transform(need), names)
+    assert not none["past_close"].any() and not none["same_city"].any()  # no seeker: no evidence either way
+
+
+def test_past_close_explains_the_shared_project_and_its_terms(consortium, tmp_path):
+    consortium.model = {"weights": {"text": 1.0, "past_close": 2.0, "same_city": 0.5}}
+    save_index(consortium, tmp_path / "store")
+    for index in (consortium, load_index(tmp_path / "store")[0]):
+        matches = Matcher(index).match_need("hydrogen", org="Seeker", top=5).matches
+        assert matches[0].name == "Pal"
+        shares = {s.signal: s for s in matches[0].explanation.signals}
+        s = shares["past_close"]
+        assert s.contribution == pytest.approx(2.0 * R)
+        assert s.detail == "“hydrogen storage” 0.71"
+        assert sum(t.contribution for t in s.terms) == pytest.approx(s.contribution)
+        assert [t.term for t in s.terms] == ["hydrogen"]
+        tern = next(m for m in matches if m.name == "Tern")
+        city = {s.signal: s for s in tern.explanation.signals}["same_city"]
+        assert (city.contribution, city.detail, city.label) == (0.5, " berlin ", "same city as the seeker")
+        assert sum(x.contribution for x in matches[0].explanation.signals) == pytest.approx(matches[0].score)
+
+
+def test_a_model_with_a_signal_this_version_lacks_is_refused_not_misread(small):
+    small.model = {"weights": {"text": 1.0, "closest": 1.0, "hunch": 2.0}}
+    with pytest.raises(MatcherError, match=r"\(hunch\).*another version.*import-cordis"):
+        Matcher(small).match_need("hydrogen")
+    small.model = {"weights": {"text": 1.0, "kind:unicorn": 1.0}}
+    with pytest.raises(MatcherError, match="kind:unicorn"):
+        Matcher(small).match_need("hydrogen")
