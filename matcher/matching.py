@@ -637,12 +637,7 @@ def _initials(words: list[str]) -> tuple[str, str]:
 def _statement_detail(idx, name: str, weight: float, statements, norm: float) -> tuple[str, dict[str, float]]:
     """Which statements make up a statement signal, and each term's part of its contribution."""
     used = statements[:CLOSEST] if name == "closest" else statements
-    scale = weight if name == "closest" else weight / norm
-    terms: dict[str, float] = {}
-    for _, _, parts in used:
-        for t, c in parts.items():
-            shown = idx.display[t]
-            terms[shown] = terms.get(shown, 0.0) + c * scale
+    terms = _display_terms(idx, used, weight if name == "closest" else weight / norm)
     if name == "closest":
         detail = "; ".join(f"“{clip(idx.statement_text(row), 50)}” {cos:.2f}" for row, cos, _ in used)
     else:
@@ -655,13 +650,21 @@ def _shared_detail(idx, seeker: int, weight: float, statements) -> tuple[str | N
     and each term's part of the signal's contribution."""
     own = idx.statement_rows(seeker, CAPABILITY)
     shared = set(idx.docs.of_statement[own.start : own.stop].tolist())
-    for row, cos, parts in statements:  # best first
+    for statement in statements:  # best first
+        row, cos, _ = statement
         if int(idx.docs.of_statement[row]) in shared:
-            terms: dict[str, float] = {}
-            for t, c in parts.items():
-                terms[idx.display[t]] = terms.get(idx.display[t], 0.0) + c * weight
-            return f"“{clip(idx.statement_text(row), 50)}” {cos:.2f}", terms
+            return f"“{clip(idx.statement_text(row), 50)}” {cos:.2f}", _display_terms(idx, [statement], weight)
     return None, {}
+
+
+def _display_terms(idx, statements, scale: float) -> dict[str, float]:
+    """The term parts of some ``statement_terms`` entries, summed by display form and scaled."""
+    terms: dict[str, float] = {}
+    for _, _, parts in statements:
+        for t, c in parts.items():
+            shown = idx.display[t]
+            terms[shown] = terms.get(shown, 0.0) + c * scale
+    return terms
 
 
 def _aligned(x: tuple[np.ndarray, np.ndarray], y: tuple[np.ndarray, np.ndarray]):

@@ -150,7 +150,7 @@ def signals(
         out["closest"], out["together"] = statement_similarity(index, doc_vector, doc_cos)
         out["past_close"] = np.zeros(n)
         if seeker is not None and "past_close" in wanted:
-            out["past_close"] = shared_closest(index, seeker, doc_cos)[0]
+            out["past_close"] = shared_closest(index, seeker, doc_cos)
     if wanted & {"past", "past_any"}:
         past = np.zeros(n)
         if seeker is not None and index.links is not None:
@@ -210,10 +210,10 @@ def partners_of_partners(index: Index, seeker: int) -> np.ndarray:
     return out
 
 
-def shared_closest(index: Index, seeker: int, doc_cos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def shared_closest(index: Index, seeker: int, doc_cos: np.ndarray) -> np.ndarray:
     """Per organisation, the best cosine with the need (``doc_cos``, one per document) among the projects
-    it shared with ``seeker`` (the same capability document in both profiles of past partners), and that
-    project's statement row in the organisation's profile (-1 where they shared none). The seeker's own is 0.
+    it shared with ``seeker`` (the same capability document in the profiles of two past partners); 0 for
+    the seeker and for organisations it shared none with.
 
     Consortia re-form around their past work: of the seeker's many past partners, those of the project
     closest to the new one are the likeliest to join it.
@@ -221,7 +221,6 @@ def shared_closest(index: Index, seeker: int, doc_cos: np.ndarray) -> tuple[np.n
     docs = index.docs
     n = index.n_orgs
     best = np.zeros(n)
-    row_of = np.full(n, -1, dtype=np.int64)
     own = index.statement_rows(seeker, CAPABILITY)
     shared = np.zeros(len(doc_cos), dtype=bool)
     shared[docs.of_statement[own.start : own.stop]] = True
@@ -230,14 +229,8 @@ def shared_closest(index: Index, seeker: int, doc_cos: np.ndarray) -> tuple[np.n
         partner[index.links.row(seeker)[0]] = True
     rows = np.flatnonzero(shared[docs.of_statement] & (index.stmt_side == CAPABILITY))
     rows = rows[partner[index.stmt_org[rows]]]
-    cos = doc_cos[docs.of_statement[rows]]
-    order = np.lexsort((rows, -cos))  # best first, then the earlier (newer) statement
-    rows, cos = rows[order], cos[order]
-    org = index.stmt_org[rows]
-    org, first = np.unique(org, return_index=True)
-    best[org] = cos[first]
-    row_of[org] = rows[first]
-    return best, row_of
+    np.maximum.at(best, index.stmt_org[rows], doc_cos[docs.of_statement[rows]])
+    return best
 
 
 def statement_similarity(index: Index, doc_vector, doc_cos: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
