@@ -31,6 +31,7 @@ from .rank import (
     Need,
     recent_need,
     score_need,
+    seeker_documents,
     signal_label,
     signal_names,
     statement_terms,
@@ -648,8 +649,7 @@ def _statement_detail(idx, name: str, weight: float, statements, norm: float) ->
 def _shared_detail(idx, seeker: int, weight: float, statements) -> tuple[str | None, dict[str, float]]:
     """The project the seeker shared with an organisation that is closest to the need (``past_close``),
     and each term's part of the signal's contribution."""
-    own = idx.statement_rows(seeker, CAPABILITY)
-    shared = set(idx.docs.of_statement[own.start : own.stop].tolist())
+    shared = set(seeker_documents(idx, seeker).tolist())
     for statement in statements:  # best first
         row, cos, _ = statement
         if int(idx.docs.of_statement[row]) in shared:

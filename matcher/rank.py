@@ -221,9 +221,8 @@ def shared_closest(index: Index, seeker: int, doc_cos: np.ndarray) -> np.ndarray
     docs = index.docs
     n = index.n_orgs
     best = np.zeros(n)
-    own = index.statement_rows(seeker, CAPABILITY)
     shared = np.zeros(len(doc_cos), dtype=bool)
-    shared[docs.of_statement[own.start : own.stop]] = True
+    shared[seeker_documents(index, seeker)] = True
     partner = np.zeros(n, dtype=bool)
     if index.links is not None:
         partner[index.links.row(seeker)[0]] = True
@@ -231,6 +230,12 @@ def shared_closest(index: Index, seeker: int, doc_cos: np.ndarray) -> np.ndarray
     rows = rows[partner[index.stmt_org[rows]]]
     np.maximum.at(best, index.stmt_org[rows], doc_cos[docs.of_statement[rows]])
     return best
+
+
+def seeker_documents(index: Index, seeker: int) -> np.ndarray:
+    """The document rows of ``seeker``'s capability statements: the projects it can share with a partner."""
+    own = index.statement_rows(seeker, CAPABILITY)
+    return index.docs.of_statement[own.start : own.stop]
 
 
 def statement_similarity(index: Index, doc_vector, doc_cos: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
