@@ -19,9 +19,9 @@ import time
 
 import synthetic
 
-from matcher import agenda
-from matcher.catalog import open_catalog
-from matcher.matching import Matcher
+from matcher.explanations.matching import Matcher
+from matcher.index.catalog import open_catalog
+from matcher.office import agenda
 from matcher.paths import bundled
 
 

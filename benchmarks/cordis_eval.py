@@ -30,11 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
-from matcher import cordis
-from matcher.catalog import open_catalog
-from matcher.evaluation import Judged, evaluate, format_table
-from matcher.index import CAPABILITY, dot_all
-from matcher.rank import Need, recent_need
+from matcher.index.catalog import open_catalog
+from matcher.index.model import CAPABILITY, dot_all
+from matcher.ranking.evaluation import Judged, evaluate, format_table
+from matcher.ranking.signals import Need, recent_need
+from matcher.sources import cordis
 
 VAL = ("2023-07-01", "2024-01-01")
 

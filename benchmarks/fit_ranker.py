@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cordis_eval import prepare  # noqa: E402
 from fit_weights import SIGNALS, features  # noqa: E402
 
-from matcher.evaluation import evaluate, format_table  # noqa: E402
+from matcher.ranking.evaluation import evaluate, format_table  # noqa: E402
 
 EXTRA = ("seeker_size", "seeker_kind", "kind")
 

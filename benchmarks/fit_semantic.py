@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 from semantic_calibration import TOPICS, groups, read_topics
 
-from matcher import semantic
-from matcher.catalog import open_catalog
-from matcher.evaluation import evaluate_partnerships
+from matcher.index.catalog import open_catalog
 from matcher.paths import bundled, seeds_for
+from matcher.ranking import meaning as semantic
+from matcher.ranking.evaluation import evaluate_partnerships
 
 
 def main() -> None:

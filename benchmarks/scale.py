@@ -64,7 +64,7 @@ def phase_build(n: int, store: Path, seed: int, workers: int | None = None) -> d
     import click
     import synthetic
 
-    from matcher.build import build_store
+    from matcher.index.stream import build_store
 
     generating = [0.0]
 
@@ -107,7 +107,7 @@ def _baseline(index):
     organisation against every row of the capability and need matrices, combined, then ranked."""
     from sklearn.metrics.pairwise import linear_kernel
 
-    from matcher.score import combine, top_k
+    from matcher.ranking.score import combine, top_k
 
     C, N = index.org_vectors[0].to_scipy(), index.org_vectors[1].to_scipy()
     has_needs = index.has_needs
@@ -148,7 +148,7 @@ def _rank_bm25(index, queries: list[int], budget_s: float):
 
 def phase_query(store: Path, n_queries: int, seed: int, bm25: bool, baseline: bool) -> dict:
     t0 = time.perf_counter()
-    from matcher.catalog import open_catalog
+    from matcher.index.catalog import open_catalog
 
     catalog = open_catalog(store)
     matcher = catalog.matcher
@@ -157,7 +157,7 @@ def phase_query(store: Path, n_queries: int, seed: int, bm25: bool, baseline: bo
     rng = np.random.default_rng(seed)
     queries = [int(x) for x in rng.choice(index.n_orgs, min(n_queries, index.n_orgs), replace=False)]
     names = [index.profiles[a].name for a in queries]
-    from matcher.score import compiled_kernel
+    from matcher.ranking.score import compiled_kernel
 
     engine = "compiled" if compiled_kernel() is not None else "numpy"
     plain = type(matcher)(index, compiled=False)
@@ -221,9 +221,9 @@ def phase_batch(store: Path, seed: int, sample: int) -> dict:
     """Every organisation's top 10 in process (all cores, after one organisation's to warm up), or, with
     ``sample``, that many random organisations' and the time extrapolated to all (a conservative estimate:
     a whole batch's queries also learn from one another, ``_kernels.top_of_each``)."""
-    from matcher.batch import all_top_partners
-    from matcher.catalog import open_catalog
-    from matcher.score import compiled_kernel
+    from matcher.batch.local import all_top_partners
+    from matcher.index.catalog import open_catalog
+    from matcher.ranking.score import compiled_kernel
 
     matcher = open_catalog(store).matcher
     n = matcher.index.n_orgs

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from matcher import semantic
+from matcher.ranking import meaning as semantic
 
 TOPICS = Path(__file__).resolve().parent / "data" / "crosslingual_topics.tsv"
 

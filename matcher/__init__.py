@@ -6,7 +6,7 @@ Profiles say what organisations offer and seek; ``Matcher`` ranks whom each shou
 __version__ = "0.1.0"
 
 from .errors import MatcherError, Problem, ProfileError, UnknownOrganisation  # noqa: E402
-from .profiles import Profile, Source, load_folder, load_profile, parse_profile  # noqa: E402
+from .profiles.load import Profile, Source, load_folder, load_profile, parse_profile  # noqa: E402
 
 __all__ = [
     "MatcherError",

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.agenda import Candidate, Meeting, Participant, Plan, check, compact, greedy, idle_gaps, solve
+from matcher.office.agenda import Candidate, Meeting, Participant, Plan, check, compact, greedy, idle_gaps, solve
 
 PEOPLE = [Participant(n) for n in "ABCD"]
 
@@ -105,7 +105,7 @@ def test_schedule_cli_writes_the_agenda_and_records_it(tiny, tmp_path):
     from click.testing import CliRunner
 
     from matcher.cli import cli
-    from matcher.ledger import Ledger
+    from matcher.office.ledger import Ledger
 
     who = tmp_path / "who.txt"
     who.write_text("Alpha\nBeta\nGamma\nEpsilon\n")
@@ -192,7 +192,7 @@ def test_two_stage_solve_on_a_larger_event(monkeypatch):
     first and stays under its bound; here forced on 30 participants."""
     import random
 
-    from matcher import agenda
+    from matcher.office import agenda
 
     monkeypatch.setattr(agenda, "DIRECT_MAX", 10)
     rng = random.Random(3)

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matcher import build
-from matcher.build import build_store
-from matcher.index import Index
-from matcher.profiles import Profile, load_folder
-from matcher.store import load_index, save_index
+from matcher.index import stream as build
+from matcher.index.model import Index
+from matcher.index.store import load_index, save_index
+from matcher.index.stream import build_store
+from matcher.profiles.load import Profile, load_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -164,7 +164,7 @@ def test_appended_arrays_read_back(tmp_path):
 
 
 def test_strings_tables_read_one_at_a_time(tmp_path):
-    from matcher.store import Strings, write_strings
+    from matcher.index.store import Strings, write_strings
 
     items = ["laser", "беспилотник", "无人机", "", "Győr"]
     write_strings(tmp_path, "t", items)

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from matcher.paths import bundled
-from matcher.profiles import check_sources, load_folder, normalise_space
+from matcher.profiles.load import check_sources, load_folder, normalise_space
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES, SEEDS = ROOT / "profiles", ROOT / "seeds"

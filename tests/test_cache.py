@@ -11,11 +11,11 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.catalog import open_catalog
 from matcher.cli import match_command
-from matcher.index import Index
-from matcher.profiles import Profile
-from matcher.score import MUTUALITY, combine, pair_scores, reciprocal_top, top_k
+from matcher.index.catalog import open_catalog
+from matcher.index.model import Index
+from matcher.profiles.load import Profile
+from matcher.ranking.score import MUTUALITY, combine, pair_scores, reciprocal_top, top_k
 
 from .conftest import write_profile
 
@@ -218,7 +218,7 @@ def test_reciprocal_top_is_exact_on_zipfian_profiles(compiled):
 )
 def test_upper_combine_bounds_the_score(rows, fdef):
     """Upper bounds of both sides give an upper bound of the combined score, whatever their balance."""
-    from matcher.score import _upper_combine
+    from matcher.ranking.score import _upper_combine
 
     f, b, f_up, b_up, has_needs = (np.array(x) for x in zip(*rows))
     f_up, b_up = np.maximum(f, f_up), np.maximum(b, b_up)
@@ -231,7 +231,7 @@ def test_upper_combine_bounds_the_score(rows, fdef):
 
 def set_prune_min(monkeypatch, n: int) -> None:
     """Prune from ``n`` organisations up, on either engine."""
-    import matcher.score as score
+    import matcher.ranking.score as score
 
     monkeypatch.setattr(score, "PRUNE_MIN", n)
     monkeypatch.setattr(score, "COMPILED_PRUNE_MIN", n)
@@ -239,7 +239,7 @@ def set_prune_min(monkeypatch, n: int) -> None:
 
 def pruned(index, a, k, allowed, compiled):
     """The pruned query alone, numpy or compiled: None where it would fall back to reading everything."""
-    import matcher.score as score
+    import matcher.ranking.score as score
 
     if not compiled:
         return score._pruned_top(index, a, k, allowed)
@@ -254,7 +254,7 @@ def test_pruned_top_is_exact(common_df, compiled, monkeypatch):
     """Skipping the postings of common terms, bounded instead, gives the brute-force top 10 in order,
     whatever share of the terms is common, with random organisations left out. The compiled query walks
     the 300 organisations in segments of 64, as it walks a large index in segments."""
-    import matcher.score as score
+    import matcher.ranking.score as score
 
     set_prune_min(monkeypatch, 0)
     if compiled:
@@ -285,7 +285,7 @@ def test_pruned_top_is_exact(common_df, compiled, monkeypatch):
 def test_pruned_top_equals_brute_force_on_random_profiles(compiled, profiles, k, common_df, block, rnd):
     """Tiny vocabularies, organisations without needs, ties and few candidates: exact all the same,
     whatever the size of the compiled query's blocks of organisations."""
-    from matcher.index import norm_blocks
+    from matcher.index.model import norm_blocks
 
     index = Index.build(profiles, common_df=common_df)
     index.__dict__["norm_blocks"] = norm_blocks(index.norms_by_org.T.astype(np.float64), index.has_needs, block)
@@ -315,7 +315,7 @@ def test_pruned_top_without_needs_anywhere_ranks_nobody(compiled):
 
 def test_row_dot_products_are_bit_identical_to_postings_traversal():
     """Scoring chosen rows from the matrix sums the same products in the same order as the postings."""
-    from matcher.index import dot_all, dot_rows
+    from matcher.index.model import dot_all, dot_rows
 
     index = Index.build(zipf_profiles(60, 100, (3, 15), 5, capabilities=2, no_needs_every=3))
     rows = np.array([5, 0, 59, 17, 17, 30])
@@ -330,8 +330,8 @@ def test_batch_gives_the_partners_match_gives(strategy, compiled, monkeypatch):
     """Every strategy of all_top_partners returns, for every organisation, what top_partners returns:
     one sparse product for all, or each organisation's query on one or two workers (processes with the
     numpy engine, threads running the compiled loop), exhaustive or pruned."""
-    import matcher.batch as batch
-    from matcher.matching import Matcher
+    import matcher.batch.local as batch
+    from matcher.explanations.matching import Matcher
 
     profiles = zipf_profiles(120, 150, (3, 12), 3, capabilities=1, no_needs_every=4)
     links = [(i, (i * 7 + 1) % 120, 1.0) for i in range(120)]
@@ -365,7 +365,7 @@ def test_hints_floor_the_pruned_query_exactly():
     """A seeker's hints (scores its earlier partners found with it) floor its pruned query: a floor at the
     true k-th best score changes nothing; a floor above it (never a real hint) loses partners, so the
     floor is really used. A whole batch with hints gives what it gives without."""
-    import matcher.score as score
+    import matcher.ranking.score as score
 
     kernel = score.compiled_kernel()
     index = Index.build(zipf_profiles(300, 400, (8, 20), 11, capabilities=2, no_needs_every=5), common_df=15)
@@ -391,8 +391,8 @@ def test_abandoned_threaded_batch_stops_its_threads(monkeypatch):
     thread running."""
     import threading
 
-    import matcher.batch as batch
-    from matcher.matching import Matcher
+    import matcher.batch.local as batch
+    from matcher.explanations.matching import Matcher
 
     monkeypatch.setattr(batch, "BLOCK_MAX", 0)
     monkeypatch.setattr(batch, "CHUNK", 2)
@@ -409,8 +409,8 @@ def test_abandoned_threaded_batch_stops_its_threads(monkeypatch):
 @pytest.mark.parametrize("prune", [False, True])
 def test_compiled_query_is_bit_identical_to_numpy(prune, monkeypatch):
     """Same rows, and the same scores and sides to the last bit, whichever engine runs the query."""
-    import matcher.score as score
-    from matcher import _kernels
+    import matcher.ranking.score as score
+    from matcher.ranking import kernels as _kernels
 
     assert (_kernels._SAFETY, _kernels._TINY) == (score._SAFETY, score._TINY)
     set_prune_min(monkeypatch, 0 if prune else 10**9)
@@ -436,7 +436,7 @@ def test_compiled_query_is_bit_identical_to_numpy(prune, monkeypatch):
 def test_compiled_block_bound_bounds_every_member(members, f_max, b_max, fdef):
     """A block's bound, from its largest norms and whether some members list needs and some none, is at
     least the score of every member whose sides are at most those largest ones."""
-    from matcher._kernels import _upper
+    from matcher.ranking.kernels import _upper
 
     f_max = max([f_max] + [f for f, _, _ in members])
     b_max = max([b_max] + [b for _, b, _ in members])
@@ -454,7 +454,7 @@ def test_compiled_block_bound_bounds_every_member(members, f_max, b_max, fdef):
 )
 def test_compiled_rare_parts_in_float32_are_widened_above_the_exact_sum(products):
     """The pruned query adds rare parts in float32; widened, each is still at least the exact sum."""
-    from matcher._kernels import Sparse, _rare_terms, _scatter_segment, _widen
+    from matcher.ranking.kernels import Sparse, _rare_terms, _scatter_segment, _widen
 
     weights, data = (np.array(x, dtype=np.float32) for x in zip(*products))
     n = len(products)
@@ -481,7 +481,7 @@ side_scores = st.one_of(st.just(0.0), st.floats(1e-90, 1))
 def test_sum_of_sides_bounds_the_score(f, b, fdef, bdef, m):
     """The pruned query drops an organisation whose sides, times ``_sum_share``, add up to less than its
     floor: that must be an upper bound of the score, for every mutuality from 0 (even past 1)."""
-    from matcher._kernels import _combine, _sum_share
+    from matcher.ranking.kernels import _combine, _sum_share
 
     assert (f + b) * _sum_share(fdef, bdef, m) >= _combine(f, b, fdef, bdef, m) * (1 - 1e-15)
 
@@ -497,16 +497,16 @@ def test_float32_common_norms_are_rounded_up():
 def test_unusable_numba_falls_back_to_numpy_with_a_warning(monkeypatch):
     """numba installed but failing at import (as it does with no writable folder for its cache): the
     numpy engine runs, with a warning that says why."""
-    import matcher
-    import matcher.score as score
+    import matcher.ranking
+    import matcher.ranking.score as score
 
     class Broken:
         def __getattr__(self, name):
             raise RuntimeError("cannot cache function: no locator available")
 
     monkeypatch.setitem(sys.modules, "numba", Broken())
-    monkeypatch.delitem(sys.modules, "matcher._kernels", raising=False)
-    monkeypatch.delattr(matcher, "_kernels", raising=False)
+    monkeypatch.delitem(sys.modules, "matcher.ranking.kernels", raising=False)
+    monkeypatch.delattr(matcher.ranking, "kernels", raising=False)
     with pytest.warns(RuntimeWarning, match="no locator available.*using numpy"):
         assert score.compiled_kernel() is None
 
@@ -525,7 +525,7 @@ def test_asking_for_no_partners_gives_none(compiled, prune_min, monkeypatch):
 def test_compiled_query_without_numba_says_how_to_get_it(monkeypatch):
     """Asking for the compiled query where numba is missing is an error that says what to install;
     by default the numpy query runs instead."""
-    import matcher.score as score
+    import matcher.ranking.score as score
 
     monkeypatch.setattr(score, "compiled_kernel", lambda: None)
     index = Index.build(zipf_profiles(30, 60, (5, 10), 1, capabilities=1, no_needs_every=3))
@@ -538,7 +538,7 @@ def test_group_norms_known_answer():
     """Common terms are dealt into groups by document frequency; each organisation gets its norm per group."""
     from scipy import sparse
 
-    from matcher.index import Csr, group_norms
+    from matcher.index.model import Csr, group_norms
 
     m = sparse.csr_matrix(np.array([[3.0, 0, 4, 0], [0, 1, 0, 0]], dtype=np.float32))
     vectors = (Csr.from_scipy(m), Csr.from_scipy(m))
@@ -558,7 +558,7 @@ def _zipf_index_60():
 def test_group_norms_bound_the_common_part(a, b, groups):
     """Per group, the query's norm times the partner's bounds their common part (Cauchy-Schwarz); summed
     over groups, it is never looser than the one norm over all common terms."""
-    from matcher.index import group_norms
+    from matcher.index.model import group_norms
 
     index = _zipf_index_60()
     term_group, norms = group_norms(index.org_vectors, index.postings, index.common_df, groups)
@@ -578,8 +578,8 @@ def test_group_norms_bound_the_common_part(a, b, groups):
 @needs_numba
 def test_compiled_group_sums_are_bit_identical_to_numpy():
     """The compiled query sums the group norms compiled: the same sums as numpy's, to the last bit."""
-    from matcher import _kernels
-    from matcher.index import group_norms, group_sums
+    from matcher.index.model import group_norms, group_sums
+    from matcher.ranking import kernels as _kernels
 
     index = _zipf_index_60()
     v = index.org_vectors[0]
@@ -594,7 +594,7 @@ def test_compiled_group_sums_are_bit_identical_to_numpy():
 
 def test_stored_index_keeps_its_group_norms_and_names(tmp_path):
     """A stored index opens with the group norms and names it was built with, without summing them again."""
-    from matcher.store import load_index, save_index
+    from matcher.index.store import load_index, save_index
 
     index = _zipf_index_60()
     save_index(index, tmp_path / "store")

@@ -107,10 +107,10 @@ def test_batch_writes_every_organisations_top_partners(tiny, tmp_path):
 
 
 def test_interrupted_batch_leaves_no_file(tiny, tmp_path, monkeypatch):
-    import matcher.batch
+    import matcher.batch.local
 
     calls = []
-    real = matcher.batch.Partners
+    real = matcher.batch.local.Partners
 
     def interrupted(*a):
         calls.append(1)
@@ -118,7 +118,7 @@ def test_interrupted_batch_leaves_no_file(tiny, tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(*a)
 
-    monkeypatch.setattr(matcher.batch, "Partners", interrupted)
+    monkeypatch.setattr(matcher.batch.local, "Partners", interrupted)
     out = tmp_path / "partners.csv"
     result = CliRunner().invoke(cli, ["batch", "--profiles", str(tiny), "-o", str(out)])
     assert result.exit_code != 0 and len(calls) == 3
@@ -130,7 +130,7 @@ NAMES = ["Plain", "Comma, Inc.", 'Say "hi"', "Line\nbreak", "Ünïcode 北京", 
 
 def some_partners():
     """Three organisations' partners: one with both sides, one listing no needs, one with no partner."""
-    from matcher.batch import Partners
+    from matcher.batch.local import Partners
 
     return [
         Partners(0, np.array([1, 2]), np.array([0.5, 1 / 3]), np.array([0.25, 0.1]), np.array([np.nan, 0.2])),
@@ -152,8 +152,8 @@ def test_batch_csv_and_json_lines_are_what_the_standard_modules_write(tmp_path, 
     """Names with commas, quotes and line breaks, missing sides and full-precision floats, in the bytes
     that csv.writer and json.dumps give, and read back exactly: the same whether pyarrow assembles the
     rows or Python does."""
-    from matcher import report
-    from matcher.report import BATCH_COLUMNS, write_batch
+    from matcher.output import text as report
+    from matcher.output.text import BATCH_COLUMNS, write_batch
 
     if arrow:
         pytest.importorskip("pyarrow")
@@ -183,7 +183,7 @@ def test_arrow_writes_floats_as_repr_does():
     pa = pytest.importorskip("pyarrow")
     import pyarrow.compute as pc
 
-    from matcher.report import _float_texts
+    from matcher.output.text import _float_texts
 
     rng = np.random.default_rng(0)
     bits = (rng.integers(0, 2**52, 20_000, dtype=np.int64) | (1023 << 52)).view(np.float64)  # [1, 2)
@@ -196,7 +196,7 @@ def test_arrow_writes_floats_as_repr_does():
 def test_batch_parquet_holds_the_same_rows(tmp_path):
     pd = pytest.importorskip("pandas")
     pytest.importorskip("pyarrow")
-    from matcher.report import BATCH_COLUMNS, write_batch
+    from matcher.output.text import BATCH_COLUMNS, write_batch
 
     out = tmp_path / "p.parquet"
     assert write_batch(iter(some_partners()), NAMES, out, "parquet") == 3

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from matcher.cli import cli
-from matcher.scaffold import create_profile, slugify
+from matcher.profiles.scaffold import create_profile, slugify
 
 from .conftest import write_profile
 

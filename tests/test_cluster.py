@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from matcher.batch.cluster import ClusterError, parse_address, partitions
 from matcher.cli import cli
-from matcher.cluster import ClusterError, parse_address, partitions
-from matcher.index import Index
-from matcher.store import save_index
+from matcher.index.model import Index
+from matcher.index.store import save_index
 from tests.test_cache import zipf_profiles
 
 distributed = pytest.importorskip("distributed")
@@ -53,7 +53,7 @@ def test_batch_on_two_workers_writes_the_same_bytes(big_store, tmp_path, fmt):
 
 
 def test_an_unreachable_cluster_leaves_the_old_file(big_store, tmp_path, monkeypatch):
-    monkeypatch.setattr("matcher.cluster.CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("matcher.batch.cluster.CONNECT_TIMEOUT", "1s")
     out = tmp_path / "partners.csv"
     out.write_text("old\n")
     args = ["batch", "--profiles", str(big_store), "-o", str(out), "--dask", "tcp://127.0.0.1:9"]
@@ -71,9 +71,9 @@ def test_a_worker_that_dies_mid_run_has_its_partitions_run_again(big_store):
 
     from distributed import Client, LocalCluster
 
-    from matcher import cluster
-    from matcher.batch import all_top_partners
-    from matcher.catalog import open_catalog
+    from matcher.batch import cluster
+    from matcher.batch.local import all_top_partners
+    from matcher.index.catalog import open_catalog
 
     matcher = open_catalog(big_store).matcher
     want = list(all_top_partners(matcher, top=5, workers=1))

@@ -23,12 +23,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from matcher import cordis
-from matcher.catalog import open_catalog
 from matcher.cli import cli
 from matcher.errors import MatcherError
-from matcher.evaluation import Judged, evaluate, query_metrics, ranking, score_metrics
-from matcher.rank import Need, model_weights, recent_need, score_need
+from matcher.index.catalog import open_catalog
+from matcher.ranking.evaluation import Judged, evaluate, query_metrics, ranking, score_metrics
+from matcher.ranking.signals import Need, model_weights, recent_need, score_need
+from matcher.sources import cordis
 
 PROJECT_COLS = [
     "project_id",
@@ -385,7 +385,7 @@ def test_schedule_on_a_store_meets_on_each_sides_newest_projects(store, tmp_path
     assert r.exit_code == 0, r.output
     import pandas as pd
 
-    from matcher import agenda
+    from matcher.office import agenda
 
     rows = pd.read_csv(out)
     matcher = open_catalog(store).matcher
@@ -402,7 +402,7 @@ def test_schedule_on_a_store_meets_on_each_sides_newest_projects(store, tmp_path
 def test_partners_of_partners_by_hand(store):
     """Past joint work: A-B (P1), C-D (P2), B-E (P3). A's only partner B has two partners (A and E), so
     E is reached through B with weight 1 / log(2 + 2); nobody else is, and A itself is left out."""
-    from matcher.rank import partners_of_partners
+    from matcher.ranking.signals import partners_of_partners
 
     index = open_catalog(store).matcher.index
     a, e = index.find_row("Alpha Energy"), index.find_row("Epsilon Labs")

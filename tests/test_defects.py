@@ -196,9 +196,9 @@ def test_sector_filter_matches_word_forms():
 
 def test_interrupted_batch_keeps_the_old_file(tiny, tmp_path, monkeypatch):
     """Ctrl-C while the rows are written: no partial file replaces the old one, and no temporary is left."""
-    import matcher.batch
+    import matcher.batch.local
 
-    real = matcher.batch.all_top_partners
+    real = matcher.batch.local.all_top_partners
 
     def interrupted(*args, **kwargs):
         for i, partners in enumerate(real(*args, **kwargs)):
@@ -206,7 +206,7 @@ def test_interrupted_batch_keeps_the_old_file(tiny, tmp_path, monkeypatch):
                 raise KeyboardInterrupt
             yield partners
 
-    monkeypatch.setattr(matcher.batch, "all_top_partners", interrupted)
+    monkeypatch.setattr(matcher.batch.local, "all_top_partners", interrupted)
     out = tmp_path / "partners.csv"
     out.write_text("old\n")
     result = invoke("batch", "-o", str(out), "--profiles", str(tiny))
@@ -216,9 +216,9 @@ def test_interrupted_batch_keeps_the_old_file(tiny, tmp_path, monkeypatch):
 
 
 def test_match_is_compact_and_fits_80_columns():
-    from matcher.catalog import open_catalog
+    from matcher.index.catalog import open_catalog
+    from matcher.output.text import render_matches
     from matcher.paths import bundled
-    from matcher.report import render_matches
 
     matcher = open_catalog(bundled("profiles")).matcher
     result = matcher.match("Gomselmash", top=5)
@@ -231,7 +231,7 @@ def test_match_is_compact_and_fits_80_columns():
 
 
 def test_snippet_is_centred_on_the_matched_words():
-    from matcher.text import snippet
+    from matcher.text.analyser import snippet
 
     quote = "A long introduction that says nothing in particular about anything, " * 3 + "then laser mapping at last."
     cut = snippet(quote, ["laser"], 60)
@@ -263,9 +263,9 @@ def test_a_quote_is_credited_to_its_speaker(tmp_path):
 
 @pytest.mark.parametrize("width", [80, 100, 120])
 def test_list_fits_the_terminal(width):
-    from matcher.catalog import open_catalog
+    from matcher.index.catalog import open_catalog
+    from matcher.output.text import organisations_frame, render_frame
     from matcher.paths import bundled
-    from matcher.report import organisations_frame, render_frame
 
     frame = organisations_frame(open_catalog(bundled("profiles")).matcher.profiles)
     table = render_frame(frame, "table", width=width)

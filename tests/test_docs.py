@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from matcher import semantic
 from matcher.cli import cli
+from matcher.ranking import meaning as semantic
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from matcher.cli import cli
-from matcher.ledger import SCHEMA_VERSION, Ledger, LedgerError
+from matcher.office.ledger import SCHEMA_VERSION, Ledger, LedgerError
 
 from .conftest import write_profile
 
@@ -253,7 +253,7 @@ def test_cli_errors_are_one_line(tiny, tmp_path):
 WRITER = textwrap.dedent(
     """
     import sys
-    from matcher.ledger import Ledger
+    from matcher.office.ledger import Ledger
     with Ledger(sys.argv[1]) as ledger:
         for i in range(int(sys.argv[3])):
             ledger.record(sys.argv[2], f"Org {i}", "proposed", note=f"{sys.argv[2]} {i}")

@@ -4,7 +4,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matcher.errors import ProfileError
-from matcher.profiles import load_folder, parse_profile
+from matcher.profiles.load import load_folder, parse_profile
 
 VALID = """name: Good
 country: CN

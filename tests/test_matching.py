@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.index import Index
-from matcher.matching import Filters, Matcher
-from matcher.profiles import Profile, load_folder
-from matcher.score import combine, pair_scores
+from matcher.explanations.matching import Filters, Matcher
+from matcher.index.model import Index
+from matcher.profiles.load import Profile, load_folder
+from matcher.ranking.score import combine, pair_scores
 
 from .conftest import write_profile
 
@@ -159,7 +159,7 @@ def test_scores_are_symmetric(profiles):
     ],
 )
 def test_strength_of_hand_checked_pairs(org, partner, expected):
-    from matcher.catalog import open_catalog
+    from matcher.index.catalog import open_catalog
     from matcher.paths import bundled
 
     matcher = open_catalog(bundled("profiles")).matcher
@@ -168,7 +168,7 @@ def test_strength_of_hand_checked_pairs(org, partner, expected):
 
 def test_weak_matches_are_left_out_and_counted(tiny, tmp_path):
     """Alpha's list keeps the laser-scanning partners and leaves out one that shares only a generic word."""
-    from matcher.catalog import open_catalog
+    from matcher.index.catalog import open_catalog
 
     write_profile(tiny, "zeta", name="Zeta", country="DE", kind="company", capabilities=["research built here"])
     write_profile(

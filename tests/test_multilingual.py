@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from matcher import semantic
-from matcher.catalog import open_catalog
 from matcher.cli import cli
 from matcher.errors import ProfileError
-from matcher.language import detect
-from matcher.profiles import parse_profile
-from matcher.text import Analyzer, Text, default_stop_words
+from matcher.index.catalog import open_catalog
+from matcher.profiles.load import parse_profile
+from matcher.ranking import meaning as semantic
+from matcher.text.analyser import Analyzer, Text, default_stop_words
+from matcher.text.languages import detect
 
 from .conftest import write_profile
 
@@ -198,7 +198,7 @@ def test_explanation_parts_add_up_with_the_meaning_signal(multilingual):
 
 
 def semantic_combined(f, b, m):
-    from matcher.score import combine
+    from matcher.ranking.score import combine
 
     return combine(f, b, m.forward is not None, m.backward is not None, weights=False)[0]
 
@@ -227,7 +227,7 @@ def test_embeddings_are_cached_and_the_cli_ranks_by_meaning(multilingual, monkey
     assert "close in meaning [en ~ ru]" in first.output
     detail = runner.invoke(cli, ["match", "--org", "Tomsk Institute", "--detail", "--profiles", str(multilingual)])
     assert "[ru]" in detail.output and "~ “UAV platforms" in detail.output
-    from matcher.store import cache_folder
+    from matcher.index.store import cache_folder
 
     cache = semantic.EmbeddingCache(cache_folder(multilingual) / "embeddings.npz")
     index = open_catalog(multilingual).matcher.index

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from matcher.errors import AmbiguousOrganisation, UnknownOrganisation
-from matcher.index import Index
-from matcher.matching import Matcher
-from matcher.names import suggest
-from matcher.profiles import Profile
+from matcher.explanations.matching import Matcher
+from matcher.index.model import Index
+from matcher.profiles.load import Profile
+from matcher.profiles.names import suggest
 
 
 def store_like(*orgs) -> Matcher:
@@ -64,7 +64,7 @@ def test_a_unique_alias_is_taken():
 
 def test_profile_folder_aliases_are_taken_as_written():
     """A profile folder's aliases are unique by validation: 'Alibaba' is the Group, though Alibaba Cloud exists."""
-    from matcher.catalog import open_catalog
+    from matcher.index.catalog import open_catalog
     from matcher.paths import bundled
 
     matcher = open_catalog(bundled("profiles")).matcher
@@ -114,7 +114,7 @@ def test_suggestions_on_legal_names(query, first):
 
 
 def test_unknown_name_in_a_profile_folder_gets_did_you_mean():
-    from matcher.catalog import open_catalog
+    from matcher.index.catalog import open_catalog
     from matcher.paths import bundled
 
     matcher = open_catalog(bundled("profiles")).matcher

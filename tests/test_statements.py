@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from matcher.errors import MatcherError
-from matcher.index import Index
-from matcher.matching import Matcher
-from matcher.profiles import Profile
-from matcher.rank import Need, signals, statement_similarity
-from matcher.store import load_index, save_index
+from matcher.explanations.matching import Matcher
+from matcher.index.model import Index
+from matcher.index.store import load_index, save_index
+from matcher.profiles.load import Profile
+from matcher.ranking.signals import Need, signals, statement_similarity
 
 R = 1 / math.sqrt(2)
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from matcher.cli import cli
-from matcher.ledger import Ledger
+from matcher.office.ledger import Ledger
 from matcher.paths import bundled
 
 from .conftest import write_profile
@@ -186,7 +186,7 @@ def test_desk_on_a_store_ranks_for_the_newest_grants(browser, tmp_path):
     gives every signal's share, in place of the two directions of a profile folder's match."""
     from werkzeug.serving import make_server
 
-    from matcher import cordis
+    from matcher.sources import cordis
     from matcher.web.app import create_app
 
     from .test_cordis import ORGS, PARTICIPATIONS, PROJECT_COLS, PROJECTS, _write

@@ -18,8 +18,8 @@ import gzip
 import math
 from pathlib import Path
 
-from matcher.language import LANGUAGES
-from matcher.text import Analyzer, Text, default_stop_words
+from matcher.text.analyser import Analyzer, Text, default_stop_words
+from matcher.text.languages import LANGUAGES
 
 OUT = Path(__file__).resolve().parent.parent / "matcher" / "data" / "background.tsv.gz"
 

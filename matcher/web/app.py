@@ -14,10 +14,10 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
-from ..catalog import open_catalog
 from ..errors import AmbiguousOrganisation, MatcherError, UnknownOrganisation
-from ..ledger import LEFT_OUT, PIPELINE, REASONS, STAGES, Ledger, LedgerError, stages_of
-from .pages import render, stylesheet
+from ..index.catalog import open_catalog
+from ..office.ledger import LEFT_OUT, PIPELINE, REASONS, STAGES, Ledger, LedgerError, stages_of
+from ..output.html import render, stylesheet
 
 DESK_STAGES = ("proposed", "contacted", "met", "negotiating", "signed", "not-relevant", "declined")
 """The decisions each match offers as buttons (any stage can be recorded; these are the daily ones)."""

@@ -1,0 +1,260 @@
+"""Every organisation's top partners at once: the library behind ``matcher batch``.
+
+Three exact strategies give the same partners as ``match`` for every organisation:
+
+- with the compiled kernel (numba, a dependency where it has wheels), chunks of organisations run the
+  reciprocal top-k of ``match`` in one compiled loop each (pruned on large indexes), on threads that share the index;
+- without it, up to ``BLOCK_MAX`` organisations, one sparse product scores every pair (needs x
+  capabilities: the forward side of a pair is the backward side of its mirror), then blocks of seekers
+  are ranked at once;
+- and above that, each organisation's ``score.reciprocal_top`` runs on worker processes that share the
+  memory-mapped index.
+
+In a store with a ranking model (``matcher import-cordis``), an organisation that lists no needs is ranked
+for its newest records (``Matcher.recent_scores``, as ``match`` ranks it), on the worker processes.
+
+Either way, the organisations that may be returned are ``Matcher.allowed``'s, as for ``match``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..explanations.matching import Matcher
+from ..index.model import CAPABILITY, NEED
+from ..ranking import score
+from ..ranking.score import combine, kernel_for, reciprocal_top, top_k_rows
+
+BLOCK_MAX = 4_096  # up to this many organisations, all forward scores are held at once (128 MB)
+BLOCK = 256  # seekers ranked at once: BLOCK x n float64 scores
+CHUNK = 256  # organisations per task sent to a worker process
+
+
+@dataclass(frozen=True)
+class Partners:
+    """One organisation's best partners, best first (arrays of equal length)."""
+
+    org: int
+    rows: np.ndarray
+    score: np.ndarray
+    forward: np.ndarray | None  # None when the organisation lists no needs
+    backward: np.ndarray  # NaN where the partner lists no needs
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def all_top_partners(
+    matcher: Matcher,
+    *,
+    top: int = 10,
+    new_only: bool = False,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    orgs: Sequence[int] | None = None,
+) -> Iterator[Partners]:
+    """The ``top`` best partners of every organisation, in organisation order, or of the rows ``orgs``
+    only, in the order given.
+
+    ``progress`` is called with the number of organisations done since the last call.
+    """
+    n = matcher.index.n_orgs
+    orgs = np.arange(n) if orgs is None else np.asarray(orgs, dtype=np.int64)
+    workers = workers or default_workers()
+    by_record = matcher.index.model is not None  # a store: who lists no needs is ranked for its newest records
+    if matcher.semantic is not None and not by_record:  # the multilingual signal: dense scores per organisation
+        yield from _with_semantic(matcher, orgs, top, new_only, progress)
+        return
+    small = n <= BLOCK_MAX
+    # the compiled loop is the fastest at every size, but importing numba costs about 0.4 s: more than a
+    # small set's whole batch takes without it, so a small set uses it only where it is loaded already
+    wanted = matcher.compiled or (matcher.compiled is None and (not small or "matcher.ranking.kernels" in sys.modules))
+    kernel = kernel_for(matcher.compiled) if wanted and not by_record else None
+    if kernel is not None:
+        yield from _threaded(matcher, kernel, orgs, top, new_only, workers, progress)
+        return
+    if small and not by_record:
+        yield from _blockwise(matcher, orgs, top, new_only, progress)
+        return
+    if len(orgs) and not by_record:  # build the index's tables once here, not in every worker
+        reciprocal_top(matcher.index, int(orgs[0]), top, compiled=matcher.compiled)
+    chunks = [(orgs[lo : lo + CHUNK], top, new_only) for lo in range(0, len(orgs), CHUNK)]
+    if workers <= 1 or "fork" not in _start_methods():
+        for chunk in chunks:
+            yield from _chunk(chunk, matcher)
+            if progress:
+                progress(len(chunk[0]))
+        return
+    import multiprocessing
+
+    global _WORKER_MATCHER
+    _WORKER_MATCHER = matcher  # inherited by the forked workers, with the index's memory-mapped arrays
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_ignore_interrupts)
+    try:
+        for done in pool.imap(_chunk, chunks):
+            yield from done
+            if progress:
+                progress(len(done))
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+        _WORKER_MATCHER = None
+
+
+_WORKER_MATCHER: Matcher | None = None
+
+
+def _threaded(matcher: Matcher, kernel, orgs: np.ndarray, top: int, new_only: bool, workers: int, progress):
+    """Chunks of organisations through the compiled loop (``_kernels.top_of_each``) on ``workers`` threads,
+    yielded in order. At most two chunks per thread are queued: an interrupted or abandoned batch stops
+    after the chunks under way (a fraction of a second each)."""
+    import threading
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    index = matcher.index
+    n = index.n_orgs
+    # each thread's queries leave hints for its later ones; only valid while no organisation comes twice
+    own = threading.local() if len(np.unique(orgs)) == len(orgs) else None
+
+    query = functools.partial(
+        kernel.top_of_each,
+        index,
+        k=top,
+        mutuality=score.MUTUALITY,
+        prune=n >= score.COMPILED_PRUNE_MIN,
+        budget=score.prune_budget(n),
+        step=score.STEP,
+    )
+
+    def run(chunk: np.ndarray):
+        hints = None
+        if own is not None:
+            if not hasattr(own, "hints"):
+                own.hints = np.zeros((n, top))
+            hints = own.hints
+        return query(chunk, exclude=index.links if new_only else None, hints=hints)
+
+    if len(orgs):  # compile (or load) the kernel and build the index's tables here, before the threads
+        query(orgs[:1], exclude=None)
+    has_needs = index.has_needs
+    pending: deque = deque()
+    chunks = (orgs[lo : lo + CHUNK] for lo in range(0, len(orgs), CHUNK))
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        try:
+            for chunk in chunks:
+                pending.append((chunk, pool.submit(run, chunk)))
+                while len(pending) > 2 * workers or (pending and pending[0][1].done()):
+                    yield from _emit(*pending.popleft(), has_needs, progress)
+            while pending:
+                yield from _emit(*pending.popleft(), has_needs, progress)
+        finally:
+            for _, future in pending:
+                future.cancel()
+
+
+def _emit(chunk, future, has_needs, progress) -> Iterator[Partners]:
+    rows, best, f, b, count = future.result()
+    for i, a in enumerate(chunk.tolist()):
+        c = count[i]
+        yield _partners(a, rows[i, :c], best[i, :c], f[i, :c], b[i, :c], has_needs)
+    if progress:
+        progress(len(chunk))
+
+
+def _start_methods() -> list[str]:
+    import multiprocessing
+
+    return multiprocessing.get_all_start_methods()
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
+
+
+def _chunk(task, matcher: Matcher | None = None) -> list[Partners]:
+    seekers, top, new_only = task
+    matcher = matcher or _WORKER_MATCHER
+    index = matcher.index
+    has_needs = index.has_needs
+    out = []
+    for a in seekers.tolist():
+        allowed = matcher.allowed(a, new_only=new_only)
+        if matcher.seeks_by_record(a):  # a need query: its score is the need side; no need of theirs is met
+            rows, score = matcher.ranked_top(a, top, allowed)
+            out.append(Partners(a, rows, score, score.copy(), np.full(len(rows), np.nan)))
+            continue
+        rows, score, f, b = reciprocal_top(index, a, top, allowed, compiled=matcher.compiled)
+        out.append(_partners(a, rows, score, f, b, has_needs))
+    return out
+
+
+def _with_semantic(matcher: Matcher, orgs: np.ndarray, top: int, new_only: bool, progress) -> Iterator[Partners]:
+    """Each organisation's ``Matcher.top_of``, the ranking ``match`` gives with the multilingual signal."""
+    has_needs = matcher.index.has_needs
+    for a in orgs.tolist():
+        yield _partners(a, *matcher.top_of(a, top, matcher.allowed(a, new_only=new_only)), has_needs)
+        if progress:
+            progress(1)
+
+
+def _partners(a, rows, score, f, b, has_needs) -> Partners:
+    return Partners(
+        a, rows, score, f if has_needs[a] else None, np.where(has_needs[rows], b, np.nan).astype(np.float64)
+    )
+
+
+def _blockwise(matcher: Matcher, orgs: np.ndarray, top: int, new_only: bool, progress) -> Iterator[Partners]:
+    index = matcher.index
+    has_needs = index.has_needs
+    cap = index.org_vectors[CAPABILITY].to_scipy().astype(np.float64)
+    need = index.org_vectors[NEED].to_scipy().astype(np.float64)
+    everyone = (need @ cap.T).toarray()  # everyone[a, b]: b's capabilities against a's needs
+    for lo in range(0, len(orgs), BLOCK):
+        seekers = orgs[lo : lo + BLOCK]
+        forward, backward = everyone[seekers], everyone[:, seekers].T  # backward[a, b] = forward[b, a]
+        score, _, _ = combine(forward, backward, has_needs[seekers, None], has_needs[None, :], weights=False)
+        score[~matcher.allowed_rows(seekers, new_only)] = 0.0  # top_k_rows never returns a 0
+        i, j, ends = top_k_rows(score, top)
+        best, f, b = score[i, j], forward[i, j], np.where(has_needs[j], backward[i, j], np.nan)
+        for r, a in enumerate(seekers.tolist()):
+            e0, e1 = ends[r], ends[r + 1]
+            yield Partners(a, j[e0:e1], best[e0:e1], f[e0:e1] if has_needs[a] else None, b[e0:e1])
+        if progress:
+            progress(len(seekers))
+
+
+def ledger_exclusions(matcher: Matcher, events, stages) -> dict[int, set[int]]:
+    """Per organisation row, the rows the ledger takes out of its ranking: the pairs whose current event
+    (``events``: ``Ledger.latest()``) is at one of ``stages``. Both sides of a pair lose each other."""
+    out: dict[int, set[int]] = {}
+    for event in events:
+        if event.stage in stages:
+            a, b = matcher.index.find_row(event.org_a), matcher.index.find_row(event.org_b)
+            if a is not None and b is not None:
+                out.setdefault(a, set()).add(b)
+                out.setdefault(b, set()).add(a)
+    return out
+
+
+def without(partners: Iterator[Partners], excluded: dict[int, set[int]], top: int) -> Iterator[Partners]:
+    """Each organisation's partners less its ``excluded`` rows, cut to ``top``. Asked for ``top`` plus the
+    most rows any organisation excludes, this is exactly the ``top`` best of the rest."""
+    for p in partners:
+        gone = excluded.get(p.org)
+        keep = np.flatnonzero(~np.isin(p.rows, list(gone)))[:top] if gone else slice(0, top)
+        yield Partners(
+            p.org, p.rows[keep], p.score[keep], None if p.forward is None else p.forward[keep], p.backward[keep]
+        )

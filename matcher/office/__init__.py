@@ -1,0 +1,1 @@
+"""What an office does with matches: the outcome ledger and brokerage agendas."""

@@ -1,0 +1,1 @@
+"""Profiles: one YAML file per organisation, read and checked into ``Profile`` records."""

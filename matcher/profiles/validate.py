@@ -1,0 +1,82 @@
+"""Check profile files thoroughly: everything the loader checks, plus sources, articles and partners."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import Problem
+from ..paths import seeds_for
+from .load import check_sources, load_files, load_folder, profile_files, raw_sources
+
+
+@dataclass
+class Report:
+    """The files checked and every problem found in them."""
+
+    files: list[Path]
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def files_with_errors(self) -> int:
+        return len({p.path for p in self.errors})
+
+    def summary(self) -> str:
+        warnings = len(self.problems) - len(self.errors)
+        n = len(self.files)
+        text = f"{n} profile{'' if n == 1 else 's'}, {self.files_with_errors} with problems"
+        return text + (f", {warnings} warning(s)" if warnings else "")
+
+
+def validate(paths: Iterable[Path]) -> Report:
+    """Check the given profile files and folders, each against the rest of its folder (names, partners)."""
+    wanted: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        wanted += profile_files(path) if path.is_dir() else [path]
+    wanted_set = {p.resolve() for p in wanted}
+    problems: list[Problem] = []
+    folders = sorted({p.resolve().parent for p in wanted})
+    for folder in folders:
+        loaded = load_folder(folder)
+        # files given by name that the folder scan does not pick up (other suffix, hidden): load them on their own
+        scanned = {f.resolve() for f in profile_files(folder)}
+        extra = [p for p in wanted if p.resolve().parent == folder and p.resolve() not in scanned]
+        if extra:
+            more = load_files(extra)
+            loaded.profiles += more.profiles
+            loaded.problems += more.problems
+        names = {n.casefold() for p in loaded.profiles for n in p.names}
+        seeds = seeds_for(folder)
+        for problem in loaded.problems:
+            if problem.path.resolve() in wanted_set or (problem.related and problem.related.resolve() in wanted_set):
+                problems.append(problem)
+        loaded_paths = {Path(p.path).resolve() for p in loaded.profiles if p.path}
+        for bad in sorted({p.path.resolve() for p in loaded.errors} & wanted_set - loaded_paths):
+            partial = raw_sources(bad)  # the file did not load: still check the sources it has
+            if partial is not None:
+                problems += check_sources(partial, seeds)
+        for profile in loaded.profiles:
+            path = Path(profile.path or "")
+            if path.resolve() not in wanted_set:
+                continue
+            problems += check_sources(profile, seeds)
+            for i, partner in enumerate(profile.partners):
+                if partner.casefold() not in names:
+                    problems.append(
+                        Problem(
+                            path,
+                            f"{partner!r} names no profile in {folder}",
+                            profile.line_of(f"partners[{i}]"),
+                            f"partners[{i}]",
+                            "check the spelling, or add a profile for it",
+                            severity="warning",
+                        )
+                    )
+    problems.sort(key=lambda p: (str(p.path), p.line or 0))
+    return Report(wanted, problems)

@@ -1,0 +1,1 @@
+"""Ranking: reciprocal scores, exact top-k (numpy or compiled), need queries and their signals."""

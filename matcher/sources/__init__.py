@@ -1,0 +1,1 @@
+"""Other data turned into profiles: CORDIS grants into a store."""

@@ -1,0 +1,1 @@
+"""Words: how a statement becomes terms (analyser), in which language, and how common each word is."""
