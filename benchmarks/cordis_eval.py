@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from matcher.index.catalog import open_catalog
-from matcher.index.model import CAPABILITY, dot_all
+from matcher.index.vectors import CAPABILITY, dot_all
 from matcher.ranking.evaluation import Judged, evaluate, format_table
 from matcher.ranking.signals import Need, recent_need
 from matcher.sources import cordis

@@ -1,4 +1,4 @@
-"""The streaming store build writes what ``save_index(Index.build(...))`` writes, array for array."""
+"""The streaming store build writes what ``save_index(build_index(...))`` writes, array for array."""
 
 import importlib.util
 import json
@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from matcher.index import stream as build
-from matcher.index.model import Index
+from matcher.index import spill
+from matcher.index import terms as streaming_terms
+from matcher.index.build import build_index
 from matcher.index.store import load_index, save_index
 from matcher.index.stream import build_store
 from matcher.profiles.load import Profile, load_folder
@@ -38,7 +39,7 @@ def differences(a: Path, b: Path) -> list[str]:
 
 
 def both(tmp_path, profiles, *, chunk, texts=None, workers=None, **options) -> list[str]:
-    save_index(Index.build(profiles, texts=texts, **options), tmp_path / "ref", store={"test": 1})
+    save_index(build_index(profiles, texts=texts, **options), tmp_path / "ref", store={"test": 1})
     build_store(
         iter(profiles), tmp_path / "new", texts=texts, chunk=chunk, workers=workers, store={"test": 1}, **options
     )
@@ -55,11 +56,11 @@ def test_a_10k_synthetic_store_is_bit_identical(tmp_path):
 def test_rare_terms_are_pruned_alike(tmp_path, monkeypatch):
     """min_df=2 drops the terms of one text only, whichever chunk the second text holding a term is in,
     and however often the running counts are merged."""
-    monkeypatch.setattr(build, "DF_MERGE", 5_000)
+    monkeypatch.setattr(streaming_terms, "DF_MERGE", 5_000)
     profiles = synthetic().profiles(1_500, seed=4)
     assert both(tmp_path, profiles, chunk=400, min_df=2) == []
     terms = list(load_index(tmp_path / "new")[0].terms)
-    assert terms == list(Index.build(profiles, min_df=2).terms) and len(terms) < len(Index.build(profiles).terms)
+    assert terms == list(build_index(profiles, min_df=2).terms) and len(terms) < len(build_index(profiles).terms)
 
 
 def test_bundled_profiles_in_every_language_with_quotes_and_partners(tmp_path):
@@ -95,7 +96,7 @@ def shared(n: int) -> list[Profile]:
 @pytest.mark.parametrize("workers", [1, 2])
 def test_repeated_texts_count_once_whatever_is_cached(tmp_path, monkeypatch, cache, workers):
     """In one process or with workers (chunks analysed out of step with the cache), the same store."""
-    monkeypatch.setattr(build, "TEXT_CACHE", cache)
+    monkeypatch.setattr(streaming_terms, "TEXT_CACHE", cache)
     assert both(tmp_path, shared(23), chunk=4, workers=workers) == []
 
 
@@ -154,7 +155,7 @@ def test_a_broken_profile_in_a_worker_run_stops_the_build(tmp_path):
 
 
 def test_appended_arrays_read_back(tmp_path):
-    out = build._Npy(tmp_path / "a.npy", np.float32, (2,))
+    out = spill.NpyWriter(tmp_path / "a.npy", np.float32, (2,))
     out.append(np.arange(6, dtype=np.float32).reshape(3, 2))
     out.append(np.ones((1, 2), dtype=np.float32))
     out.close()

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcher.cli import match_command
+from matcher.index.build import build_index
 from matcher.index.catalog import open_catalog
-from matcher.index.model import Index
 from matcher.profiles.load import Profile
 from matcher.ranking.score import MUTUALITY, combine, pair_scores, reciprocal_top, top_k
 
@@ -124,7 +124,7 @@ def random_profiles(draw):
 @given(random_profiles(), st.integers(1, 12))
 def test_top_k_equals_brute_force(profiles, k):
     """Inverted-index scores and top-k equal a dense computation of the same score over every pair."""
-    index = Index.build(profiles)
+    index = build_index(profiles)
     cap = index.org_vectors[0].to_scipy().toarray()
     need = index.org_vectors[1].to_scipy().toarray()
     has_needs = index.has_needs
@@ -145,7 +145,7 @@ def test_top_k_equals_brute_force(profiles, k):
 @given(random_profiles(), st.integers(1, 12), st.randoms(use_true_random=False))
 def test_reciprocal_top_equals_brute_force(compiled, profiles, k, rnd):
     """The candidate-restricted top-k returns the k best allowed organisations of the dense score, tie order by row."""
-    index = Index.build(profiles)
+    index = build_index(profiles)
     cap = index.org_vectors[0].to_scipy().toarray().astype(np.float64)
     need = index.org_vectors[1].to_scipy().toarray().astype(np.float64)
     has_needs = index.has_needs
@@ -201,7 +201,7 @@ def brute_force(index):
 def test_reciprocal_top_is_exact_on_zipfian_profiles(compiled):
     """With very common and rare words (long and short postings), every organisation's top 10 is the
     brute-force top 10, in the same order."""
-    index = Index.build(zipf_profiles(300, 400, (8, 20), 7, capabilities=2, no_needs_every=5))
+    index = build_index(zipf_profiles(300, 400, (8, 20), 7, capabilities=2, no_needs_every=5))
     brute_force_top = brute_force(index)
     for a in range(300):
         allowed = np.ones(300, bool)
@@ -260,7 +260,7 @@ def test_pruned_top_is_exact(common_df, compiled, monkeypatch):
     if compiled:
         monkeypatch.setattr(score.compiled_kernel(), "SEGMENT", 64)
     profiles = zipf_profiles(300, 400, (8, 20), 11, capabilities=2, no_needs_every=5)
-    index = Index.build(profiles, common_df=common_df)
+    index = build_index(profiles, common_df=common_df)
     assert 0 < index.common_norms.max() < 1  # some terms are common, none holds a whole vector
     brute_force_top = brute_force(index)
     rng = np.random.default_rng(common_df)
@@ -285,9 +285,9 @@ def test_pruned_top_is_exact(common_df, compiled, monkeypatch):
 def test_pruned_top_equals_brute_force_on_random_profiles(compiled, profiles, k, common_df, block, rnd):
     """Tiny vocabularies, organisations without needs, ties and few candidates: exact all the same,
     whatever the size of the compiled query's blocks of organisations."""
-    from matcher.index.model import norm_blocks
+    from matcher.index.vectors import norm_blocks
 
-    index = Index.build(profiles, common_df=common_df)
+    index = build_index(profiles, common_df=common_df)
     index.__dict__["norm_blocks"] = norm_blocks(index.norms_by_org.T.astype(np.float64), index.has_needs, block)
     brute_force_top = brute_force(index)
     n = len(profiles)
@@ -307,7 +307,7 @@ def test_pruned_top_without_needs_anywhere_ranks_nobody(compiled):
     """A store of past projects lists capabilities only: nobody meets anybody's needs, and the pruned
     query says so at once instead of falling back to reading everything."""
     profiles = zipf_profiles(50, 80, (5, 10), 2, capabilities=2, no_needs_every=1)
-    index = Index.build(profiles, common_df=5)
+    index = build_index(profiles, common_df=5)
     assert not index.has_needs.any()
     rows, got, _, _ = pruned(index, 0, 10, None, compiled)
     assert len(rows) == 0 and len(got) == 0
@@ -315,9 +315,9 @@ def test_pruned_top_without_needs_anywhere_ranks_nobody(compiled):
 
 def test_row_dot_products_are_bit_identical_to_postings_traversal():
     """Scoring chosen rows from the matrix sums the same products in the same order as the postings."""
-    from matcher.index.model import dot_all, dot_rows
+    from matcher.index.vectors import dot_all, dot_rows
 
-    index = Index.build(zipf_profiles(60, 100, (3, 15), 5, capabilities=2, no_needs_every=3))
+    index = build_index(zipf_profiles(60, 100, (3, 15), 5, capabilities=2, no_needs_every=3))
     rows = np.array([5, 0, 59, 17, 17, 30])
     for a in range(60):
         query = index.vector(a, 1)
@@ -335,7 +335,7 @@ def test_batch_gives_the_partners_match_gives(strategy, compiled, monkeypatch):
 
     profiles = zipf_profiles(120, 150, (3, 12), 3, capabilities=1, no_needs_every=4)
     links = [(i, (i * 7 + 1) % 120, 1.0) for i in range(120)]
-    m = Matcher(Index.build(profiles, links=links, common_df=6), compiled=compiled)
+    m = Matcher(build_index(profiles, links=links, common_df=6), compiled=compiled)
     if strategy != "blockwise":
         monkeypatch.setattr(batch, "BLOCK_MAX", 0)
         monkeypatch.setattr(batch, "CHUNK", 16)
@@ -368,7 +368,7 @@ def test_hints_floor_the_pruned_query_exactly():
     import matcher.ranking.score as score
 
     kernel = score.compiled_kernel()
-    index = Index.build(zipf_profiles(300, 400, (8, 20), 11, capabilities=2, no_needs_every=5), common_df=15)
+    index = build_index(zipf_profiles(300, 400, (8, 20), 11, capabilities=2, no_needs_every=5), common_df=15)
     n, k = index.n_orgs, 5
     run = functools.partial(
         kernel.top_of_each, index, k=k, exclude=None, mutuality=MUTUALITY, prune=True, budget=n, step=0.7
@@ -396,7 +396,7 @@ def test_abandoned_threaded_batch_stops_its_threads(monkeypatch):
 
     monkeypatch.setattr(batch, "BLOCK_MAX", 0)
     monkeypatch.setattr(batch, "CHUNK", 2)
-    m = Matcher(Index.build(zipf_profiles(120, 150, (3, 12), 3, capabilities=1, no_needs_every=4)), compiled=True)
+    m = Matcher(build_index(zipf_profiles(120, 150, (3, 12), 3, capabilities=1, no_needs_every=4)), compiled=True)
     before = threading.active_count()
     partners = batch.all_top_partners(m, top=3, workers=2)
     first = next(partners)
@@ -414,7 +414,7 @@ def test_compiled_query_is_bit_identical_to_numpy(prune, monkeypatch):
 
     assert (_kernels._SAFETY, _kernels._TINY) == (score._SAFETY, score._TINY)
     set_prune_min(monkeypatch, 0 if prune else 10**9)
-    index = Index.build(zipf_profiles(200, 300, (8, 20), 13, capabilities=2, no_needs_every=4), common_df=12)
+    index = build_index(zipf_profiles(200, 300, (8, 20), 13, capabilities=2, no_needs_every=4), common_df=12)
     rng = np.random.default_rng(1)
     for a in range(200):
         allowed = rng.random(200) < 0.9
@@ -488,7 +488,7 @@ def test_sum_of_sides_bounds_the_score(f, b, fdef, bdef, m):
 
 def test_float32_common_norms_are_rounded_up():
     """The compiled query's float32 copy of the common norms still bounds (it is rounded up)."""
-    index = Index.build(zipf_profiles(100, 150, (5, 15), 4, capabilities=2, no_needs_every=4), common_df=5)
+    index = build_index(zipf_profiles(100, 150, (5, 15), 4, capabilities=2, no_needs_every=4), common_df=5)
     assert index.norms_by_org.dtype == np.float32
     assert np.all(index.norms_by_org >= index.common_norms.T)
     assert np.allclose(index.norms_by_org, index.common_norms.T, rtol=1e-6)
@@ -517,7 +517,7 @@ def test_asking_for_no_partners_gives_none(compiled, prune_min, monkeypatch):
     """k = 0 (or less) ranks nobody, on either engine, pruned or not."""
 
     set_prune_min(monkeypatch, prune_min)
-    index = Index.build(zipf_profiles(40, 60, (5, 10), 1, capabilities=1, no_needs_every=3), common_df=3)
+    index = build_index(zipf_profiles(40, 60, (5, 10), 1, capabilities=1, no_needs_every=3), common_df=3)
     for k in (0, -1):
         assert all(len(x) == 0 for x in reciprocal_top(index, 0, k, compiled=compiled))
 
@@ -528,7 +528,7 @@ def test_compiled_query_without_numba_says_how_to_get_it(monkeypatch):
     import matcher.ranking.score as score
 
     monkeypatch.setattr(score, "compiled_kernel", lambda: None)
-    index = Index.build(zipf_profiles(30, 60, (5, 10), 1, capabilities=1, no_needs_every=3))
+    index = build_index(zipf_profiles(30, 60, (5, 10), 1, capabilities=1, no_needs_every=3))
     with pytest.raises(ImportError, match="pip install numba"):
         reciprocal_top(index, 0, 5, compiled=True)
     assert np.array_equal(reciprocal_top(index, 0, 5)[0], reciprocal_top(index, 0, 5, compiled=False)[0])
@@ -538,7 +538,7 @@ def test_group_norms_known_answer():
     """Common terms are dealt into groups by document frequency; each organisation gets its norm per group."""
     from scipy import sparse
 
-    from matcher.index.model import Csr, group_norms
+    from matcher.index.vectors import Csr, group_norms
 
     m = sparse.csr_matrix(np.array([[3.0, 0, 4, 0], [0, 1, 0, 0]], dtype=np.float32))
     vectors = (Csr.from_scipy(m), Csr.from_scipy(m))
@@ -550,7 +550,7 @@ def test_group_norms_known_answer():
 
 @functools.cache
 def _zipf_index_60():
-    return Index.build(zipf_profiles(60, 80, (5, 15), 7, capabilities=2, no_needs_every=5), common_df=4)
+    return build_index(zipf_profiles(60, 80, (5, 15), 7, capabilities=2, no_needs_every=5), common_df=4)
 
 
 @settings(max_examples=30, deadline=None)
@@ -558,7 +558,7 @@ def _zipf_index_60():
 def test_group_norms_bound_the_common_part(a, b, groups):
     """Per group, the query's norm times the partner's bounds their common part (Cauchy-Schwarz); summed
     over groups, it is never looser than the one norm over all common terms."""
-    from matcher.index.model import group_norms
+    from matcher.index.vectors import group_norms
 
     index = _zipf_index_60()
     term_group, norms = group_norms(index.org_vectors, index.postings, index.common_df, groups)
@@ -578,7 +578,7 @@ def test_group_norms_bound_the_common_part(a, b, groups):
 @needs_numba
 def test_compiled_group_sums_are_bit_identical_to_numpy():
     """The compiled query sums the group norms compiled: the same sums as numpy's, to the last bit."""
-    from matcher.index.model import group_norms, group_sums
+    from matcher.index.vectors import group_norms, group_sums
     from matcher.ranking import kernels as _kernels
 
     index = _zipf_index_60()

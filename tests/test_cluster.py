@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from matcher.batch.cluster import ClusterError, parse_address, partitions
 from matcher.cli import cli
-from matcher.index.model import Index
+from matcher.index.build import build_index
 from matcher.index.store import save_index
 from tests.test_cache import zipf_profiles
 
@@ -35,7 +35,7 @@ def test_partitions_cover_every_row_once_in_order():
 def big_store(tmp_path_factory):
     """5,000 organisations: above the size the batch ranks in one block, so the large-set engine runs."""
     store = tmp_path_factory.mktemp("dask") / "store"
-    index = Index.build(zipf_profiles(5000, 3000, (4, 12), 3, capabilities=2, no_needs_every=4))
+    index = build_index(zipf_profiles(5000, 3000, (4, 12), 3, capabilities=2, no_needs_every=4))
     save_index(index, store, store={"test": 5000})
     return store
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcher.explanations.matching import Filters, Matcher
-from matcher.index.model import Index
+from matcher.index.build import build_index
 from matcher.profiles.load import Profile, load_folder
 from matcher.ranking.score import combine, pair_scores
 
@@ -49,7 +49,7 @@ def test_allowed_rows_leave_out_itself_and_with_new_only_its_partners():
     """Organisation 0 worked with 2, organisation 3 with 1 and 2: the masks say so, row by row, and each
     row is what ``allowed`` gives for that organisation alone."""
     profiles = [Profile(name=f"O{i}", country="CN", kind="company", capabilities=("laser scanning",)) for i in range(4)]
-    m = Matcher(Index.build(profiles, links=[(0, 2, 1.0), (3, 1, 2.0), (3, 2, 1.0)]))
+    m = Matcher(build_index(profiles, links=[(0, 2, 1.0), (3, 1, 2.0), (3, 2, 1.0)]))
     orgs = np.array([0, 3])
     assert m.allowed_rows(orgs).tolist() == [[False, True, True, True], [True, True, True, False]]
     assert m.allowed_rows(orgs, new_only=True).tolist() == [[False, True, False, True], [True, False, False, False]]
@@ -115,7 +115,7 @@ def profile_sets(draw):
 @given(profile_sets(), st.data())
 def test_explanations_are_faithful(profiles, data):
     """Term contributions add up to pairs, pairs to directions, directions to the ranked score."""
-    matcher = Matcher(Index.build(profiles))
+    matcher = Matcher(build_index(profiles))
     a = data.draw(st.integers(0, len(profiles) - 1))
     b = data.draw(st.integers(0, len(profiles) - 1).filter(lambda x: x != a))
     score, forward, backward, _ = pair_scores(matcher.index, a)
@@ -137,7 +137,7 @@ def test_explanations_are_faithful(profiles, data):
 @given(profile_sets())
 def test_scores_are_symmetric(profiles):
     """A's score for B equals B's score for A when both list needs."""
-    index = Index.build(profiles)
+    index = build_index(profiles)
     has_needs = index.has_needs
     full = np.array([pair_scores(index, a)[0] for a in range(len(profiles))])
     both = np.outer(has_needs, has_needs)

@@ -6,7 +6,7 @@ import pytest
 
 from matcher.errors import AmbiguousOrganisation, UnknownOrganisation
 from matcher.explanations.matching import Matcher
-from matcher.index.model import Index
+from matcher.index.build import build_index
 from matcher.profiles.load import Profile
 from matcher.profiles.names import suggest
 
@@ -23,7 +23,7 @@ def store_like(*orgs) -> Matcher:
         )
         for name, aliases, n in orgs
     ]
-    matcher = Matcher(Index.build(profiles, weighting="bm25"))
+    matcher = Matcher(build_index(profiles, weighting="bm25"))
     matcher.curated_aliases = False
     return matcher
 

@@ -13,6 +13,7 @@ import pytest
 
 from matcher.errors import MatcherError
 from matcher.explanations.matching import Matcher
+from matcher.index.build import build_index
 from matcher.index.model import Index
 from matcher.index.store import load_index, save_index
 from matcher.profiles.load import Profile
@@ -22,7 +23,7 @@ R = 1 / math.sqrt(2)
 
 
 def _index(profiles, **kw) -> Index:
-    return Index.build(profiles, weighting="bm25", min_df=1, documents=True, **kw)
+    return build_index(profiles, weighting="bm25", min_df=1, documents=True, **kw)
 
 
 @pytest.fixture
@@ -102,7 +103,7 @@ def test_documents_survive_the_store(small, tmp_path):
 
 
 def test_a_model_that_needs_documents_on_an_index_without_them_says_so():
-    index = Index.build([Profile("Xeno", "DE", "company", capabilities=("hydrogen storage",))], weighting="bm25")
+    index = build_index([Profile("Xeno", "DE", "company", capabilities=("hydrogen storage",))], weighting="bm25")
     assert index.docs is None
     index.model = {"weights": {"text": 1.0, "closest": 1.0}}
     with pytest.raises(MatcherError, match="import-cordis .* --force"):
@@ -132,7 +133,7 @@ def test_country_affinity_by_hand():
 
 
 def test_documents_do_not_depend_on_the_organisation_weighting(small):
-    tfidf = Index.build(small.profiles, weighting="tfidf", min_df=1, documents=True)
+    tfidf = build_index(small.profiles, weighting="tfidf", min_df=1, documents=True)
     for name in ("vectors", "postings"):
         a, b = getattr(tfidf.docs, name), getattr(small.docs, name)
         np.testing.assert_array_equal(a.indptr, b.indptr)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..explanations.matching import Matcher
-from ..index.model import CAPABILITY, NEED
+from ..index.vectors import CAPABILITY, NEED
 from ..ranking import score
 from ..ranking.score import combine, kernel_for, reciprocal_top, top_k_rows
 

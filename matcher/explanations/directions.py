@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..index.model import CAPABILITY, NEED, Index
+from ..index.model import Index
+from ..index.vectors import CAPABILITY, NEED
 from ..text.background import generic as background_generic
 
 

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import AmbiguousOrganisation, MatcherError, UnknownOrganisation
-from ..index.model import CAPABILITY, NEED, Index, concat_ranges
+from ..index.build import build_index
+from ..index.model import Index
+from ..index.vectors import CAPABILITY, NEED, concat_ranges
 from ..profiles.load import KINDS, Profile
 from ..ranking.score import combine, pair_scores, reciprocal_top, top_k
 from ..ranking.signals import (
@@ -160,7 +162,7 @@ class Matcher:
 
     @classmethod
     def from_profiles(cls, profiles: Sequence[Profile]) -> Matcher:
-        return cls(Index.build(profiles))
+        return cls(build_index(profiles))
 
     @property
     def profiles(self) -> list[Profile]:

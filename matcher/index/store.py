@@ -26,7 +26,8 @@ from .. import __version__
 from ..errors import Problem, StoreError
 from ..profiles.load import Profile, Source, profile_files
 from ..text.analyser import Analyzer
-from .model import Csr, Documents, Index
+from .model import Documents, Index
+from .vectors import Csr
 
 FORMAT = 10
 ENV_CACHE = "MATCHER_CACHE_DIR"

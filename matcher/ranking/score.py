@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..index.model import CAPABILITY, NEED, Index, dot_all, dot_rows
+from ..index.model import Index
+from ..index.vectors import CAPABILITY, NEED, dot_all, dot_rows
 
 MUTUALITY = 0.5
 """Weight of the harmonic mean in the combined score: 0 = plain average, 1 = harmonic mean only.

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MatcherError
-from ..index.model import CAPABILITY, Index, concat_ranges, dot_all
+from ..index.model import Index
+from ..index.vectors import CAPABILITY, concat_ranges, dot_all
 from ..profiles.load import KINDS
 
 TAG_CATEGORIES = ("programme", "call", "field", "scheme")

@@ -126,7 +126,7 @@ def history(tables: Tables, before: str):
 
 @dataclass
 class Built:
-    """Profiles and the rows ``Index.build`` (and ``build.build_store``) need, one profile per organisation
+    """Profiles and the rows ``build_index`` (and ``build.build_store``) need, one profile per organisation
     in the history."""
 
     profiles: list[Profile]
