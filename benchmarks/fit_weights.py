@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cordis_eval import org_judged, prepare  # noqa: E402
 
-from matcher.profiles.load import KINDS  # noqa: E402
+from matcher.profiles.model import KINDS  # noqa: E402
 from matcher.ranking.signals import Need, recent_need, signals  # noqa: E402
 
 USED_KINDS = ("university", "research-institute", "company", "public-body", "other")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from matcher.profiles.load import Profile
+from matcher.profiles.model import Profile
 
 SYLLABLES = "ba be bi bo bu da de di do du fa fe fi fo ka ke ki ko ku la le li lo lu ma me mi mo mu na ne ni no".split()
 SYLLABLES += "nu pa pe pi po ra re ri ro ru sa se si so ta te ti to tu va ve vi vo za ze zi zo".split()

@@ -6,7 +6,8 @@ Profiles say what organisations offer and seek; ``Matcher`` ranks whom each shou
 __version__ = "0.1.0"
 
 from .errors import MatcherError, Problem, ProfileError, UnknownOrganisation  # noqa: E402
-from .profiles.load import Profile, Source, load_folder, load_profile, parse_profile  # noqa: E402
+from .profiles.load import load_folder, load_profile, parse_profile  # noqa: E402
+from .profiles.model import Profile, Source  # noqa: E402
 
 __all__ = [
     "MatcherError",

@@ -12,7 +12,8 @@ from matcher.index import terms as streaming_terms
 from matcher.index.build import build_index
 from matcher.index.store import load_index, save_index
 from matcher.index.stream import build_store
-from matcher.profiles.load import Profile, load_folder
+from matcher.profiles.load import load_folder
+from matcher.profiles.model import Profile
 
 ROOT = Path(__file__).resolve().parents[1]
 

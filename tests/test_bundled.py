@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from matcher.paths import bundled
-from matcher.profiles.load import check_sources, load_folder, normalise_space
+from matcher.profiles.load import load_folder
+from matcher.profiles.validate import check_sources, normalise_space
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES, SEEDS = ROOT / "profiles", ROOT / "seeds"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from matcher.cli import match_command
 from matcher.index.build import build_index
 from matcher.index.catalog import open_catalog
-from matcher.profiles.load import Profile
+from matcher.profiles.model import Profile
 from matcher.ranking.score import MUTUALITY, combine, pair_scores, reciprocal_top, top_k
 
 from .conftest import write_profile

@@ -231,7 +231,7 @@ def test_match_is_compact_and_fits_80_columns():
 
 
 def test_snippet_is_centred_on_the_matched_words():
-    from matcher.text.analyser import snippet
+    from matcher.text.layout import snippet
 
     quote = "A long introduction that says nothing in particular about anything, " * 3 + "then laser mapping at last."
     cut = snippet(quote, ["laser"], 60)

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from matcher.explanations.matching import Filters, Matcher
 from matcher.index.build import build_index
-from matcher.profiles.load import Profile, load_folder
+from matcher.profiles.load import load_folder
+from matcher.profiles.model import Profile
 from matcher.ranking.score import combine, pair_scores
 
 from .conftest import write_profile

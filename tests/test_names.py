@@ -7,7 +7,7 @@ import pytest
 from matcher.errors import AmbiguousOrganisation, UnknownOrganisation
 from matcher.explanations.matching import Matcher
 from matcher.index.build import build_index
-from matcher.profiles.load import Profile
+from matcher.profiles.model import Profile
 from matcher.profiles.names import suggest
 
 

@@ -16,7 +16,7 @@ from matcher.explanations.matching import Matcher
 from matcher.index.build import build_index
 from matcher.index.model import Index
 from matcher.index.store import load_index, save_index
-from matcher.profiles.load import Profile
+from matcher.profiles.model import Profile
 from matcher.ranking.signals import Need, signals, statement_similarity
 
 R = 1 / math.sqrt(2)

@@ -11,7 +11,7 @@ import click
 from .. import __version__
 from ..errors import AmbiguousOrganisation, InvalidProfiles, MatcherError, UnknownOrganisation
 from ..office.ledger import REASONS, STAGES
-from ..profiles.load import KINDS
+from ..profiles.model import KINDS
 
 FORMATS = ("table", "json")
 
@@ -26,7 +26,7 @@ def _split_codes(ctx, param, values) -> tuple[str, ...]:
     for value in values:
         for code in filter(None, (v.strip() for v in value.split(","))):
             if len(code) != 2 or pycountry.countries.get(alpha_2=code.upper()) is None:
-                from ..profiles.load import _country_hint
+                from ..profiles.schema import country_hint as _country_hint
 
                 raise click.BadParameter(f"{code!r} is not an ISO 3166-1 alpha-2 country code — {_country_hint(code)}.")
             out.append(code.upper())
@@ -467,7 +467,7 @@ def _country_prompt(value: str) -> str:
     code = value.strip().upper()
     if len(code) == 2 and pycountry.countries.get(alpha_2=code):
         return code
-    from ..profiles.load import _country_hint
+    from ..profiles.schema import country_hint as _country_hint
 
     raise click.BadParameter(f"{value!r} is not an ISO 3166-1 alpha-2 country code — {_country_hint(value)}")
 

@@ -16,7 +16,7 @@ from ..errors import AmbiguousOrganisation, MatcherError, UnknownOrganisation
 from ..index.build import build_index
 from ..index.model import Index
 from ..index.vectors import CAPABILITY, NEED, concat_ranges
-from ..profiles.load import KINDS, Profile
+from ..profiles.model import KINDS, Profile
 from ..ranking.score import combine, pair_scores, reciprocal_top, top_k
 from ..ranking.signals import (
     CLOSEST,
@@ -29,7 +29,7 @@ from ..ranking.signals import (
     signal_names,
     statement_terms,
 )
-from ..text.analyser import clip
+from ..text.layout import clip
 from .directions import (
     Direction,
     Evidence,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..profiles.load import KINDS, Profile
+from ..profiles.model import KINDS, Profile
 from ..text.analyser import Analyzer, default_stop_words, display_term
 from ..text.background import idf as background_idf
 from .model import Documents, Index, name_key, name_table

@@ -24,7 +24,7 @@ from functools import cached_property
 import numpy as np
 
 from ..errors import MatcherError
-from ..profiles.load import Profile
+from ..profiles.model import Profile
 from ..text.analyser import Analyzer
 from .vectors import (
     CAPABILITY,

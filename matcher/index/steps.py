@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..profiles.load import Profile
+from ..profiles.model import Profile
 from ..text.analyser import Analyzer, Text
 from .model import Index, name_key
 from .vectors import CAPABILITY, NEED, Csr

@@ -24,7 +24,8 @@ import numpy as np
 
 from .. import __version__
 from ..errors import Problem, StoreError
-from ..profiles.load import Profile, Source, profile_files
+from ..profiles.load import profile_files
+from ..profiles.model import Profile, Source
 from ..text.analyser import Analyzer
 from .model import Documents, Index
 from .vectors import Csr

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Problem
-from ..profiles.load import Profile
+from ..profiles.model import Profile
 from ..text.analyser import Analyzer, default_stop_words, display_term
 from ..text.background import idf as background_idf
 from .model import name_table, rows_named

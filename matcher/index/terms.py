@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..profiles.load import KINDS, Profile
+from ..profiles.model import KINDS, Profile
 from ..text.analyser import Analyzer, DisplayForms
 from .model import name_key
 from .spill import NpyWriter

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..explanations.directions import Direction, Evidence, SignalShare, StatementMatch, strongest_pair
 from ..explanations.matching import Match, MatchList, ProfileView
-from ..text.analyser import clip, snippet, wrap
+from ..text.layout import clip, snippet, wrap
 
 
 def to_jsonable(obj: Any) -> Any:

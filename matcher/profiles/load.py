@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Problem, ProfileError
+from .model import Profile, Source
+from .schema import check_fields, describe
 
-KINDS = (
-    "company",
-    "research-institute",
-    "university",
-    "public-body",
-    "transfer-office",
-    "industrial-park",
-    "association",
-    "other",
-)
 MAX_FILE_BYTES = 256 * 1024
 """A profile is a page of text; anything bigger is almost certainly not a profile."""
 
@@ -30,250 +21,14 @@ if TYPE_CHECKING:
     import yaml  # imported where profiles are parsed: a query on a cached index reads no YAML
 
 
-def _loader() -> type:
+def yaml_loader() -> type:
     """PyYAML's C safe loader, ten times faster than its Python one; both never run code."""
     import yaml
 
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@dataclass(frozen=True)
-class Source:
-    """A verbatim quote from an article in the seeds folder that backs a profile."""
-
-    article: str
-    quote: str
-    speaker: str | None = None  # who said it, where not the organisation itself ("Li Lifan, Shanghai Academy")
-
-
-@dataclass(frozen=True)
-class Profile:
-    """What one organisation offers and seeks, as written in its profile file."""
-
-    name: str
-    country: str
-    kind: str
-    capabilities: tuple[str, ...] = ()
-    needs: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
-    city: str | None = None
-    sectors: tuple[str, ...] = ()
-    summary: str | None = None
-    partners: tuple[str, ...] = ()
-    sources: tuple[Source, ...] = ()
-    language: str | None = None  # ISO 639-1 code of its statements; None: detected per statement
-    path: str | None = field(default=None, compare=False)
-    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False, hash=False)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """The name followed by every alias."""
-        return (self.name, *self.aliases)
-
-    def line_of(self, field_path: str) -> int | None:
-        """The line in the profile file where a field (e.g. ``sources[0].quote``) is written."""
-        return self.lines.get(field_path)
-
-
-# --------------------------------------------------------------------------- validation model
-
-_FIELD_HINTS = {
-    "name": "add 'name: Full Organisation Name'",
-    "country": "add 'country: XX' with the ISO 3166-1 alpha-2 code, e.g. CN, RU, BY, HU",
-    "kind": "add 'kind: ...', one of " + ", ".join(KINDS),
-    "article": "give the file name of an article in the seeds folder",
-    "quote": "copy the sentence from the article word for word",
-}
-
-
-def _check_country(value: str) -> str:
-    import pycountry
-    from pydantic_core import PydanticCustomError
-
-    code = value.strip().upper()
-    if len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None:
-        return code
-    raise PydanticCustomError("country", "'{value}' is not an ISO 3166-1 alpha-2 country code", {"value": value})
-
-
-def _check_language(value: str) -> str:
-    from pydantic_core import PydanticCustomError
-
-    from ..text.languages import check_language
-
-    code = check_language(value)
-    if code is None:
-        raise PydanticCustomError("language", "'{value}' is not a language matcher reads", {"value": value})
-    return code
-
-
-def _check_statement(value: str) -> str:
-    from pydantic_core import PydanticCustomError
-
-    text = " ".join(value.split())
-    if not text:
-        raise PydanticCustomError("empty", "is empty", {})
-    return text
-
-
-def _models():
-    """Build the pydantic models on first use: importing pydantic is only needed to validate files."""
-    global _MODELS
-    if _MODELS is not None:
-        return _MODELS
-    from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr, model_validator
-    from pydantic_core import PydanticCustomError
-
-    Text = Annotated[StrictStr, AfterValidator(_check_statement)]
-    Country = Annotated[StrictStr, AfterValidator(_check_country)]
-    Language = Annotated[StrictStr, AfterValidator(_check_language)]
-
-    class _Strict(BaseModel):
-        model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    class SourceModel(_Strict):
-        article: Text
-        quote: Text
-        speaker: Text | None = None
-
-    class ProfileModel(_Strict):
-        name: Text
-        aliases: list[Text] = []
-        country: Country
-        city: Text | None = None
-        kind: Literal[KINDS]  # type: ignore[valid-type]
-        sectors: list[Text] = []
-        summary: Text | None = None
-        capabilities: list[Text] = []
-        needs: list[Text] = []
-        partners: list[Text] = []
-        sources: list[SourceModel] = []
-        language: Language | None = None
-
-        @model_validator(mode="after")
-        def _has_statements(self):
-            if not self.capabilities and not self.needs:
-                raise PydanticCustomError("no_statements", "a profile needs at least one statement", {})
-            return self
-
-    _MODELS = (ProfileModel, SourceModel)
-    return _MODELS
-
-
-_MODELS = None
-PROFILE_KEYS = (
-    "name",
-    "aliases",
-    "country",
-    "city",
-    "kind",
-    "sectors",
-    "summary",
-    "capabilities",
-    "needs",
-    "partners",
-    "sources",
-    "language",
-)
-SOURCE_KEYS = ("article", "quote", "speaker")
-
-
-def _field_path(loc: Sequence[Any]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if value is None:
-        return "nothing"
-    if isinstance(value, (dict, list)):
-        return "a mapping" if isinstance(value, dict) else "a list"
-    return f"{type(value).__name__} {value!r}"
-
-
-def _country_hint(value: Any) -> str:
-    if isinstance(value, str):
-        known = {"UK": "GB", "EL": "GR", "ENGLAND": "GB", "BRITAIN": "GB"}
-        if value.strip().upper() in known:
-            return f"use {known[value.strip().upper()]!r}"
-        import pycountry
-
-        try:
-            found = pycountry.countries.search_fuzzy(value.strip())
-        except LookupError:
-            found = []
-        if found:
-            return f"use {found[0].alpha_2!r} for {found[0].name}"
-    return _FIELD_HINTS["country"]
-
-
-def _problem_from_error(path: Path, err: dict, nodes: _NodeIndex) -> Problem:
-    loc = tuple(err["loc"])
-    kind = err["type"]
-    fpath = _field_path(loc)
-    value = err.get("input")
-    last = loc[-1] if loc else None
-    if kind == "extra_forbidden":
-        allowed = SOURCE_KEYS if len(loc) > 1 else PROFILE_KEYS
-        close = difflib.get_close_matches(str(last), allowed, n=1, cutoff=0.6)
-        hint = f"did you mean {close[0]!r}?" if close else "allowed keys are " + ", ".join(allowed)
-        return Problem(path, "unknown key", nodes.key_line(loc), fpath, hint)
-    if kind == "missing":
-        return Problem(
-            path,
-            "required field is missing",
-            nodes.value_line(loc[:-1]),
-            fpath,
-            _FIELD_HINTS.get(str(last), f"add '{last}:'"),
-        )
-    line = nodes.value_line(loc)
-    if kind == "string_type":
-        hint = "write it as text"
-        if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
-            hint = 'put the value in quotes, e.g. country: "NO"' if last == "country" else "put it in quotes"
-        return Problem(path, f"expected text, got {_describe(value)}", line, fpath, hint)
-    if kind == "list_type":
-        return Problem(
-            path,
-            f"expected a list, got {_describe(value)}",
-            line,
-            fpath,
-            "write one '- item' per line, or [item one, item two]",
-        )
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        hint = "write 'article: FILE' and 'quote: \"...\"' under '- '" if "sources" in loc else "write key: value pairs"
-        return Problem(path, f"expected a mapping, got {_describe(value)}", line, fpath, hint)
-    if kind == "literal_error":
-        close = difflib.get_close_matches(str(value), KINDS, n=1, cutoff=0.5)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        return Problem(path, f"{value!r} is not a known kind", line, fpath, hint + "use one of " + ", ".join(KINDS))
-    if kind == "country":
-        return Problem(path, err["msg"], line, fpath, _country_hint(value))
-    if kind == "language":
-        from ..text.languages import language_hint
-
-        return Problem(path, err["msg"], line, fpath, language_hint(str(value)))
-    if kind == "empty":
-        return Problem(path, "is empty", line, fpath, "write a statement or remove the line")
-    if kind == "no_statements":
-        return Problem(
-            path,
-            "the profile has no capabilities and no needs",
-            1,
-            "capabilities",
-            "add at least one statement under 'capabilities:' or 'needs:'",
-        )
-    return Problem(path, err["msg"], line, fpath)  # pragma: no cover - any other pydantic error
-
-
-class _NodeIndex:
+class NodeLines:
     """Maps field paths of a parsed YAML document to their line numbers (1-based)."""
 
     def __init__(self, root: yaml.Node | None):
@@ -331,7 +86,7 @@ class _NodeIndex:
         return out
 
 
-def _duplicate_keys(path: Path, node: yaml.Node | None, prefix: str = "") -> list[Problem]:
+def duplicate_keys(path: Path, node: yaml.Node | None, prefix: str = "") -> list[Problem]:
     """YAML silently keeps the last of two equal keys; a profile author always means something else."""
     import yaml
 
@@ -353,10 +108,10 @@ def _duplicate_keys(path: Path, node: yaml.Node | None, prefix: str = "") -> lis
                 )
             else:
                 seen[key] = k.start_mark.line + 1
-            problems += _duplicate_keys(path, v, name)
+            problems += duplicate_keys(path, v, name)
     elif isinstance(node, yaml.SequenceNode) and prefix.startswith("sources"):
         for i, item in enumerate(node.value):
-            problems += _duplicate_keys(path, item, f"{prefix}[{i}]")
+            problems += duplicate_keys(path, item, f"{prefix}[{i}]")
     return problems
 
 
@@ -398,7 +153,7 @@ def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
         ) from None
 
 
-def _yaml_problem(path: Path, exc: yaml.YAMLError) -> Problem:
+def yaml_problem(path: Path, exc: yaml.YAMLError) -> Problem:
     import yaml
 
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -431,12 +186,12 @@ def parse_profile(text: str, path: Path | str = "<string>") -> Profile:
     path = Path(path)
     import yaml
 
-    loader = _loader()(text)
+    loader = yaml_loader()(text)
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
-        raise ProfileError([_yaml_problem(path, exc)]) from None
+        raise ProfileError([yaml_problem(path, exc)]) from None
     except RecursionError:
         raise ProfileError([Problem(path, "is nested too deeply to be a profile")]) from None
     finally:
@@ -448,21 +203,17 @@ def parse_profile(text: str, path: Path | str = "<string>") -> Profile:
             [
                 Problem(
                     path,
-                    f"must be a mapping of keys (name:, country:, ...), not {_describe(data)}",
+                    f"must be a mapping of keys (name:, country:, ...), not {describe(data)}",
                     root.start_mark.line + 1,
                     hint="start the file with 'name: ...'",
                 )
             ]
         )
-    nodes = _NodeIndex(root)
-    problems = _duplicate_keys(path, root)
-    ProfileModel, _ = _models()
-    from pydantic import ValidationError
-
-    try:
-        model = ProfileModel.model_validate(data)
-    except ValidationError as exc:
-        problems += [_problem_from_error(path, e, nodes) for e in exc.errors()]
+    nodes = NodeLines(root)
+    problems = duplicate_keys(path, root)
+    model, invalid = check_fields(data, path, nodes)
+    if invalid:
+        problems += invalid
         problems.sort(key=lambda p: p.line or 0)
     if problems:
         raise ProfileError(problems)
@@ -550,11 +301,6 @@ def load_folder(folder: Path | str) -> LoadResult:
     return load_files(profile_files(Path(folder)))
 
 
-def normalise_space(text: str) -> str:
-    """Collapse runs of whitespace so quotes can be compared across line breaks."""
-    return " ".join(text.split())
-
-
 def raw_sources(path: Path) -> Profile | None:
     """The well-formed entries of a profile file's ``sources`` even when the file as a whole is invalid
     (``validate`` checks them too, so that one missing quote does not hide another source's problems): a
@@ -563,7 +309,7 @@ def raw_sources(path: Path) -> Profile | None:
     import yaml
 
     try:
-        loader = _loader()(read_text(path))
+        loader = yaml_loader()(read_text(path))
         try:
             root = loader.get_single_node()
             data = loader.construct_document(root) if root is not None else None
@@ -580,43 +326,4 @@ def raw_sources(path: Path) -> Profile | None:
         else Source("", "")
         for item in items
     )
-    return Profile("", "", "other", sources=sources, path=str(path), lines=_NodeIndex(root).lines())
-
-
-def check_sources(profile: Profile, seeds_dir: Path | None) -> list[Problem]:
-    """Problems with a profile's sources: missing articles and quotes that are not in them verbatim
-    (sources with an empty article are skipped: ``raw_sources`` leaves them for the loader to report)."""
-    problems: list[Problem] = []
-    path = Path(profile.path or "<profile>")
-    cache: dict[str, str | None] = {}
-    for i, src in enumerate(profile.sources):
-        if not src.article:
-            continue
-        if src.article not in cache:
-            article = (seeds_dir / src.article) if seeds_dir else None
-            if article is None or not article.is_file() or Path(src.article).name != src.article:
-                cache[src.article] = None
-            else:
-                cache[src.article] = normalise_space(article.read_text(encoding="utf-8", errors="replace"))
-        body = cache[src.article]
-        if body is None:
-            problems.append(
-                Problem(
-                    path,
-                    f"article {src.article!r} is not in {seeds_dir or 'the seeds folder'}",
-                    profile.line_of(f"sources[{i}].article"),
-                    f"sources[{i}].article",
-                    "give the file name of an article in the seeds folder",
-                )
-            )
-        elif normalise_space(src.quote) not in body:
-            problems.append(
-                Problem(
-                    path,
-                    f"quote does not occur in {src.article}",
-                    profile.line_of(f"sources[{i}].quote"),
-                    f"sources[{i}].quote",
-                    "copy the text from the article word for word (line breaks and spacing may differ)",
-                )
-            )
-    return problems
+    return Profile("", "", "other", sources=sources, path=str(path), lines=NodeLines(root).lines())

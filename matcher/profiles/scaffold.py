@@ -12,7 +12,8 @@ import yaml
 
 from ..errors import MatcherError
 from ..paths import public_mode
-from .load import PROFILE_KEYS, load_folder, parse_profile
+from .load import load_folder, parse_profile
+from .model import PROFILE_KEYS
 
 
 class ProfileExists(MatcherError):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ..errors import Problem
 from ..paths import seeds_for
-from .load import check_sources, load_files, load_folder, profile_files, raw_sources
+from .load import load_files, load_folder, profile_files, raw_sources
+from .model import Profile
 
 
 @dataclass
@@ -80,3 +81,47 @@ def validate(paths: Iterable[Path]) -> Report:
                     )
     problems.sort(key=lambda p: (str(p.path), p.line or 0))
     return Report(wanted, problems)
+
+
+def normalise_space(text: str) -> str:
+    """Collapse runs of whitespace so quotes can be compared across line breaks."""
+    return " ".join(text.split())
+
+
+def check_sources(profile: Profile, seeds_dir: Path | None) -> list[Problem]:
+    """Problems with a profile's sources: missing articles and quotes that are not in them verbatim
+    (sources with an empty article are skipped: ``raw_sources`` leaves them for the loader to report)."""
+    problems: list[Problem] = []
+    path = Path(profile.path or "<profile>")
+    cache: dict[str, str | None] = {}
+    for i, src in enumerate(profile.sources):
+        if not src.article:
+            continue
+        if src.article not in cache:
+            article = (seeds_dir / src.article) if seeds_dir else None
+            if article is None or not article.is_file() or Path(src.article).name != src.article:
+                cache[src.article] = None
+            else:
+                cache[src.article] = normalise_space(article.read_text(encoding="utf-8", errors="replace"))
+        body = cache[src.article]
+        if body is None:
+            problems.append(
+                Problem(
+                    path,
+                    f"article {src.article!r} is not in {seeds_dir or 'the seeds folder'}",
+                    profile.line_of(f"sources[{i}].article"),
+                    f"sources[{i}].article",
+                    "give the file name of an article in the seeds folder",
+                )
+            )
+        elif normalise_space(src.quote) not in body:
+            problems.append(
+                Problem(
+                    path,
+                    f"quote does not occur in {src.article}",
+                    profile.line_of(f"sources[{i}].quote"),
+                    f"sources[{i}].quote",
+                    "copy the text from the article word for word (line breaks and spacing may differ)",
+                )
+            )
+    return problems

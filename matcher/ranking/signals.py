@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import MatcherError
 from ..index.model import Index
 from ..index.vectors import CAPABILITY, concat_ranges, dot_all
-from ..profiles.load import KINDS
+from ..profiles.model import KINDS
 
 TAG_CATEGORIES = ("programme", "call", "field", "scheme")
 """Tag prefixes a need query can match: ``programme:HORIZON.2.5``, ``call:HORIZON-CL5-D3-01``, …"""

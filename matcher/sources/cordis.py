@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import MatcherError
-from ..profiles.load import Profile, Source
+from ..profiles.model import Profile, Source
 
 HISTORY_ROLES = ("coordinator", "participant", "associatedPartner")
 """Roles that make an organisation part of a consortium (third parties are affiliates, not chosen partners)."""

@@ -1,0 +1,204 @@
+"""The checks behind each field of a profile (pydantic, strict, unknown keys forbidden) and the messages they
+give: what is wrong, on which line, and how to fix it."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from ..errors import Problem
+from .model import KINDS, PROFILE_KEYS, SOURCE_KEYS
+
+_FIELD_HINTS = {
+    "name": "add 'name: Full Organisation Name'",
+    "country": "add 'country: XX' with the ISO 3166-1 alpha-2 code, e.g. CN, RU, BY, HU",
+    "kind": "add 'kind: ...', one of " + ", ".join(KINDS),
+    "article": "give the file name of an article in the seeds folder",
+    "quote": "copy the sentence from the article word for word",
+}
+
+
+def _check_country(value: str) -> str:
+    import pycountry
+    from pydantic_core import PydanticCustomError
+
+    code = value.strip().upper()
+    if len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None:
+        return code
+    raise PydanticCustomError("country", "'{value}' is not an ISO 3166-1 alpha-2 country code", {"value": value})
+
+
+def _check_language(value: str) -> str:
+    from pydantic_core import PydanticCustomError
+
+    from ..text.languages import check_language
+
+    code = check_language(value)
+    if code is None:
+        raise PydanticCustomError("language", "'{value}' is not a language matcher reads", {"value": value})
+    return code
+
+
+def _check_statement(value: str) -> str:
+    from pydantic_core import PydanticCustomError
+
+    text = " ".join(value.split())
+    if not text:
+        raise PydanticCustomError("empty", "is empty", {})
+    return text
+
+
+def _models():
+    """Build the pydantic models on first use: importing pydantic is only needed to validate files."""
+    global _MODELS
+    if _MODELS is not None:
+        return _MODELS
+    from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr, model_validator
+    from pydantic_core import PydanticCustomError
+
+    Text = Annotated[StrictStr, AfterValidator(_check_statement)]
+    Country = Annotated[StrictStr, AfterValidator(_check_country)]
+    Language = Annotated[StrictStr, AfterValidator(_check_language)]
+
+    class _Strict(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    class SourceModel(_Strict):
+        article: Text
+        quote: Text
+        speaker: Text | None = None
+
+    class ProfileModel(_Strict):
+        name: Text
+        aliases: list[Text] = []
+        country: Country
+        city: Text | None = None
+        kind: Literal[KINDS]  # type: ignore[valid-type]
+        sectors: list[Text] = []
+        summary: Text | None = None
+        capabilities: list[Text] = []
+        needs: list[Text] = []
+        partners: list[Text] = []
+        sources: list[SourceModel] = []
+        language: Language | None = None
+
+        @model_validator(mode="after")
+        def _has_statements(self):
+            if not self.capabilities and not self.needs:
+                raise PydanticCustomError("no_statements", "a profile needs at least one statement", {})
+            return self
+
+    _MODELS = (ProfileModel, SourceModel)
+    return _MODELS
+
+
+_MODELS = None
+
+
+def _field_path(loc: Sequence[Any]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if value is None:
+        return "nothing"
+    if isinstance(value, (dict, list)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+def country_hint(value: Any) -> str:
+    if isinstance(value, str):
+        known = {"UK": "GB", "EL": "GR", "ENGLAND": "GB", "BRITAIN": "GB"}
+        if value.strip().upper() in known:
+            return f"use {known[value.strip().upper()]!r}"
+        import pycountry
+
+        try:
+            found = pycountry.countries.search_fuzzy(value.strip())
+        except LookupError:
+            found = []
+        if found:
+            return f"use {found[0].alpha_2!r} for {found[0].name}"
+    return _FIELD_HINTS["country"]
+
+
+def problem_from_error(path: Path, err: dict, nodes) -> Problem:
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    fpath = _field_path(loc)
+    value = err.get("input")
+    last = loc[-1] if loc else None
+    if kind == "extra_forbidden":
+        allowed = SOURCE_KEYS if len(loc) > 1 else PROFILE_KEYS
+        close = difflib.get_close_matches(str(last), allowed, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}?" if close else "allowed keys are " + ", ".join(allowed)
+        return Problem(path, "unknown key", nodes.key_line(loc), fpath, hint)
+    if kind == "missing":
+        return Problem(
+            path,
+            "required field is missing",
+            nodes.value_line(loc[:-1]),
+            fpath,
+            _FIELD_HINTS.get(str(last), f"add '{last}:'"),
+        )
+    line = nodes.value_line(loc)
+    if kind == "string_type":
+        hint = "write it as text"
+        if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
+            hint = 'put the value in quotes, e.g. country: "NO"' if last == "country" else "put it in quotes"
+        return Problem(path, f"expected text, got {describe(value)}", line, fpath, hint)
+    if kind == "list_type":
+        return Problem(
+            path,
+            f"expected a list, got {describe(value)}",
+            line,
+            fpath,
+            "write one '- item' per line, or [item one, item two]",
+        )
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        hint = "write 'article: FILE' and 'quote: \"...\"' under '- '" if "sources" in loc else "write key: value pairs"
+        return Problem(path, f"expected a mapping, got {describe(value)}", line, fpath, hint)
+    if kind == "literal_error":
+        close = difflib.get_close_matches(str(value), KINDS, n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return Problem(path, f"{value!r} is not a known kind", line, fpath, hint + "use one of " + ", ".join(KINDS))
+    if kind == "country":
+        return Problem(path, err["msg"], line, fpath, country_hint(value))
+    if kind == "language":
+        from ..text.languages import language_hint
+
+        return Problem(path, err["msg"], line, fpath, language_hint(str(value)))
+    if kind == "empty":
+        return Problem(path, "is empty", line, fpath, "write a statement or remove the line")
+    if kind == "no_statements":
+        return Problem(
+            path,
+            "the profile has no capabilities and no needs",
+            1,
+            "capabilities",
+            "add at least one statement under 'capabilities:' or 'needs:'",
+        )
+    return Problem(path, err["msg"], line, fpath)  # pragma: no cover - any other pydantic error
+
+
+def check_fields(data: dict, path: Path, nodes) -> tuple[Any, list[Problem]]:
+    """Validate a profile's mapping: ``(model, [])``, or ``(None, problems)`` with their lines (``nodes``:
+    ``load.NodeLines`` of the file)."""
+    from pydantic import ValidationError
+
+    ProfileModel, _ = _models()
+    try:
+        return ProfileModel.model_validate(data), []
+    except ValidationError as exc:
+        return None, [problem_from_error(path, e, nodes) for e in exc.errors()]
