@@ -29,7 +29,7 @@ def measure(matcher: Matcher, label: str, slots: int, tables: int, cap: int, top
     rows = list(range(matcher.index.n_orgs)) if rows is None else [int(r) for r in rows]
     people = [agenda.Participant(matcher.index.names[r]) for r in rows]
     t = time.perf_counter()
-    pairs = agenda.candidates_from(matcher, rows, top=top)
+    pairs = agenda.candidates_from(matcher.ranking, rows, top=top)
     t_pairs = time.perf_counter() - t
     t = time.perf_counter()
     plan = agenda.solve(pairs, people, slots=slots, tables=tables, cap=cap)
@@ -63,7 +63,7 @@ def main() -> None:
     measure(bundled_matcher, "bundled", 6, 4, 6, args.candidates)
     for n in map(int, args.sizes.split(",")):
         matcher = Matcher.from_profiles(synthetic.profiles(n, seed=1))
-        matcher.compiled = False
+        matcher.ranking.compiled = False
         measure(matcher, f"synthetic {n}", args.slots, n // 4, args.cap, args.candidates)
     if args.store:
         import numpy as np

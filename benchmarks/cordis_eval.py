@@ -137,7 +137,7 @@ def grant_mode(tables, catalog, queries, judged, cutoff: str) -> dict:
         "tfidf": lambda i: dense(tfidf[i], n),
         "tfidf+past": lambda i: dense(tfidf[i], n) + past_of(judged[i], n),
         "bm25": lambda i: dot_all(vectors[i], index.postings[CAPABILITY]),
-        "matcher": lambda i: matcher.need_scores(Need(queries[i].text, judged[i].seeker, queries[i].tags))[0],
+        "matcher": lambda i: matcher.ranking.need_scores(Need(queries[i].text, judged[i].seeker, queries[i].tags))[0],
     }
     return evaluate(judged, methods)
 
@@ -181,7 +181,7 @@ def org_mode(tables, catalog, cutoff: str, until: str, limit: int | None = None)
         "tfidf": lambda i: dense(tfidf[i], n),
         "tfidf+past": lambda i: dense(tfidf[i], n) + past_of(judged[i], n),
         "bm25": lambda i: dot_all(recent[i].vector, index.postings[CAPABILITY]),
-        "matcher": lambda i: matcher.recent_scores(judged[i].seeker),
+        "matcher": lambda i: matcher.ranking.recent_scores(judged[i].seeker),
     }
     return len(queries), evaluate(judged, methods)
 

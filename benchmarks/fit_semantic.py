@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--weights", default="0,0.05,0.1,0.2,0.3,0.5,1")
     args = parser.parse_args()
     catalog = open_catalog(args.profiles, semantic=True)
-    matcher, sem = catalog.matcher, catalog.matcher.semantic
+    matcher, sem = catalog.matcher, catalog.matcher.ranking.semantic
     partnerships = seeds_for(args.profiles) / "partnerships.yaml"
     langs, topics = read_topics(TOPICS)
     cache = semantic.EmbeddingCache(None)
@@ -42,7 +42,7 @@ def main() -> None:
         semantic.FLOOR = floor
         for weight in map(float, args.weights.split(",")):
             sem.weight = weight
-            report = evaluate_partnerships(matcher, partnerships, k=3)
+            report = evaluate_partnerships(matcher.names, matcher.ranking, partnerships, k=3)
             print(
                 f"| {floor} | {weight} | {report.mrr:.3f} | {report.hits:.3f} | {np.mean(same > floor):.1%} |"
                 f" {np.mean(different > floor):.1%} |"

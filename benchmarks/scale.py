@@ -162,22 +162,22 @@ def phase_query(store: Path, n_queries: int, seed: int, bm25: bool, baseline: bo
     engine = "compiled" if compiled_kernel() is not None else "numpy"
     plain = type(matcher)(index, compiled=False)
     for a in queries[:5]:  # warm up: first-touch page faults of the memory-mapped arrays, compiling
-        matcher.top_partners(a)
-        plain.top_partners(a)
+        matcher.ranking.top_partners(a)
+        plain.ranking.top_partners(a)
     ours, times, numpy_times, agree = [], [], [], True
     for a in queries:
         t = time.perf_counter()
-        ours.append(matcher.top_partners(a, top=10))
+        ours.append(matcher.ranking.top_partners(a, top=10))
         times.append(time.perf_counter() - t)
     warm = []  # the same queries again, the pages they read now in memory: what the disk costs the first pass
     for a in queries:
         t = time.perf_counter()
-        matcher.top_partners(a, top=10)
+        matcher.ranking.top_partners(a, top=10)
         warm.append(time.perf_counter() - t)
     if engine != "numpy":  # a loop of its own: each engine's queries run after one another, not interleaved
         for a, mine in zip(queries, ours):
             t = time.perf_counter()
-            agree &= plain.top_partners(a, top=10) == mine
+            agree &= plain.ranking.top_partners(a, top=10) == mine
             numpy_times.append(time.perf_counter() - t)
     explain = []
     for name in names[:20]:
@@ -228,17 +228,17 @@ def phase_batch(store: Path, seed: int, sample: int) -> dict:
     matcher = open_catalog(store).matcher
     n = matcher.index.n_orgs
     compiled_kernel()  # loaded, as in a process that queries: small sets use it only then (matcher.batch)
-    for _ in all_top_partners(matcher, top=10, orgs=[0]):  # warm up: imports, compiling, the index's tables
+    for _ in all_top_partners(matcher.ranking, top=10, orgs=[0]):  # warm up: imports, compiling, the index's tables
         pass
     if not sample:
         t = time.perf_counter()
-        for _ in all_top_partners(matcher, top=10):
+        for _ in all_top_partners(matcher.ranking, top=10):
             pass
         return {"batch_s": time.perf_counter() - t}
     rng = np.random.default_rng(seed)
     orgs = np.sort(rng.choice(n, min(sample, n), replace=False))
     t = time.perf_counter()
-    for _ in all_top_partners(matcher, top=10, orgs=orgs):
+    for _ in all_top_partners(matcher.ranking, top=10, orgs=orgs):
         pass
     took = time.perf_counter() - t
     return {"batch_sample_s": took, "batch_sample_orgs": len(orgs), "batch_estimate_s": took * n / len(orgs)}

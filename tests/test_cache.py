@@ -344,18 +344,18 @@ def test_batch_gives_the_partners_match_gives(strategy, compiled, monkeypatch):
     workers = 2 if strategy.startswith("two") else 1
     done = []
     for new_only in (False, True):
-        got = list(batch.all_top_partners(m, top=5, new_only=new_only, workers=workers, progress=done.append))
+        got = list(batch.all_top_partners(m.ranking, top=5, new_only=new_only, workers=workers, progress=done.append))
         assert [g.org for g in got] == list(range(120))
         for g in got:
-            want = m.top_partners(g.org, top=5, new_only=new_only)
+            want = m.ranking.top_partners(g.org, top=5, new_only=new_only)
             assert list(g.rows) == [b for b, *_ in want]
             assert np.allclose(g.score, [s for _, s, *_ in want], atol=1e-12)
             assert (g.forward is None) == (not m.index.has_needs[g.org])
             assert [x if x == x else None for x in g.backward] == pytest.approx([bk for *_, bk in want])
     assert sum(done) == 240
     # some organisations only, in the order given: the same partners as for everyone
-    everyone = {g.org: list(g.rows) for g in batch.all_top_partners(m, top=5, workers=1)}
-    some = list(batch.all_top_partners(m, top=5, orgs=[77, 3, 3, 119], workers=workers))
+    everyone = {g.org: list(g.rows) for g in batch.all_top_partners(m.ranking, top=5, workers=1)}
+    some = list(batch.all_top_partners(m.ranking, top=5, orgs=[77, 3, 3, 119], workers=workers))
     assert [g.org for g in some] == [77, 3, 3, 119]
     assert all(list(g.rows) == everyone[g.org] for g in some)
 
@@ -398,7 +398,7 @@ def test_abandoned_threaded_batch_stops_its_threads(monkeypatch):
     monkeypatch.setattr(batch, "CHUNK", 2)
     m = Matcher(build_index(zipf_profiles(120, 150, (3, 12), 3, capabilities=1, no_needs_every=4)), compiled=True)
     before = threading.active_count()
-    partners = batch.all_top_partners(m, top=3, workers=2)
+    partners = batch.all_top_partners(m.ranking, top=3, workers=2)
     first = next(partners)
     partners.close()
     assert first.org == 0 and len(first.rows) == 3

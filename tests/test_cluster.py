@@ -76,7 +76,7 @@ def test_a_worker_that_dies_mid_run_has_its_partitions_run_again(big_store):
     from matcher.index.catalog import open_catalog
 
     matcher = open_catalog(big_store).matcher
-    want = list(all_top_partners(matcher, top=5, workers=1))
+    want = list(all_top_partners(matcher.ranking, top=5, workers=1))
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=50) as local:
         with Client(local) as client:
             job = cluster.Job(str(big_store), 5, False, False, False)

@@ -157,12 +157,12 @@ def test_import_builds_one_profile_per_history_organisation(store):
     matcher = open_catalog(store).matcher
     names = [p.name for p in matcher.profiles]
     assert names == ["Alpha Energy", "Beta Institute", "Gamma University", "Delta Recycling", "Epsilon Labs"]
-    beta = matcher.get("Beta Institute")
+    beta = matcher.names.get("Beta Institute")
     assert beta.country == "GR" and beta.kind == "research-institute"  # EL -> GR
-    assert matcher.get("300").country == "GB"  # the organisation id is an alias
+    assert matcher.names.get("300").country == "GB"  # the organisation id is an alias
     assert set(beta.partners) == {"Alpha Energy", "Epsilon Labs"}
     assert beta.capabilities == ("ACR3: Hydrogen electrolysis membranes", "ACR1: Hydrogen storage in salt caverns")
-    assert matcher.get("AE").name == "Alpha Energy"  # the short name too
+    assert matcher.names.get("AE").name == "Alpha Energy"  # the short name too
 
 
 def test_need_ranking_explains_every_signal_exactly(store):
@@ -334,8 +334,9 @@ def test_match_org_on_a_store_ranks_for_its_newest_grants(store):
     }
     for m in result.matches:
         assert sum(s.contribution for s in m.explanation.signals) == pytest.approx(m.score)
+    scores = matcher.ranking.recent_scores(matcher.names.find("Beta Institute"))
     assert [m.score for m in result.matches] == pytest.approx(
-        sorted(matcher.recent_scores(matcher.find("Beta Institute"))[[matcher.find(n) for n in names]], reverse=True)
+        sorted(scores[[matcher.names.find(n) for n in names]], reverse=True)
     )
     fresh = matcher.match("Beta Institute", new_only=True)
     assert [m.name for m in fresh.matches] == [n for n in names if n not in ("Alpha Energy", "Epsilon Labs")]
@@ -390,9 +391,9 @@ def test_schedule_on_a_store_meets_on_each_sides_newest_projects(store, tmp_path
     rows = pd.read_csv(out)
     matcher = open_catalog(store).matcher
     people = list(range(matcher.index.n_orgs))
-    pairs = agenda.candidates_from(matcher, people, top=10)
+    pairs = agenda.candidates_from(matcher.ranking, people, top=10)
     for c in pairs:
-        both = matcher.ranked_scores(c.a)[c.b], matcher.ranked_scores(c.b)[c.a]
+        both = matcher.ranking.ranked_scores(c.a)[c.b], matcher.ranking.ranked_scores(c.b)[c.a]
         assert c.score == pytest.approx(max(both))
     best = sorted(pairs, key=lambda c: -c.score)[:2]
     assert sorted(rows["score"]) == pytest.approx(sorted(c.score for c in best), rel=1e-6)

@@ -5,10 +5,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.explanations.matching import Filters, Matcher
+from matcher.explanations.matching import Matcher
 from matcher.index.build import build_index
 from matcher.profiles.load import load_folder
 from matcher.profiles.model import Profile
+from matcher.ranking.ranker import Filters
 from matcher.ranking.score import combine, pair_scores
 
 from .conftest import write_profile
@@ -52,24 +53,28 @@ def test_allowed_rows_leave_out_itself_and_with_new_only_its_partners():
     profiles = [Profile(name=f"O{i}", country="CN", kind="company", capabilities=("laser scanning",)) for i in range(4)]
     m = Matcher(build_index(profiles, links=[(0, 2, 1.0), (3, 1, 2.0), (3, 2, 1.0)]))
     orgs = np.array([0, 3])
-    assert m.allowed_rows(orgs).tolist() == [[False, True, True, True], [True, True, True, False]]
-    assert m.allowed_rows(orgs, new_only=True).tolist() == [[False, True, False, True], [True, False, False, False]]
+    r = m.ranking
+    assert r.allowed_rows(orgs).tolist() == [[False, True, True, True], [True, True, True, False]]
+    assert r.allowed_rows(orgs, new_only=True).tolist() == [
+        [False, True, False, True],
+        [True, False, False, False],
+    ]
     for new_only in (False, True):
         for i, a in enumerate(orgs):
-            assert m.allowed(int(a), new_only=new_only).tolist() == m.allowed_rows(orgs, new_only)[i].tolist()
+            assert r.allowed(int(a), new_only=new_only).tolist() == r.allowed_rows(orgs, new_only)[i].tolist()
 
 
 def test_lookup_by_alias_and_case(tiny):
     m = matcher_for(tiny)
-    assert m.get("alpha labs").name == "Alpha"
-    assert m.get("  BETA ").name == "Beta"
+    assert m.names.get("alpha labs").name == "Alpha"
+    assert m.names.get("  BETA ").name == "Beta"
 
 
 def test_unknown_name_suggests(tiny):
     from matcher.errors import UnknownOrganisation
 
     with pytest.raises(UnknownOrganisation) as exc:
-        matcher_for(tiny).find("Alpah")
+        matcher_for(tiny).names.find("Alpah")
     assert exc.value.suggestions == ["Alpha"]
     assert "Did you mean 'Alpha'?" in str(exc.value)
 

@@ -24,7 +24,7 @@ def store_like(*orgs) -> Matcher:
         for name, aliases, n in orgs
     ]
     matcher = Matcher(build_index(profiles, weighting="bm25"))
-    matcher.curated_aliases = False
+    matcher.names.curated = False
     return matcher
 
 
@@ -35,14 +35,14 @@ def test_short_name_shared_with_a_bigger_organisation_is_ambiguous():
         ("MAX-PLANCK-GESELLSCHAFT", (), 3),
     )
     with pytest.raises(AmbiguousOrganisation) as err:
-        matcher.find("Fraunhofer")
+        matcher.names.find("Fraunhofer")
     assert err.value.candidates == [
         "FRAUNHOFER GESELLSCHAFT ZUR FORDERUNG DER ANGEWANDTEN FORSCHUNG EV (also 999984059) — DE,"
         " research-institute, 9 grants",
         "ASSOCIACAO FRAUNHOFER PORTUGAL RESEARCH (also FRAUNHOFER, 997592427) — DE, research-institute, 4 grants",
     ]
-    assert matcher.find("999984059") == 1  # an id is never ambiguous
-    assert matcher.find("Associacao Fraunhofer Portugal Research") == 0  # nor is a full name
+    assert matcher.names.find("999984059") == 1  # an id is never ambiguous
+    assert matcher.names.find("Associacao Fraunhofer Portugal Research") == 0  # nor is a full name
 
 
 def test_an_acronym_that_is_another_organisations_initials_is_ambiguous():
@@ -50,7 +50,7 @@ def test_an_acronym_that_is_another_organisations_initials_is_ambiguous():
         ("COMPAGNIE NATIONALE DU RHONE SA", ("CNR",), 1), ("CONSIGLIO NAZIONALE DELLE RICERCHE", (), 5)
     )
     with pytest.raises(AmbiguousOrganisation) as err:
-        matcher.find("cnr")
+        matcher.names.find("cnr")
     assert [c.split(" (")[0].split(" — ")[0] for c in err.value.candidates] == [
         "CONSIGLIO NAZIONALE DELLE RICERCHE",
         "COMPAGNIE NATIONALE DU RHONE SA",
@@ -59,7 +59,7 @@ def test_an_acronym_that_is_another_organisations_initials_is_ambiguous():
 
 def test_a_unique_alias_is_taken():
     matcher = store_like(("TECHNISCHE UNIVERSITEIT DELFT", ("TU Delft",), 2), ("CONSIGLIO NAZIONALE", (), 1))
-    assert matcher.find("tu delft") == 0
+    assert matcher.names.find("tu delft") == 0
 
 
 def test_profile_folder_aliases_are_taken_as_written():
@@ -68,7 +68,7 @@ def test_profile_folder_aliases_are_taken_as_written():
     from matcher.paths import bundled
 
     matcher = open_catalog(bundled("profiles")).matcher
-    assert matcher.profiles[matcher.find("Alibaba")].name == "Alibaba Group"
+    assert matcher.profiles[matcher.names.find("Alibaba")].name == "Alibaba Group"
 
 
 NAMES = [
@@ -119,5 +119,5 @@ def test_unknown_name_in_a_profile_folder_gets_did_you_mean():
 
     matcher = open_catalog(bundled("profiles")).matcher
     with pytest.raises(UnknownOrganisation) as err:
-        matcher.find("Gomselmasch")
+        matcher.names.find("Gomselmasch")
     assert str(err.value) == "No organisation named 'Gomselmasch'. Did you mean 'Gomselmash' or 'Zongshen-Gomselmash'?"

@@ -92,13 +92,13 @@ def partitions(n: int, parts: int) -> list[np.ndarray]:
 
 
 @functools.lru_cache(maxsize=4)
-def _matcher(location: str, strict: bool, semantic: bool):
-    """The worker's open profiles, kept for its later tasks (a store's arrays stay memory-mapped)."""
+def _ranking(location: str, strict: bool, semantic: bool):
+    """The worker's open profiles' ranking, kept for its later tasks (a store's arrays stay memory-mapped)."""
     from pathlib import Path
 
     from ..index.catalog import open_catalog
 
-    return open_catalog(Path(location), strict=strict, semantic=semantic).matcher
+    return open_catalog(Path(location), strict=strict, semantic=semantic).matcher.ranking
 
 
 def run_partition(job: Job, rows: np.ndarray, threads: int) -> dict[str, np.ndarray]:
@@ -106,8 +106,8 @@ def run_partition(job: Job, rows: np.ndarray, threads: int) -> dict[str, np.ndar
     sent back as a few flat arrays (``unpack`` makes them ``Partners`` again), not one object each."""
     from .local import all_top_partners
 
-    matcher = _matcher(job.location, job.strict, job.semantic)
-    found = list(all_top_partners(matcher, top=job.top, new_only=job.new_only, workers=threads, orgs=rows))
+    ranking = _ranking(job.location, job.strict, job.semantic)
+    found = list(all_top_partners(ranking, top=job.top, new_only=job.new_only, workers=threads, orgs=rows))
     nan = np.full(0, np.nan)
     return {
         "org": np.array([p.org for p in found], dtype=np.int64),

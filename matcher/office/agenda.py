@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from ..errors import MatcherError
+from ..ranking.ranker import NO_EXCLUSIONS, Exclusions, Ranking
 
 REQUEST_WEIGHT = 10.0
 """What a requested meeting adds to its pair's score (scores are at most 1): a request is met wherever it can be."""
@@ -418,11 +419,11 @@ def slot_start(start: datetime, slot: int, minutes: int) -> datetime:
 
 
 def candidates_from(
-    matcher, rows: Sequence[int], *, top: int, requests=(), excluded: frozenset = frozenset()
+    ranking: Ranking, rows: Sequence[int], *, top: int, requests=(), exclusions: Exclusions = NO_EXCLUSIONS
 ) -> list[Candidate]:
     """Candidate meetings among ``rows`` (participants, as index rows): each one's ``top`` best partners
-    among the others (``Matcher.ranked_top``, the ``match`` ranking), pairs with a score, plus ``requests``
-    ((row, row, priority)); ``excluded`` pairs (frozensets of two rows) never. Indexes are into ``rows``.
+    among the others (``Ranking.ranked_top``, the ``match`` ranking), pairs with a score, plus ``requests``
+    ((row, row, priority)); pairs the ledger left out (``exclusions.left_out``) never. Indexes are into ``rows``.
 
     A pair's score is the one ``match`` gives it: reciprocal, so the same from either side, in a profile
     folder; in a store, where each organisation is ranked for its own newest projects, the higher of the
@@ -430,26 +431,26 @@ def candidates_from(
     event's highest score (``Candidate.unit``).
     """
     position = {r: i for i, r in enumerate(rows)}
-    allowed = np.zeros(matcher.index.n_orgs, dtype=bool)
+    allowed = np.zeros(ranking.index.n_orgs, dtype=bool)
     allowed[list(rows)] = True
     scores: dict[tuple[int, int], float] = {}
     for r in rows:
         mask = allowed.copy()
         mask[r] = False
-        found, score = matcher.ranked_top(r, top, mask)
+        found, score = ranking.ranked_top(r, top, mask)
         for b, s in zip(found.tolist(), score.tolist()):
             key = tuple(sorted((position[r], position[b])))
-            if s > 0 and frozenset((r, b)) not in excluded:
+            if s > 0 and b not in exclusions.left_out.get(r, ()):
                 scores[key] = max(scores.get(key, 0.0), float(s))
     full: dict[int, np.ndarray] = {}  # a participant's scores against everyone, where a request needs them
     asked: dict[tuple[int, int], float] = {}
     for ra, rb, priority in requests:
         key = tuple(sorted((position[ra], position[rb])))
-        if frozenset((ra, rb)) in excluded:
+        if rb in exclusions.left_out.get(ra, ()):
             continue
         for r in (ra, rb):
             if r not in full:
-                full[r] = matcher.ranked_scores(r)
+                full[r] = ranking.ranked_scores(r)
         scores[key] = max(float(full[ra][rb]), float(full[rb][ra]))
         asked[key] = float(priority)
     unit = max(1.0, max(scores.values(), default=1.0))

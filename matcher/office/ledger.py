@@ -11,12 +11,13 @@ from __future__ import annotations
 import getpass
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 from ..errors import MatcherError
+from ..ranking.ranker import Exclusions
 
 PIPELINE = ("proposed", "contacted", "accepted", "met", "negotiating", "signed", "implemented")
 """The stages a pair moves through, in order; the funnel counts how many pairs reached each."""
@@ -30,9 +31,11 @@ REASONS = ("too-early", "no-fit", "no-capacity", "commercial-route-unclear", "no
 """Why a pair was declined or not relevant (the codes brokerage platforms use)."""
 WITH_REASON = ("declined", "not-relevant")
 LEFT_OUT = ("declined", "not-relevant")
-"""A pair whose latest stage is one of these is left out of ``match`` (unless asked back)."""
+"""A pair whose latest stage is one of these is left out of ``match`` and ``batch`` (unless asked back)."""
 PARTNERS = ("signed", "implemented", "already-partners")
 """A pair whose latest stage is one of these already works together: ``--new-only`` leaves it out."""
+EVENT_LEFT_OUT = OUTCOMES
+"""An agenda leaves out every pair whose way through the pipeline ended: declined, not relevant, already partners."""
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x4D415443  # "MATC": marks the file as a matcher ledger
@@ -76,6 +79,11 @@ class Funnel:
     pairs: int
     org: str | None = None
     since: str | None = None
+
+    @classmethod
+    def empty(cls, org: str | None = None, since: str | None = None) -> Funnel:
+        """The funnel of a ledger that holds no event yet (or does not exist yet)."""
+        return cls([FunnelStep(s, 0, None) for s in PIPELINE], dict.fromkeys(OUTCOMES, 0), 0, org, since)
 
 
 def ledger_location(option: str | os.PathLike | None, profiles_location: Path, bundled: bool) -> Path:
@@ -299,6 +307,46 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def stages_of(events: Iterable[Event], org: str) -> dict[str, Event]:
-    """The current event of each of ``org``'s pairs, keyed by the other organisation's name."""
-    return {(e.org_b if e.org_a == org else e.org_a): e for e in events}
+def reason_for(stage: str, reason: str | None) -> str | None:
+    """``reason`` where ``stage`` takes one (declined, not relevant), else None: a form may send both."""
+    return reason if stage in WITH_REASON else None
+
+
+def exclusions(
+    events: Iterable[Event],
+    find_row: Callable[[str], int | None],
+    *,
+    seeker: tuple[str, int] | None = None,
+    left_out: Sequence[str] = LEFT_OUT,
+    partners: Sequence[str] = PARTNERS,
+) -> Exclusions:
+    """The ledger's current events (``Ledger.latest``) as the one value a ranking takes, by index rows
+    (``find_row`` of each name): the pairs at a ``left_out`` stage, those at a ``partners`` stage, and every
+    pair's stage and date. With ``seeker`` (its profile name and row), only its own pairs are read, the
+    other side of each found by name."""
+    out: dict[int, set[int]] = {}
+    mates: dict[int, set[int]] = {}
+    stages: dict[tuple[int, int], tuple[str, str]] = {}
+
+    def add(a: int, b: int, stage: str) -> None:
+        for wanted, into in ((left_out, out), (partners, mates)):
+            if stage in wanted:
+                into.setdefault(a, set()).add(b)
+                into.setdefault(b, set()).add(a)
+
+    for event in events:
+        if seeker is not None:
+            a = seeker[1]
+            b = find_row(event.org_b if event.org_a == seeker[0] else event.org_a)
+            if b is not None and b != a:
+                stages[(a, b)] = (event.stage, event.when)  # the latest event of a row's pairs counts
+        else:
+            a, b = find_row(event.org_a), find_row(event.org_b)
+            if a is not None and b is not None:
+                stages[(a, b)] = stages[(b, a)] = (event.stage, event.when)
+                add(a, b, event.stage)
+    if seeker is not None:
+        for (a, b), (stage, _) in stages.items():
+            add(a, b, stage)
+    freeze = lambda rows: {r: frozenset(s) for r, s in rows.items()}  # noqa: E731
+    return Exclusions(freeze(out), freeze(mates), stages)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..explanations.directions import Direction, Evidence, SignalShare, StatementMatch, strongest_pair
-from ..explanations.matching import Match, MatchList, ProfileView
+from ..explanations.results import Match, MatchList, ProfileView
 from ..text.layout import clip, snippet, wrap
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .ranker import Ranking
+
 METRICS = ("hits@10", "mrr", "ndcg@10", "recall@50")
 
 
@@ -177,15 +179,16 @@ def read_partnerships(path) -> list[tuple[str, str]]:
     return pairs
 
 
-def evaluate_partnerships(matcher, path, *, k: int = 3) -> PartnershipReport:
-    """Rank of each known partner in the other's full ranking, both ways (listed partners play no part)."""
+def evaluate_partnerships(names, scores: Ranking, path, *, k: int = 3) -> PartnershipReport:
+    """Rank of each known partner in the other's full ranking, both ways (listed partners play no part):
+    ``names`` finds each organisation (``index.directory.Directory``), ``scores`` ranks (``Ranking``)."""
     rows = []
     pairs = read_partnerships(path)
     for a_name, b_name in pairs:
-        a, b = matcher.find(a_name), matcher.find(b_name)
+        a, b = names.find(a_name), names.find(b_name)
         for s, t in ((a, b), (b, a)):
-            order = ranking(matcher.scores(s)[0], [s])
+            order = ranking(scores.scores(s)[0], [s])
             rank = int(np.flatnonzero(order == t)[0]) + 1
-            profiles = matcher.index.profiles
+            profiles = scores.index.profiles
             rows.append(PairRank(profiles[s].name, profiles[t].name, rank, len(order)))
     return PartnershipReport(len(pairs), rows, k)

@@ -16,8 +16,9 @@ from urllib.parse import urlencode, urlparse
 
 from ..errors import AmbiguousOrganisation, MatcherError, UnknownOrganisation
 from ..index.catalog import open_catalog
-from ..office.ledger import LEFT_OUT, PIPELINE, REASONS, STAGES, Ledger, LedgerError, stages_of
+from ..office.ledger import LEFT_OUT, PIPELINE, REASONS, STAGES, Ledger, LedgerError, exclusions
 from ..output.html import render, stylesheet
+from ..ranking.ranker import NO_EXCLUSIONS
 
 DESK_STAGES = ("proposed", "contacted", "met", "negotiating", "signed", "not-relevant", "declined")
 """The decisions each match offers as buttons (any stage can be recorded; these are the daily ones)."""
@@ -43,7 +44,7 @@ def create_app(profiles: Path, ledger_path: Path, *, semantic: bool | None = Fal
 
     def find(matcher, name: str) -> str:
         try:
-            return matcher.profiles[matcher.find(name)].name
+            return matcher.names.name_of(name)
         except (UnknownOrganisation, AmbiguousOrganisation) as exc:
             abort(404, str(exc))
 
@@ -64,11 +65,12 @@ def create_app(profiles: Path, ledger_path: Path, *, semantic: bool | None = Fal
         matcher = catalog().matcher
         name = find(matcher, name)
         book = ledger()
-        decisions = None
+        decisions = NO_EXCLUSIONS
         if book is not None:
             with book:
-                decisions = stages_of(book.latest(name).values(), name)
-        result = matcher.match(name, top=10, include_weak=bool(request.args.get("all")), decisions=decisions)
+                seeker = (name, matcher.names.find(name))
+                decisions = exclusions(book.latest(name).values(), matcher.index.find_row, seeker=seeker)
+        result = matcher.match(name, top=10, include_weak=bool(request.args.get("all")), exclusions=decisions)
         return page("organisation.html", result=result, done=request.args.get("done"))
 
     @app.get("/pair")
