@@ -20,9 +20,9 @@ import time
 import synthetic
 
 from matcher.explanations.matching import Matcher
-from matcher.index.catalog import open_catalog
 from matcher.office import agenda
 from matcher.paths import bundled
+from matcher.workspace import open_workspace
 
 
 def measure(matcher: Matcher, label: str, slots: int, tables: int, cap: int, top: int, rows=None) -> None:
@@ -59,7 +59,7 @@ def main() -> None:
         " milp idle | greedy idle | candidates s | milp s | greedy s |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    bundled_matcher = open_catalog(bundled("profiles")).matcher
+    bundled_matcher = open_workspace(bundled("profiles")).matcher
     measure(bundled_matcher, "bundled", 6, 4, 6, args.candidates)
     for n in map(int, args.sizes.split(",")):
         matcher = Matcher.from_profiles(synthetic.profiles(n, seed=1))
@@ -68,7 +68,7 @@ def main() -> None:
     if args.store:
         import numpy as np
 
-        store = open_catalog(args.store).matcher
+        store = open_workspace(args.store).matcher
         active = np.flatnonzero(store.index.n_capabilities >= args.min_grants)
         for n in map(int, args.sizes.split(",")):
             rows = np.sort(np.random.default_rng(1).choice(active, n, replace=False))

@@ -8,7 +8,7 @@ History = grants signed before --cutoff. Two query modes, each in the all-partne
   ``match --org`` ranking (its newest grants before the cutoff stand for its needs); every organisation it
   shared a window grant with is the answer.
 
-The matcher is run through the library the CLI uses: ``import_cordis`` builds the store, ``open_catalog``
+The matcher is run through the library the CLI uses: ``import_cordis`` builds the store, ``open_workspace``
 opens it, and ``Matcher.need_scores`` / ``Matcher.recent_scores`` rank.
 
     python benchmarks/cordis_eval.py --data ../shared/benchmark --cutoff 2023-07-01 --until 2024-01-01 \\
@@ -30,11 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
-from matcher.index.catalog import open_catalog
 from matcher.index.vectors import CAPABILITY, dot_all
 from matcher.ranking.evaluation import Judged, evaluate, format_table
 from matcher.ranking.signals import Need, recent_need
 from matcher.sources import cordis
+from matcher.workspace import open_workspace
 
 VAL = ("2023-07-01", "2024-01-01")
 
@@ -46,7 +46,7 @@ def prepare(data: Path, cutoff: str, until: str, store: Path | None = None):
     if store is None or not (store / "meta.json").exists():
         store = store or Path(tempfile.mkdtemp(prefix="matcher-cordis-")) / "store"
         cordis.import_cordis(data, cutoff, store, tables=tables)
-    catalog = open_catalog(store)
+    catalog = open_workspace(store)
     meta = json.loads((store / "meta.json").read_text())
     if meta["store"]["before"] != cutoff:
         sys.exit(f"{store} was built with --before {meta['store']['before']}, not {cutoff}: give another --store.")

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 from semantic_calibration import TOPICS, groups, read_topics
 
-from matcher.index.catalog import open_catalog
 from matcher.paths import bundled, seeds_for
 from matcher.ranking import meaning as semantic
 from matcher.ranking.evaluation import evaluate_partnerships
+from matcher.workspace import open_workspace
 
 
 def main() -> None:
@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("--floors", default="0.1,0.15,0.2,0.25,0.3,0.35")
     parser.add_argument("--weights", default="0,0.05,0.1,0.2,0.3,0.5,1")
     args = parser.parse_args()
-    catalog = open_catalog(args.profiles, semantic=True)
+    catalog = open_workspace(args.profiles, semantic=True)
     matcher, sem = catalog.matcher, catalog.matcher.ranking.semantic
     partnerships = seeds_for(args.profiles) / "partnerships.yaml"
     langs, topics = read_topics(TOPICS)

@@ -148,9 +148,9 @@ def _rank_bm25(index, queries: list[int], budget_s: float):
 
 def phase_query(store: Path, n_queries: int, seed: int, bm25: bool, baseline: bool) -> dict:
     t0 = time.perf_counter()
-    from matcher.index.catalog import open_catalog
+    from matcher.workspace import open_workspace
 
-    catalog = open_catalog(store)
+    catalog = open_workspace(store)
     matcher = catalog.matcher
     load_s = time.perf_counter() - t0
     index = matcher.index
@@ -222,10 +222,10 @@ def phase_batch(store: Path, seed: int, sample: int) -> dict:
     ``sample``, that many random organisations' and the time extrapolated to all (a conservative estimate:
     a whole batch's queries also learn from one another, ``_kernels.top_of_each``)."""
     from matcher.batch.local import all_top_partners
-    from matcher.index.catalog import open_catalog
     from matcher.ranking.score import compiled_kernel
+    from matcher.workspace import open_workspace
 
-    matcher = open_catalog(store).matcher
+    matcher = open_workspace(store).matcher
     n = matcher.index.n_orgs
     compiled_kernel()  # loaded, as in a process that queries: small sets use it only then (matcher.batch)
     for _ in all_top_partners(matcher.ranking, top=10, orgs=[0]):  # warm up: imports, compiling, the index's tables

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 ENV_PROFILES = "MATCHER_PROFILES"
+BUNDLED = "bundled profiles"
+"""``profiles_location``'s reason when the profiles bundled with matcher are in use."""
 
 
 def bundled(name: str) -> Path:
@@ -27,7 +32,12 @@ def profiles_location(option: str | os.PathLike | None = None) -> tuple[Path, st
     local = Path("profiles")
     if local.is_dir():
         return local, "./profiles"
-    return bundled("profiles"), "bundled profiles"
+    return bundled("profiles"), BUNDLED
+
+
+def new_profiles_folder(option: str | os.PathLike | None = None) -> Path:
+    """Where ``matcher new`` writes: ``--profiles``, $MATCHER_PROFILES, else ./profiles (never the bundled set)."""
+    return Path(option) if option else Path(os.environ.get(ENV_PROFILES) or "profiles")
 
 
 def seeds_for(profiles_dir: Path) -> Path:
@@ -43,18 +53,24 @@ def public_mode() -> int:
     return 0o666 & ~mask
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all (a temporary file renamed into place), with the
-    umask's permissions; an error or Ctrl-C leaves the old file, and no temporary one."""
-    import tempfile
-
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` (its name is given to the block) that replaces ``path`` when the
+    block ends without an error, with the umask's permissions; an error or Ctrl-C leaves the old file, and
+    no temporary one."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        yield Path(tmp)
         os.chmod(tmp, public_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all (``replacing``)."""
+    with replacing(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
+        f.write(text)

@@ -3,7 +3,7 @@
 import pytest
 from click.testing import CliRunner
 
-from matcher.cli import match_command
+from matcher.cli.matching import match_command
 
 BAD = {
     "syntax": (

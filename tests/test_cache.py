@@ -11,11 +11,12 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.cli import match_command
+from matcher.cli.matching import match_command
 from matcher.index.build import build_index
 from matcher.index.catalog import open_catalog
 from matcher.profiles.model import Profile
 from matcher.ranking.score import MUTUALITY, combine, pair_scores, reciprocal_top, top_k
+from matcher.workspace import open_workspace
 
 from .conftest import write_profile
 
@@ -40,8 +41,8 @@ def test_cache_is_reused_then_invalidated(tiny):
     assert not first.cached
     again = open_catalog(tiny)
     assert again.cached
-    assert [p.name for p in again.matcher.profiles] == [p.name for p in first.matcher.profiles]
-    assert list(again.matcher.index.names) == [p.name for p in first.matcher.profiles]  # stored beside the records
+    assert [p.name for p in again.index.profiles] == [p.name for p in first.index.profiles]
+    assert list(again.index.names) == [p.name for p in first.index.profiles]  # stored beside the records
     assert ranked(tiny) == [("Beta", 1.0), ("Epsilon", 1.0), ("Gamma", 0.25)]
 
     # add
@@ -69,7 +70,7 @@ def test_cache_is_reused_then_invalidated(tiny):
     # delete
     (tiny / "zeta.yaml").unlink()
     assert "Zeta" not in [n for n, _ in ranked(tiny)]
-    assert "Zeta" not in open_catalog(tiny).matcher.index.names
+    assert "Zeta" not in open_workspace(tiny).matcher.index.names
     # a broken file still warns from the cache
     (tiny / "bad.yaml").write_text("name: [\n")
     for _ in range(2):
@@ -80,11 +81,11 @@ def test_cache_is_reused_then_invalidated(tiny):
 def test_cached_results_equal_fresh(tmp_path):
     from matcher.paths import bundled
 
-    fresh = open_catalog(bundled("profiles"), cache=False).matcher.match("Ehang", top=25)
+    fresh = open_workspace(bundled("profiles"), cache=False).matcher.match("Ehang", top=25)
     open_catalog(bundled("profiles"))
-    cached_catalog = open_catalog(bundled("profiles"))
-    assert cached_catalog.cached
-    cached = cached_catalog.matcher.match("Ehang", top=25)
+    cached_workspace = open_workspace(bundled("profiles"))
+    assert cached_workspace.catalog.cached
+    cached = cached_workspace.matcher.match("Ehang", top=25)
     assert cached == fresh
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from matcher.cli import cli, match_command
+from matcher.cli import cli
+from matcher.cli.matching import match_command
 
 
 def run(args, **kw):
@@ -152,8 +153,8 @@ def test_batch_csv_and_json_lines_are_what_the_standard_modules_write(tmp_path, 
     """Names with commas, quotes and line breaks, missing sides and full-precision floats, in the bytes
     that csv.writer and json.dumps give, and read back exactly: the same whether pyarrow assembles the
     rows or Python does."""
-    from matcher.output import text as report
-    from matcher.output.text import BATCH_COLUMNS, write_batch
+    from matcher.output import files as report
+    from matcher.output.files import BATCH_COLUMNS, write_batch
 
     if arrow:
         pytest.importorskip("pyarrow")
@@ -183,7 +184,7 @@ def test_arrow_writes_floats_as_repr_does():
     pa = pytest.importorskip("pyarrow")
     import pyarrow.compute as pc
 
-    from matcher.output.text import _float_texts
+    from matcher.output.files import _float_texts
 
     rng = np.random.default_rng(0)
     bits = (rng.integers(0, 2**52, 20_000, dtype=np.int64) | (1023 << 52)).view(np.float64)  # [1, 2)
@@ -196,7 +197,7 @@ def test_arrow_writes_floats_as_repr_does():
 def test_batch_parquet_holds_the_same_rows(tmp_path):
     pd = pytest.importorskip("pandas")
     pytest.importorskip("pyarrow")
-    from matcher.output.text import BATCH_COLUMNS, write_batch
+    from matcher.output.files import BATCH_COLUMNS, write_batch
 
     out = tmp_path / "p.parquet"
     assert write_batch(iter(some_partners()), NAMES, out, "parquet") == 3

@@ -73,9 +73,9 @@ def test_a_worker_that_dies_mid_run_has_its_partitions_run_again(big_store):
 
     from matcher.batch import cluster
     from matcher.batch.local import all_top_partners
-    from matcher.index.catalog import open_catalog
+    from matcher.workspace import open_workspace
 
-    matcher = open_catalog(big_store).matcher
+    matcher = open_workspace(big_store).matcher
     want = list(all_top_partners(matcher.ranking, top=5, workers=1))
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=50) as local:
         with Client(local) as client:

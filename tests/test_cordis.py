@@ -25,10 +25,10 @@ from click.testing import CliRunner
 
 from matcher.cli import cli
 from matcher.errors import MatcherError
-from matcher.index.catalog import open_catalog
 from matcher.ranking.evaluation import Judged, evaluate, query_metrics, ranking, score_metrics
 from matcher.ranking.signals import Need, model_weights, recent_need, score_need
 from matcher.sources import cordis
+from matcher.workspace import open_workspace
 
 PROJECT_COLS = [
     "project_id",
@@ -154,7 +154,7 @@ def test_history_is_strictly_before_the_cutoff_and_falls_back_to_start_date(gran
 
 
 def test_import_builds_one_profile_per_history_organisation(store):
-    matcher = open_catalog(store).matcher
+    matcher = open_workspace(store).matcher
     names = [p.name for p in matcher.profiles]
     assert names == ["Alpha Energy", "Beta Institute", "Gamma University", "Delta Recycling", "Epsilon Labs"]
     beta = matcher.names.get("Beta Institute")
@@ -166,7 +166,7 @@ def test_import_builds_one_profile_per_history_organisation(store):
 
 
 def test_need_ranking_explains_every_signal_exactly(store):
-    matcher = open_catalog(store).matcher
+    matcher = open_workspace(store).matcher
     result = matcher.match_need("Hydrogen storage pilot", org="Alpha Energy", tags=("programme:HORIZON.2.5",), top=4)
     assert "Alpha Energy" not in [m.name for m in result.matches]
     assert result.matches[0].name == "Beta Institute"  # the only one that shares both words, and a past partner
@@ -185,7 +185,7 @@ def test_need_ranking_explains_every_signal_exactly(store):
 
 
 def test_new_only_leaves_out_past_partners(store):
-    matcher = open_catalog(store).matcher
+    matcher = open_workspace(store).matcher
     result = matcher.match_need("Hydrogen storage pilot", org="Alpha Energy", new_only=True)
     assert "Beta Institute" not in [m.name for m in result.matches]
     assert result.candidates == 3
@@ -249,7 +249,7 @@ def test_cli_import_rejects_bad_input(grants, tmp_path):
 
 
 def test_unknown_tag_is_reported_with_a_suggestion(store):
-    matcher = open_catalog(store).matcher
+    matcher = open_workspace(store).matcher
     with pytest.raises(MatcherError) as err:
         matcher.match_need("Hydrogen storage pilot", tags=("programme:HORIZON.2.6",))
     assert str(err.value) == (
@@ -267,7 +267,7 @@ def test_explain_and_evaluate_on_a_store_say_what_to_do(store):
     result = runner.invoke(cli, ["explain", "Alpha Energy", "Beta Institute", "--profiles", str(store)])
     assert result.exit_code == 0, result.output
     first = result.output.splitlines()[0]
-    ranked = open_catalog(store).matcher.match("Alpha Energy")
+    ranked = open_workspace(store).matcher.match("Alpha Energy")
     assert ranked.matches[0].name == "Beta Institute"
     assert first == (
         f"Alpha Energy and Beta Institute (GR, research-institute): score {ranked.matches[0].score:.3f}, for Alpha"
@@ -305,7 +305,7 @@ def test_org_queries_are_the_next_partners_of_every_organisation(grants):
 def test_recent_need_of_one_grant_is_that_grants_need_query(store, grants):
     """Beta Institute's newest grant is P3 (its records run newest first): ranking for it is exactly the
     need query of P3's text and tags, which the store keeps per record."""
-    index = open_catalog(store).matcher.index
+    index = open_workspace(store).matcher.index
     beta = index.find_row("Beta Institute")
     recent = recent_need(index, beta, 1)
     assert recent.need.text == "ACR3: Hydrogen electrolysis membranes"
@@ -321,7 +321,7 @@ def test_recent_need_of_one_grant_is_that_grants_need_query(store, grants):
 def test_match_org_on_a_store_ranks_for_its_newest_grants(store):
     """Beta's grants are about hydrogen; Alpha (storage) and Epsilon (electrolysis) share the word and past
     grants with it, Gamma and Delta (batteries) share neither: they come last."""
-    matcher = open_catalog(store).matcher
+    matcher = open_workspace(store).matcher
     result = matcher.match("Beta Institute")
     assert result.needs_from == (
         "ACR3: Hydrogen electrolysis membranes — CORDIS grant 3 (signed 2022-05-01)",
@@ -349,7 +349,7 @@ def test_batch_on_a_store_gives_each_organisation_its_match_ranking(store, tmp_p
     import pandas as pd
 
     rows = pd.read_csv(out)
-    matcher = open_catalog(store).matcher
+    matcher = open_workspace(store).matcher
     for org, group in rows.groupby("org", sort=False):
         ranked = matcher.match(org, top=2)
         assert group["partner"].tolist() == [m.name for m in ranked.matches]
@@ -389,7 +389,7 @@ def test_schedule_on_a_store_meets_on_each_sides_newest_projects(store, tmp_path
     from matcher.office import agenda
 
     rows = pd.read_csv(out)
-    matcher = open_catalog(store).matcher
+    matcher = open_workspace(store).matcher
     people = list(range(matcher.index.n_orgs))
     pairs = agenda.candidates_from(matcher.ranking, people, top=10)
     for c in pairs:
@@ -405,7 +405,7 @@ def test_partners_of_partners_by_hand(store):
     E is reached through B with weight 1 / log(2 + 2); nobody else is, and A itself is left out."""
     from matcher.ranking.signals import partners_of_partners
 
-    index = open_catalog(store).matcher.index
+    index = open_workspace(store).matcher.index
     a, e = index.find_row("Alpha Energy"), index.find_row("Epsilon Labs")
     got = partners_of_partners(index, a)
     want = np.zeros(index.n_orgs)

@@ -196,9 +196,9 @@ def test_sector_filter_matches_word_forms():
 
 def test_interrupted_batch_keeps_the_old_file(tiny, tmp_path, monkeypatch):
     """Ctrl-C while the rows are written: no partial file replaces the old one, and no temporary is left."""
-    import matcher.batch.local
+    import matcher.batch
 
-    real = matcher.batch.local.all_top_partners
+    real = matcher.batch.all_top_partners
 
     def interrupted(*args, **kwargs):
         for i, partners in enumerate(real(*args, **kwargs)):
@@ -206,7 +206,7 @@ def test_interrupted_batch_keeps_the_old_file(tiny, tmp_path, monkeypatch):
                 raise KeyboardInterrupt
             yield partners
 
-    monkeypatch.setattr(matcher.batch.local, "all_top_partners", interrupted)
+    monkeypatch.setattr(matcher.batch, "all_top_partners", interrupted)
     out = tmp_path / "partners.csv"
     out.write_text("old\n")
     result = invoke("batch", "-o", str(out), "--profiles", str(tiny))
@@ -216,11 +216,11 @@ def test_interrupted_batch_keeps_the_old_file(tiny, tmp_path, monkeypatch):
 
 
 def test_match_is_compact_and_fits_80_columns():
-    from matcher.index.catalog import open_catalog
     from matcher.output.text import render_matches
     from matcher.paths import bundled
+    from matcher.workspace import open_workspace
 
-    matcher = open_catalog(bundled("profiles")).matcher
+    matcher = open_workspace(bundled("profiles")).matcher
     result = matcher.match("Gomselmash", top=5)
     compact, detail = render_matches(result, width=80), render_matches(result, detail=True, width=80)
     assert max(len(line) for line in compact.splitlines()) <= 80
@@ -263,11 +263,11 @@ def test_a_quote_is_credited_to_its_speaker(tmp_path):
 
 @pytest.mark.parametrize("width", [80, 100, 120])
 def test_list_fits_the_terminal(width):
-    from matcher.index.catalog import open_catalog
-    from matcher.output.text import organisations_frame, render_frame
+    from matcher.output.tables import organisations_frame, render_frame
     from matcher.paths import bundled
+    from matcher.workspace import open_workspace
 
-    frame = organisations_frame(open_catalog(bundled("profiles")).matcher.profiles)
+    frame = organisations_frame(open_workspace(bundled("profiles")).matcher.profiles)
     table = render_frame(frame, "table", width=width)
     assert max(len(line) for line in table.splitlines()) <= width
     assert table.splitlines()[1].startswith("Alibaba Cloud ")  # names stay readable

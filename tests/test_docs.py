@@ -10,6 +10,7 @@ import shlex
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -47,9 +48,11 @@ def test_readme_examples_are_real_output():
 
 
 def _commands(group, prefix=""):
-    for name, cmd in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
         yield f"{prefix}{name}", cmd
-        if hasattr(cmd, "commands"):
+        if isinstance(cmd, click.Group):
             yield from _commands(cmd, f"{prefix}{name} ")
 
 

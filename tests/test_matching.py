@@ -165,16 +165,16 @@ def test_scores_are_symmetric(profiles):
     ],
 )
 def test_strength_of_hand_checked_pairs(org, partner, expected):
-    from matcher.index.catalog import open_catalog
     from matcher.paths import bundled
+    from matcher.workspace import open_workspace
 
-    matcher = open_catalog(bundled("profiles")).matcher
+    matcher = open_workspace(bundled("profiles")).matcher
     assert matcher.explain(org, partner).strength == expected
 
 
 def test_weak_matches_are_left_out_and_counted(tiny, tmp_path):
     """Alpha's list keeps the laser-scanning partners and leaves out one that shares only a generic word."""
-    from matcher.index.catalog import open_catalog
+    from matcher.workspace import open_workspace
 
     write_profile(tiny, "zeta", name="Zeta", country="DE", kind="company", capabilities=["research built here"])
     write_profile(
@@ -186,7 +186,7 @@ def test_weak_matches_are_left_out_and_counted(tiny, tmp_path):
         capabilities=["drone platforms"],
         needs=["laser scanning", "research built"],
     )
-    matcher = open_catalog(tiny).matcher
+    matcher = open_workspace(tiny).matcher
     full = matcher.match("Alpha", include_weak=True)
     short = matcher.match("Alpha", include_weak=False)
     assert [m.name for m in full.matches if m.strength == "weak"] == ["Zeta"]

@@ -8,11 +8,11 @@ from click.testing import CliRunner
 
 from matcher.cli import cli
 from matcher.errors import ProfileError
-from matcher.index.catalog import open_catalog
 from matcher.profiles.load import parse_profile
 from matcher.ranking import meaning as semantic
 from matcher.text.analyser import Analyzer, Text, default_stop_words
 from matcher.text.languages import detect
+from matcher.workspace import open_workspace
 
 from .conftest import write_profile
 
@@ -143,7 +143,7 @@ def test_chinese_profiles_match_on_segmented_words(multilingual):
     """Without the extra, a Chinese need meets a Chinese capability through jieba's words; across
     languages nothing is shared."""
     write_profile(multilingual, "wuhan", name="Wuhan Survey", country="CN", kind="company", needs=["无人机平台"])
-    matcher = open_catalog(multilingual).matcher
+    matcher = open_workspace(multilingual).matcher
     top = matcher.match("Wuhan Survey").matches[0]
     assert top.name == "Shenzhen Drones"
     assert {t.term for t in top.explanation.forward.terms} >= {"无人机", "平台", "无人机 平台"}
@@ -155,7 +155,7 @@ def test_background_weights_generic_words_down(tmp_path):
     folder = tmp_path / "p"
     write_profile(folder, "a", name="A", country="CN", kind="company", capabilities=["laser systems built here"])
     write_profile(folder, "b", name="B", country="RU", kind="company", needs=["laser systems built elsewhere"])
-    index = open_catalog(folder).matcher.index
+    index = open_workspace(folder).matcher.index
     idf = dict(zip(index.terms, index.idf))
     assert idf["built"] < idf["laser"] - 1.0
 
@@ -163,7 +163,7 @@ def test_background_weights_generic_words_down(tmp_path):
 @needs_extra
 def test_russian_profile_finds_the_english_drone_maker(multilingual):
     """No shared word, yet the Russian institute's best partner is the drone maker, through meaning."""
-    matcher = open_catalog(multilingual, semantic=True).matcher
+    matcher = open_workspace(multilingual, semantic=True).matcher
     result = matcher.match("Tomsk Institute", top=3)
     assert result.matches[0].name == "Skyworks"
     forward = result.matches[0].explanation.forward
@@ -175,7 +175,7 @@ def test_russian_profile_finds_the_english_drone_maker(multilingual):
 
 @needs_extra
 def test_hungarian_and_chinese_profiles_meet_their_english_partners(multilingual):
-    matcher = open_catalog(multilingual, semantic=True).matcher
+    matcher = open_workspace(multilingual, semantic=True).matcher
     assert matcher.match("Debrecen Farm", top=1).matches[0].name in ("Skyworks", "Shenzhen Drones")
     names = [m.name for m in matcher.match("Shenzhen Drones", top=2).matches]
     assert "Fishco" not in names and ("Skyworks" in names or "Tomsk Institute" in names)
@@ -184,7 +184,7 @@ def test_hungarian_and_chinese_profiles_meet_their_english_partners(multilingual
 @needs_extra
 def test_explanation_parts_add_up_with_the_meaning_signal(multilingual):
     """A direction's score is its shared terms' pairs plus its meaning pairs; the shares add up to 1."""
-    matcher = open_catalog(multilingual, semantic=True).matcher
+    matcher = open_workspace(multilingual, semantic=True).matcher
     for a, b in (("Tomsk Institute", "Skyworks"), ("Skyworks", "Tomsk Institute"), ("Debrecen Farm", "Skyworks")):
         m = matcher.explain(a, b)
         for d in (m.explanation.forward, m.explanation.backward):
@@ -230,7 +230,7 @@ def test_embeddings_are_cached_and_the_cli_ranks_by_meaning(multilingual, monkey
     from matcher.index.store import cache_folder
 
     cache = semantic.EmbeddingCache(cache_folder(multilingual) / "embeddings.npz")
-    index = open_catalog(multilingual).matcher.index
+    index = open_workspace(multilingual).matcher.index
     assert semantic.Semantic.pending(index, cache.path) == 0
     assert len(cache.vectors) >= len(index.stmt_org)
 

@@ -64,10 +64,10 @@ def test_a_unique_alias_is_taken():
 
 def test_profile_folder_aliases_are_taken_as_written():
     """A profile folder's aliases are unique by validation: 'Alibaba' is the Group, though Alibaba Cloud exists."""
-    from matcher.index.catalog import open_catalog
     from matcher.paths import bundled
+    from matcher.workspace import open_workspace
 
-    matcher = open_catalog(bundled("profiles")).matcher
+    matcher = open_workspace(bundled("profiles")).matcher
     assert matcher.profiles[matcher.names.find("Alibaba")].name == "Alibaba Group"
 
 
@@ -114,10 +114,10 @@ def test_suggestions_on_legal_names(query, first):
 
 
 def test_unknown_name_in_a_profile_folder_gets_did_you_mean():
-    from matcher.index.catalog import open_catalog
     from matcher.paths import bundled
+    from matcher.workspace import open_workspace
 
-    matcher = open_catalog(bundled("profiles")).matcher
+    matcher = open_workspace(bundled("profiles")).matcher
     with pytest.raises(UnknownOrganisation) as err:
         matcher.names.find("Gomselmasch")
     assert str(err.value) == "No organisation named 'Gomselmasch'. Did you mean 'Gomselmash' or 'Zongshen-Gomselmash'?"

@@ -19,10 +19,13 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import MatcherError
+from ..workspace import Workspace
+from .local import Partners, all_top_partners
 
 RETRIES = 2
 """Times a partition is run again where its worker dies or its task fails."""
@@ -94,18 +97,12 @@ def partitions(n: int, parts: int) -> list[np.ndarray]:
 @functools.lru_cache(maxsize=4)
 def _ranking(location: str, strict: bool, semantic: bool):
     """The worker's open profiles' ranking, kept for its later tasks (a store's arrays stay memory-mapped)."""
-    from pathlib import Path
-
-    from ..index.catalog import open_catalog
-
-    return open_catalog(Path(location), strict=strict, semantic=semantic).matcher.ranking
+    return Workspace(Path(location), strict=strict, semantic=semantic).matcher.ranking
 
 
 def run_partition(job: Job, rows: np.ndarray, threads: int) -> dict[str, np.ndarray]:
     """One partition's ``batch.Partners``, on the worker: the single-process batch's code on its rows,
     sent back as a few flat arrays (``unpack`` makes them ``Partners`` again), not one object each."""
-    from .local import all_top_partners
-
     ranking = _ranking(job.location, job.strict, job.semantic)
     found = list(all_top_partners(ranking, top=job.top, new_only=job.new_only, workers=threads, orgs=rows))
     nan = np.full(0, np.nan)
@@ -124,8 +121,6 @@ def run_partition(job: Job, rows: np.ndarray, threads: int) -> dict[str, np.ndar
 
 def unpack(part: dict[str, np.ndarray]) -> Iterator:
     """The ``batch.Partners`` of one partition, from ``run_partition``'s arrays, in its order."""
-    from .local import Partners
-
     ends = np.cumsum(part["count"])
     for i, org in enumerate(part["org"].tolist()):
         at = slice(int(ends[i] - part["count"][i]), int(ends[i]))

@@ -234,14 +234,3 @@ def _blockwise(ranking: Ranking, orgs: np.ndarray, top: int, new_only: bool, pro
             yield Partners(a, j[e0:e1], best[e0:e1], f[e0:e1] if has_needs[a] else None, b[e0:e1])
         if progress:
             progress(len(seekers))
-
-
-def without(partners: Iterator[Partners], excluded: dict[int, set[int]], top: int) -> Iterator[Partners]:
-    """Each organisation's partners less its ``excluded`` rows, cut to ``top``. Asked for ``top`` plus the
-    most rows any organisation excludes, this is exactly the ``top`` best of the rest."""
-    for p in partners:
-        gone = excluded.get(p.org)
-        keep = np.flatnonzero(~np.isin(p.rows, list(gone)))[:top] if gone else slice(0, top)
-        yield Partners(
-            p.org, p.rows[keep], p.score[keep], None if p.forward is None else p.forward[keep], p.backward[keep]
-        )

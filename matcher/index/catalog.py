@@ -1,24 +1,26 @@
-"""Open a profiles folder as a ready Matcher: load, check, index — or reuse the cached index."""
+"""Open a profiles folder or a store as an index: load, check, index — or reuse the cached index."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InvalidProfiles, MatcherError, Problem, ProfilesNotFound
-from ..explanations.matching import Matcher
 from ..profiles.load import load_folder
+from .build import build_index
+from .model import Index
+from .store import cache_folder, fingerprint, is_store, load_index, save_index
 
 
 @dataclass
 class Catalog:
-    """A matcher over a profiles folder, with the problems of the files that were skipped."""
+    """The index of a profiles folder or a store, with the problems of the files that were skipped."""
 
     location: Path
-    matcher: Matcher
+    index: Index
     problems: list[Problem]
     cached: bool = False  # True when the index came from the cache
+    store: bool = False  # a bulk store (``matcher import-cordis``): its own index, its aliases imported
 
     def bad_files(self) -> dict[Path, list[Problem]]:
         """Problems grouped by file, for files that could not be loaded."""
@@ -38,7 +40,7 @@ def _check(location: Path) -> None:
         raise ProfilesNotFound(f"'{location}' is not a folder of profile YAML files or a profile store.")
 
 
-def _build(location: Path, strict: bool) -> tuple[Matcher, list[Problem]]:
+def _build(location: Path, strict: bool) -> tuple[Index, list[Problem]]:
     loaded = load_folder(location)
     if strict and loaded.errors:
         raise InvalidProfiles(loaded.errors)
@@ -48,36 +50,22 @@ def _build(location: Path, strict: bool) -> tuple[Matcher, list[Problem]]:
             f"No profiles could be loaded from '{location}'{detail}. Add *.yaml profiles or check them with"
             " 'matcher validate'."
         )
-    return Matcher.from_profiles(loaded.profiles), loaded.problems
+    return build_index(loaded.profiles), loaded.problems
 
 
-def open_catalog(
-    location: Path | str,
-    *,
-    strict: bool = False,
-    cache: bool = True,
-    semantic: bool | None = False,
-    progress: Callable[[int, int], Callable[[int], None]] | None = None,
-) -> Catalog:
+def open_catalog(location: Path | str, *, strict: bool = False, cache: bool = True) -> Catalog:
     """Index every profile under ``location``; bad files are skipped (or raise when ``strict``).
 
     The index is cached per folder and reused while no profile file has changed; any added, edited or
-    removed file changes the folder's fingerprint and the index is rebuilt before it is used.
-
-    ``semantic`` adds the multilingual signal (``semantic.Semantic``) to a profiles folder's matcher: True
-    requires the extra, None uses it where it is installed (a store has no statement embeddings and is
-    matched on its words alone). Embeddings are cached beside the index; ``progress(total)`` is called
-    before ``total`` texts are embedded and returns a callback given the number embedded since its last call.
+    removed file changes the folder's fingerprint and the index is rebuilt before it is used. A store is
+    its own index.
     """
-    from .store import cache_folder, fingerprint, is_store, load_index, save_index
-
     location = Path(location)
     _check(location)
     if is_store(location):  # a bulk store (e.g. from 'matcher import-cordis') is its own index
         index, problems = load_index(location)
-        matcher = Matcher(index, curated_aliases=False)
-        return Catalog(location, matcher, problems, cached=True)
-    matcher = None
+        return Catalog(location, index, problems, cached=True, store=True)
+    index = None
     cached = False
     if cache:
         folder = cache_folder(location)
@@ -86,14 +74,14 @@ def open_catalog(
         try:
             if stamp.read_text() == key:
                 index, problems = load_index(folder / "index")
-                matcher, cached = Matcher(index), True
+                cached = True
         except (OSError, MatcherError):
-            matcher = None
-    if matcher is None:
-        matcher, problems = _build(location, strict)
+            index = None
+    if index is None:
+        index, problems = _build(location, strict)
         if cache:
             try:
-                save_index(matcher.index, folder / "index", problems)
+                save_index(index, folder / "index", problems)
                 tmp = stamp.with_suffix(".tmp")
                 tmp.write_text(key)
                 tmp.replace(stamp)
@@ -101,17 +89,4 @@ def open_catalog(
                 pass  # a read-only cache only costs speed
     if strict and any(p.severity == "error" for p in problems):
         raise InvalidProfiles([p for p in problems if p.severity == "error"])
-    if semantic is not False:
-        _add_semantic(matcher, cache_folder(location) if cache else None, semantic, progress)
-    return Catalog(location, matcher, problems, cached)
-
-
-def _add_semantic(matcher: Matcher, folder: Path | None, required: bool | None, progress) -> None:
-    from ..ranking import meaning as semantic
-
-    if not semantic.available():
-        if required:
-            raise MatcherError("Matching by meaning needs the multilingual extra: pip install 'matcher[multilingual]'.")
-        return
-    path = folder / "embeddings.npz" if folder is not None else None
-    matcher.ranking.semantic = semantic.Semantic.build(matcher.index, path, progress)
+    return Catalog(location, index, problems, cached)

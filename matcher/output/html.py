@@ -39,3 +39,37 @@ def report_html(result, *, filters: str = "", made: str | None = None) -> str:
 
     made = made or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return render("report.html", result=result, filters=filters, made=made, css=stylesheet(), version=__version__)
+
+
+def agenda_html(event, rows: list[dict], *, minutes: int, by: str = "slot") -> str:
+    """A planned event's agenda as one printable page: its ``rows`` (``tables.agenda_rows``, or
+    ``by_participant``'s) grouped by slot, or by participant."""
+    key = "participant" if by == "participant" else "start"
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault(r[key], []).append(r)
+    columns = [c for c in (rows[0] if rows else {}) if c != key]
+    return render(
+        "agenda.html",
+        css=stylesheet(),
+        plan=event.plan,
+        idle=event.idle,
+        slots=event.slots,
+        tables=event.tables,
+        minutes=minutes,
+        groups=list(groups.items()),
+        columns=columns,
+    )
+
+
+def query_note(countries, exclude_countries, kinds, min_score: float, new_only: bool, show_all: bool) -> str:
+    """The filters of a report's query, in words, for its header ("country RU,CN, new partners only")."""
+    shown = [
+        f"country {','.join(countries)}" if countries else "",
+        f"not {','.join(exclude_countries)}" if exclude_countries else "",
+        f"kind {','.join(kinds)}" if kinds else "",
+        f"score ≥ {min_score}" if min_score else "",
+        "new partners only" if new_only else "",
+        "weak matches too" if show_all else "",
+    ]
+    return ", ".join(x for x in shown if x)

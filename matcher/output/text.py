@@ -1,13 +1,10 @@
-"""Render results as text or JSON. Pure functions: data in, string out."""
+"""Render results as text or JSON for a terminal or a mail: data in, string out."""
 
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
-import re
 import textwrap
-from collections.abc import Sequence
 from typing import Any
 
 from ..explanations.directions import Direction, Evidence, SignalShare, StatementMatch, strongest_pair
@@ -298,314 +295,6 @@ def render_profile(view: ProfileView) -> str:
     return "\n".join(lines) + "\n"
 
 
-def organisations_frame(profiles, *, countries=(), kinds=(), sectors=()):
-    """One row per organisation (name, country, kind, city, capabilities, needs, sectors), filtered."""
-    import pandas as pd
-
-    from ..text.analyser import Analyzer
-
-    stem = Analyzer(multilingual=True).stems  # "Drone" finds "drones", "robotics" "Robotic"
-
-    def key(sector: str) -> tuple[str, ...]:
-        return tuple(stem(sector)) or (sector.casefold(),)
-
-    wanted_sectors = {key(s) for s in sectors}
-    rows = [
-        {
-            "name": p.name,
-            "country": p.country,
-            "kind": p.kind,
-            "city": p.city or "",
-            "capabilities": len(p.capabilities),
-            "needs": len(p.needs),
-            "sectors": ", ".join(p.sectors),
-        }
-        for p in profiles
-        if (not countries or p.country in countries)
-        and (not kinds or p.kind in kinds)
-        and (not wanted_sectors or wanted_sectors & {key(s) for s in p.sectors})
-    ]
-    columns = ["name", "country", "kind", "city", "capabilities", "needs", "sectors"]
-    return pd.DataFrame(rows, columns=columns).sort_values("name", key=lambda c: c.str.casefold(), ignore_index=True)
-
-
-def _aligned(frame) -> str:
-    """A DataFrame as text, its text columns left-aligned (pandas right-aligns them)."""
-    import pandas as pd
-
-    text_columns = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
-    formatters = {c: (lambda v, w=int(frame[c].astype(str).str.len().max()): f"{v:<{w}}") for c in text_columns}
-    return frame.to_string(index=False, formatters=formatters, justify="left")
-
-
-SHRINK_ORDER = ("sectors", "city", "name")
-"""Which text columns a table gives up room in first, to fit the terminal."""
-
-
-def _fit(frame, width: int, render):
-    """``frame`` with text columns clipped (``…``), in SHRINK_ORDER, until ``render(frame)`` fits ``width``;
-    city, then sectors, left out where clipping is not enough."""
-    frame = frame.copy()
-    for column in SHRINK_ORDER:
-        if column not in frame.columns:
-            continue
-        excess = max(map(len, render(frame).splitlines())) - width
-        if excess <= 0:
-            break
-        longest = int(frame[column].astype(str).str.len().max())
-        room = max(len(column) + 2, 12, longest - excess)
-        frame[column] = frame[column].astype(str).map(lambda v, room=room: clip(v, room))
-    for column in ("city", "sectors"):  # still too wide (a narrow terminal): leave these out
-        if column in frame.columns and max(map(len, render(frame).splitlines())) > width:
-            frame = frame.drop(columns=column)
-    return frame
-
-
-def _records(frame, fmt: str) -> str | None:
-    """``frame`` as CSV or JSON records, or None for a table (which its caller lays out)."""
-    if fmt == "csv":
-        return frame.to_csv(index=False)
-    if fmt == "json":
-        return json.dumps(frame.to_dict(orient="records"), indent=2, ensure_ascii=False) + "\n"
-    return None
-
-
-def render_frame(frame, fmt: str, width: int | None = None) -> str:
-    """A table as aligned text (its widest text columns clipped to fit ``width``), CSV or JSON records."""
-    if fmt != "table":
-        return _records(frame, fmt)
-    if frame.empty:
-        return "No organisations match.\n"
-
-    render = _aligned
-    frame = frame.rename(columns={"capabilities": "offers", "needs": "seeks"})  # narrower headers on a screen
-    if width:
-        frame = _fit(frame, width, render)
-    return render(frame) + f"\n{len(frame)} organisation{'' if len(frame) == 1 else 's'}\n"
-
-
-BATCH_COLUMNS = ("org", "rank", "partner", "score", "forward", "backward")
-
-
-_CSV_SPECIAL = re.compile('[,"\r\n]')
-
-
-def _csv_field(text: str) -> str:
-    """``text`` as the csv module's default dialect writes it: quoted where it holds a comma, a quote or a
-    line break, with its quotes doubled."""
-    if _CSV_SPECIAL.search(text):
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
-def _csv_lines(p, names: Sequence[str]) -> str:
-    """One organisation's rows (``batch.Partners``) as CSV lines, ``names`` already quoted.
-
-    ``_json_lines`` is its twin on purpose: one function with a row template per format (``str.format``)
-    wrote a million rows 10-40% slower than these f-strings. They write the rows of small sets, and of every
-    set where pyarrow is not installed; ``_CSV_PIECES`` and ``_JSON_PIECES`` are the same layouts for
-    ``_arrow_block``, and a test holds both writers to the csv and json modules' bytes."""
-    org = names[p.org]
-    forward = map(repr, p.forward.tolist()) if p.forward is not None else itertools.repeat("")
-    backward = ("" if b != b else repr(b) for b in p.backward.tolist())  # NaN: the partner lists no needs
-    rows = zip(p.rows.tolist(), p.score.tolist(), forward, backward)
-    return "".join(f"{org},{r},{names[b]},{s!r},{f},{bk}\r\n" for r, (b, s, f, bk) in enumerate(rows, 1))
-
-
-def _json_lines(p, names: Sequence[str]) -> str:
-    """One organisation's rows as JSON lines, ``names`` already JSON-encoded; a missing side is null."""
-    org = names[p.org]
-    forward = map(repr, p.forward.tolist()) if p.forward is not None else itertools.repeat("null")
-    backward = ("null" if b != b else repr(b) for b in p.backward.tolist())
-    rows = zip(p.rows.tolist(), p.score.tolist(), forward, backward)
-    return "".join(
-        f'{{"org": {org}, "rank": {r}, "partner": {names[b]}, "score": {s!r}, "forward": {f}, "backward": {bk}}}\n'
-        for r, (b, s, f, bk) in enumerate(rows, 1)
-    )
-
-
-def _batch_columns(partners) -> tuple:
-    """The rows of ``partners`` (``batch.Partners``) as arrays in BATCH_COLUMNS order, organisations and
-    partners by row number (NaN where a side is missing)."""
-    import numpy as np
-
-    counts = np.array([len(p.rows) for p in partners], dtype=np.int64)
-    org = np.repeat(np.array([p.org for p in partners], dtype=np.int64), counts)
-    rank = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + 1
-
-    def column(values, dtype) -> np.ndarray:
-        return np.concatenate(list(values)).astype(dtype) if partners else np.zeros(0, dtype)
-
-    forward = (p.forward if p.forward is not None else np.full(len(p.rows), np.nan) for p in partners)
-    return (
-        org,
-        rank,
-        column((p.rows for p in partners), np.int64),
-        column((p.score for p in partners), float),
-        column(forward, float),
-        column((p.backward for p in partners), float),
-    )
-
-
-def _batch_frame(partners, names: Sequence[str]):
-    """Every organisation's rows as one DataFrame in BATCH_COLUMNS order (NaN where a side is missing)."""
-    import numpy as np
-    import pandas as pd
-
-    org, rank, partner, *values = _batch_columns(list(partners))
-    label = np.asarray(list(names), dtype=object)
-    return pd.DataFrame(dict(zip(BATCH_COLUMNS, [label[org], rank, label[partner], *values])))
-
-
-def _pyarrow():
-    """``(pyarrow, pyarrow.compute)`` to write batch rows with, or None where pyarrow is not installed or
-    its version writes floats otherwise than ``repr`` (checked on a few values, see ``_float_texts``)."""
-    try:
-        import numpy as np
-        import pyarrow
-        import pyarrow.compute
-    except ImportError:
-        return None
-    probe = np.array([0.1, 1 / 3, 0.5, 2 / 3, 0.123456789012345, 1e-4, 0.999999999999])
-    if pyarrow.compute.cast(pyarrow.array(probe), pyarrow.string()).to_pylist() != list(map(repr, probe.tolist())):
-        return None
-    return pyarrow, pyarrow.compute
-
-
-BLOCK_ORGS = 2048
-"""Organisations whose rows ``write_batch`` formats at a time."""
-ARROW_MIN = 20_000
-"""Organisations from which ``write_batch`` formats rows with pyarrow: importing it (and pandas, which it
-loads) takes about 0.4 s, more than Python takes to format the rows of a smaller set."""
-
-
-def _float_texts(x, missing: str, pa, pc):
-    """``repr`` of each float of ``x`` as an Arrow string array, ``missing`` for NaN.
-
-    Arrow's text of a float is its shortest round-trip form, as ``repr``'s; the two differ only in when
-    they use an exponent (``1e-05`` against ``0.00001``) and in integral values (``1.0`` against ``1``).
-    From 1e-4 up to 1 (scores' range) they agreed on 40 million random floats, and a test checks a
-    spread of them; every other value, rare in a batch but for 0, goes through ``repr`` itself."""
-    text = pc.cast(pa.array(x), pa.string())
-    odd = ~((x >= 1e-4) & (x < 1.0))  # NaN included
-    if odd.any():
-        fixed = [missing if v != v else repr(v) for v in x[odd].tolist()]
-        text = pc.replace_with_mask(text, pa.array(odd), pa.array(fixed, pa.string()))
-    return text
-
-
-def _arrow_block(partners, names, missing: str, pieces, arrow) -> bytes:
-    """Rows of ``partners`` as text, assembled by Arrow: ``names`` (an Arrow array) already quoted or
-    JSON-encoded, each row the values of BATCH_COLUMNS between the ``pieces`` of text around them."""
-    import numpy as np
-
-    pa, pc = arrow
-    org, rank, partner, score, forward, backward = _batch_columns(partners)
-    if not len(org):
-        return b""
-    values = [
-        names.take(pa.array(org)),
-        pc.cast(pa.array(rank), pa.string()),
-        names.take(pa.array(partner)),
-        _float_texts(score, missing, pa, pc),
-        _float_texts(forward, missing, pa, pc),
-        _float_texts(backward, missing, pa, pc),
-    ]
-    args = [pa.scalar(pieces[0])]
-    for value, piece in zip(values, pieces[1:]):
-        args += [value, pa.scalar(piece)]
-    lines = pc.binary_join_element_wise(*args, "")
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=4 * lines.offset)
-    return memoryview(lines.buffers()[2])[offsets[0] : offsets[-1]].tobytes()
-
-
-_CSV_PIECES = ("", ",", ",", ",", ",", ",", "\r\n")
-_JSON_PIECES = ('{"org": ', ', "rank": ', ', "partner": ', ', "score": ', ', "forward": ', ', "backward": ', "}\n")
-
-
-def write_batch(partners, names: Sequence[str], path, fmt: str, *, empty_ok: bool = True) -> int:
-    """Write every organisation's top partners (``batch.Partners``, one per organisation) to ``path`` in
-    ``fmt`` ("csv", "jsonl" or "parquet"), one row per (organisation, partner) in BATCH_COLUMNS order;
-    ``names`` are the organisations' names, by row.
-
-    The file is written under a temporary name and renamed into place when complete: an error or Ctrl-C
-    while writing leaves no file at ``path`` (and removes the temporary file). Returns the number of rows.
-    Without ``empty_ok``, no row at all raises ``NothingRanked`` and leaves ``path`` as it was. The file
-    gets the permissions of the umask, like any file the user creates.
-    """
-    import os
-    import tempfile
-    from pathlib import Path
-
-    from ..errors import NothingRanked
-    from ..paths import public_mode
-
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    n = 0
-    try:
-        if fmt == "parquet":
-            os.close(fd)
-            frame = _batch_frame(partners, names)
-            n = len(frame)
-            frame.to_parquet(tmp, index=False)
-        else:
-            with os.fdopen(fd, "wb") as f:
-                for text, rows in _text_blocks(partners, names, fmt):
-                    f.write(text)
-                    n += rows
-        if n == 0 and not empty_ok:
-            raise NothingRanked(f"No organisation could be ranked, so {path} was not written.")
-        os.chmod(tmp, public_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return n
-
-
-def _text_blocks(partners, names: Sequence[str], fmt: str):
-    """``(bytes, rows)`` of the CSV (with its header) or JSON lines of ``partners``, ``BLOCK_ORGS``
-    organisations at a time: assembled by Arrow for a large set where pyarrow is installed (about three
-    times faster at a million rows), else by ``_csv_lines`` or ``_json_lines``, to the same bytes."""
-    # names are quoted once, not once per row: at 100,000 organisations that is a million rows
-    if fmt == "csv":
-        lines, encoded, missing, pieces = _csv_lines, [_csv_field(x) for x in names], "", _CSV_PIECES
-        yield (",".join(BATCH_COLUMNS) + "\r\n").encode("utf-8"), 0
-    else:
-        encoded = [json.dumps(x, ensure_ascii=False) for x in names]
-        lines, missing, pieces = _json_lines, "null", _JSON_PIECES
-    arrow = _pyarrow() if len(names) >= ARROW_MIN else None
-    encoded_array = arrow[0].array(encoded, arrow[0].string()) if arrow else None
-    partners = iter(partners)
-    while block := list(itertools.islice(partners, BLOCK_ORGS)):
-        rows = sum(len(p.rows) for p in block)
-        if arrow:
-            yield _arrow_block(block, encoded_array, missing, pieces, arrow), rows
-        else:
-            yield "".join(lines(p, encoded) for p in block).encode("utf-8"), rows
-
-
-EVENT_COLUMNS = ("when", "org_a", "org_b", "stage", "reason", "note", "recorded_by", "recorded_at", "id")
-
-
-def events_frame(events):
-    """Ledger events (``ledger.Event``) as a DataFrame in EVENT_COLUMNS order, newest first as given."""
-    import pandas as pd
-
-    return pd.DataFrame([{c: getattr(e, c) for c in EVENT_COLUMNS} for e in events], columns=list(EVENT_COLUMNS))
-
-
-def render_events(frame, fmt: str) -> str:
-    """Events as an aligned table, CSV or JSON records."""
-    if fmt != "table":
-        return _records(frame, fmt)
-    if frame.empty:
-        return "No events.\n"
-    shown = frame.drop(columns=["recorded_at", "id"]).fillna("")
-    return _aligned(shown) + f"\n{len(frame)} event{'' if len(frame) == 1 else 's'}\n"
-
-
 def render_funnel(funnel, fmt: str) -> str:
     """The funnel as a table (pairs at each stage, conversion from the previous), CSV or JSON."""
     rows = [{"stage": s.stage, "pairs": s.pairs, "conversion": s.conversion} for s in funnel.steps]
@@ -630,42 +319,23 @@ def render_funnel(funnel, fmt: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-AGENDA_COLUMNS = ("slot", "start", "table", "org_a", "org_b", "score", "reason")
+def render_evaluation(report) -> str:
+    """Where each known partner ranks (``ranking.evaluation.PartnershipReport``), and Hits@k and MRR."""
+    lines = [f"{row.seeker} -> {row.partner}: rank {row.rank} of {row.candidates}" for row in report.rows]
+    lines.append(
+        f"{len(report.rows)} rankings from {report.pairs} partnerships: "
+        f"Hits@{report.k} {report.hits:.3f}, MRR {report.mrr:.3f}"
+    )
+    return "\n".join(lines) + "\n"
 
 
-def agenda_rows(plan, names, starts, reasons) -> list[dict]:
-    """The plan's meetings by slot and table: ``names`` of the participants, ``starts`` per slot, and
-    ``reasons`` (the line on why each pair meets) keyed by the pair's indexes."""
-    return [
-        {
-            "slot": m.slot,
-            "start": starts[m.slot - 1],
-            "table": m.table,
-            "org_a": names[m.a],
-            "org_b": names[m.b],
-            "score": round(m.score, 6),
-            "reason": reasons.get((m.a, m.b), ""),
-        }
-        for m in plan.meetings
-    ]
-
-
-def by_participant(rows: list[dict]) -> list[dict]:
-    """Each participant's own day: one row per meeting of theirs, in time order."""
-    out = []
-    for r in rows:
-        out.append(
-            {
-                "participant": r["org_a"],
-                "with": r["org_b"],
-                **{k: r[k] for k in ("slot", "start", "table", "score", "reason")},
-            }
-        )
-        out.append(
-            {
-                "participant": r["org_b"],
-                "with": r["org_a"],
-                **{k: r[k] for k in ("slot", "start", "table", "score", "reason")},
-            }
-        )
-    return sorted(out, key=lambda r: (r["participant"].casefold(), r["slot"]))
+def event_summary(path, event) -> str:
+    """One line on a planned event (``office.event.EventPlan``) written to ``path``: its meetings and total,
+    the best-pair-first total, the bound and gap, the requests met and the idle slots."""
+    plan = event.plan
+    return (
+        f"Wrote {path}: {len(plan.meetings)} meetings, total score {plan.score:.3f}"
+        f" (best pair first: {event.baseline.score:.3f}); bound {plan.bound:.3f}, gap {plan.gap:.2%}"
+        + (f"; {plan.requests_met} of {plan.requests} requests met" if plan.requests else "")
+        + f"; {event.idle} idle slots between participants' meetings."
+    )

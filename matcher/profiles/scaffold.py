@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 import unicodedata
 from pathlib import Path
 
-import yaml
-
 from ..errors import MatcherError
-from ..paths import public_mode
-from .load import load_folder, parse_profile
+from ..paths import bundled, public_mode
+from .load import load_folder, parse_profile, profile_files
 from .model import PROFILE_KEYS
 
 
@@ -29,6 +28,8 @@ def slugify(name: str) -> str:
 
 def render_profile(fields: dict) -> str:
     """YAML text for a profile, keys in the documented order, empty fields left out."""
+    import yaml  # only where a profile is written: a query on a cached index reads no YAML
+
     data = {k: fields[k] for k in PROFILE_KEYS if fields.get(k) not in (None, "", [], ())}
     for k, v in data.items():
         if isinstance(v, tuple):
@@ -52,10 +53,6 @@ def start_folder(folder: Path, bundled: Path) -> int:
     """Create ``folder`` holding a copy of the bundled profiles, so that a new profile written there joins
     them instead of hiding them (./profiles, once it exists, is read instead of the bundled set). Returns
     how many profiles were copied."""
-    import shutil
-
-    from .load import profile_files
-
     folder.mkdir(parents=True)
     files = profile_files(bundled)
     for path in files:
@@ -101,3 +98,16 @@ def create_profile(folder: Path, fields: dict) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return target
+
+
+def new_profile(folder: Path, fields: dict, in_use: Path) -> tuple[Path, int]:
+    """Write a new profile of ``fields`` to ``folder`` (``create_profile``): where no such folder exists yet
+    and the bundled profiles are the ones ``in_use``, the folder is first made with a copy of them, so that
+    they stay in use beside the new one (once the profile is known to be valid). Returns the new file and
+    how many profiles were copied."""
+    folder = Path(folder)
+    copied = 0
+    if not folder.exists() and in_use == bundled("profiles"):
+        parse_profile(render_profile(fields), folder / "new.yaml")  # valid before the folder is made
+        copied = start_folder(folder, in_use)
+    return create_profile(folder, fields), copied

@@ -133,6 +133,16 @@ def country_hint(value: Any) -> str:
     return _FIELD_HINTS["country"]
 
 
+def valid_country(value: str) -> str:
+    """``value`` as an ISO 3166-1 alpha-2 code, upper case; else ValueError saying what is wrong and the fix."""
+    import pycountry  # 60 ms: only where a country is given
+
+    code = value.strip().upper()
+    if len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None:
+        return code
+    raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code — {country_hint(value)}")
+
+
 def problem_from_error(path: Path, err: dict, nodes) -> Problem:
     loc = tuple(err["loc"])
     kind = err["type"]

@@ -1,6 +1,6 @@
-"""The review desk and the mailed report: HTML pages over the same library calls the CLI makes.
+"""The review desk (``app``, Flask: the ``web`` extra): pages over the same library calls the CLI makes.
 
-``pages`` renders results (Jinja2, autoescaping on) and is all the report needs; ``app`` is the local
-review desk (Flask, the ``web`` extra), whose routes open the profiles and the ledger and call ``Matcher``
-and ``Ledger`` as ``match``, ``explain``, ``record`` and ``funnel`` do.
+Its templates and stylesheet are ``output``'s (``output/templates``, ``output/static``), shared with the
+report that is mailed; its routes open the profiles and the ledger (``Workspace``) and call ``match``,
+``explain``, ``Workspace.record`` and ``Workspace.funnel`` as the commands do.
 """

@@ -1,0 +1,143 @@
+"""Render lists as tables: aligned text for a terminal (clipped to fit), CSV or JSON records (pandas)."""
+
+from __future__ import annotations
+
+import json
+
+from ..text.layout import clip
+
+
+def organisations_frame(profiles):
+    """One row per organisation (name, country, kind, city, capabilities, needs, sectors), by name."""
+    import pandas as pd
+
+    rows = [
+        {
+            "name": p.name,
+            "country": p.country,
+            "kind": p.kind,
+            "city": p.city or "",
+            "capabilities": len(p.capabilities),
+            "needs": len(p.needs),
+            "sectors": ", ".join(p.sectors),
+        }
+        for p in profiles
+    ]
+    columns = ["name", "country", "kind", "city", "capabilities", "needs", "sectors"]
+    return pd.DataFrame(rows, columns=columns).sort_values("name", key=lambda c: c.str.casefold(), ignore_index=True)
+
+
+def _aligned(frame) -> str:
+    """A DataFrame as text, its text columns left-aligned (pandas right-aligns them)."""
+    import pandas as pd
+
+    text_columns = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    formatters = {c: (lambda v, w=int(frame[c].astype(str).str.len().max()): f"{v:<{w}}") for c in text_columns}
+    return frame.to_string(index=False, formatters=formatters, justify="left")
+
+
+SHRINK_ORDER = ("sectors", "city", "name")
+"""Which text columns a table gives up room in first, to fit the terminal."""
+
+
+def _fit(frame, width: int, render):
+    """``frame`` with text columns clipped (``…``), in SHRINK_ORDER, until ``render(frame)`` fits ``width``;
+    city, then sectors, left out where clipping is not enough."""
+    frame = frame.copy()
+    for column in SHRINK_ORDER:
+        if column not in frame.columns:
+            continue
+        excess = max(map(len, render(frame).splitlines())) - width
+        if excess <= 0:
+            break
+        longest = int(frame[column].astype(str).str.len().max())
+        room = max(len(column) + 2, 12, longest - excess)
+        frame[column] = frame[column].astype(str).map(lambda v, room=room: clip(v, room))
+    for column in ("city", "sectors"):  # still too wide (a narrow terminal): leave these out
+        if column in frame.columns and max(map(len, render(frame).splitlines())) > width:
+            frame = frame.drop(columns=column)
+    return frame
+
+
+def _records(frame, fmt: str) -> str | None:
+    """``frame`` as CSV or JSON records, or None for a table (which its caller lays out)."""
+    if fmt == "csv":
+        return frame.to_csv(index=False)
+    if fmt == "json":
+        return json.dumps(frame.to_dict(orient="records"), indent=2, ensure_ascii=False) + "\n"
+    return None
+
+
+def render_frame(frame, fmt: str, width: int | None = None) -> str:
+    """A table as aligned text (its widest text columns clipped to fit ``width``), CSV or JSON records."""
+    if fmt != "table":
+        return _records(frame, fmt)
+    if frame.empty:
+        return "No organisations match.\n"
+
+    render = _aligned
+    frame = frame.rename(columns={"capabilities": "offers", "needs": "seeks"})  # narrower headers on a screen
+    if width:
+        frame = _fit(frame, width, render)
+    return render(frame) + f"\n{len(frame)} organisation{'' if len(frame) == 1 else 's'}\n"
+
+
+EVENT_COLUMNS = ("when", "org_a", "org_b", "stage", "reason", "note", "recorded_by", "recorded_at", "id")
+
+
+def events_frame(events):
+    """Ledger events (``ledger.Event``) as a DataFrame in EVENT_COLUMNS order, newest first as given."""
+    import pandas as pd
+
+    return pd.DataFrame([{c: getattr(e, c) for c in EVENT_COLUMNS} for e in events], columns=list(EVENT_COLUMNS))
+
+
+def render_events(frame, fmt: str) -> str:
+    """Events as an aligned table, CSV or JSON records."""
+    if fmt != "table":
+        return _records(frame, fmt)
+    if frame.empty:
+        return "No events.\n"
+    shown = frame.drop(columns=["recorded_at", "id"]).fillna("")
+    return _aligned(shown) + f"\n{len(frame)} event{'' if len(frame) == 1 else 's'}\n"
+
+
+AGENDA_COLUMNS = ("slot", "start", "table", "org_a", "org_b", "score", "reason")
+
+
+def agenda_rows(plan, names, starts, reasons) -> list[dict]:
+    """The plan's meetings by slot and table: ``names`` of the participants, ``starts`` per slot, and
+    ``reasons`` (the line on why each pair meets) keyed by the pair's indexes."""
+    return [
+        {
+            "slot": m.slot,
+            "start": starts[m.slot - 1],
+            "table": m.table,
+            "org_a": names[m.a],
+            "org_b": names[m.b],
+            "score": round(m.score, 6),
+            "reason": reasons.get((m.a, m.b), ""),
+        }
+        for m in plan.meetings
+    ]
+
+
+def by_participant(rows: list[dict]) -> list[dict]:
+    """Each participant's own day: one row per meeting of theirs, in time order."""
+    out = []
+    for r in rows:
+        out.append(
+            {
+                "participant": r["org_a"],
+                "with": r["org_b"],
+                **{k: r[k] for k in ("slot", "start", "table", "score", "reason")},
+            }
+        )
+        out.append(
+            {
+                "participant": r["org_b"],
+                "with": r["org_a"],
+                **{k: r[k] for k in ("slot", "start", "table", "score", "reason")},
+            }
+        )
+    return sorted(out, key=lambda r: (r["participant"].casefold(), r["slot"]))
