@@ -506,8 +506,9 @@ def test_unusable_numba_falls_back_to_numpy_with_a_warning(monkeypatch):
             raise RuntimeError("cannot cache function: no locator available")
 
     monkeypatch.setitem(sys.modules, "numba", Broken())
-    monkeypatch.delitem(sys.modules, "matcher.ranking.kernels", raising=False)
-    monkeypatch.delattr(matcher.ranking, "kernels", raising=False)
+    for module in ("kernels", "compiled"):
+        monkeypatch.delitem(sys.modules, f"matcher.ranking.{module}", raising=False)
+        monkeypatch.delattr(matcher.ranking, module, raising=False)
     with pytest.warns(RuntimeWarning, match="no locator available.*using numpy"):
         assert score.compiled_kernel() is None
 

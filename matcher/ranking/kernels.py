@@ -26,13 +26,10 @@ imports numba (about 0.4 s): the one-shot ``match`` command does without it.
 
 from __future__ import annotations
 
-import threading
 from typing import NamedTuple
 
 import numba
 import numpy as np
-
-from ..index.vectors import CAPABILITY, NEED
 
 # score.py's constants, repeated here on purpose: numba compiles globals in as constants and its disk cache
 # only notices changes to this file (a test checks that the two agree).
@@ -229,7 +226,7 @@ def _score(o, q, ix, fdef, m, s, out, count):
 
 
 @jit
-def _exhaustive(q, ix, fdef, allowed, k, m, s):
+def exhaustive_top(q, ix, fdef, allowed, k, m, s):
     """Every allowed organisation that shares a term with the seeker, from the postings of all its terms
     (``score._exhaustive_top``): ``(rows, score, forward, backward)``."""
     acc, touched = s.acc64, s.touched
@@ -260,7 +257,7 @@ def _sum_share(fdef, bdef, m):
 
 
 @jit
-def _pruned(q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s, floor=0.0):
+def pruned_top(q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s, floor=0.0):
     """The pruned query: ``(rows, score, forward, backward, ok, scored, scores)``; ``ok`` is False (and the
     rest empty) when more than ``budget`` organisations would need scoring in full. ``scored`` and
     ``scores`` are every organisation scored in full and its score.
@@ -268,25 +265,44 @@ def _pruned(q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s, floor=
     ``floor``, when positive, is known to be at most the k-th best score (the k-th best of exact scores of
     k allowed partners): organisations whose bound is below it are dropped at once, and the first level
     is at least the floor. The query raises it as it goes, with the k best lower bounds it meets."""
-    acc, touched, tbound, bbound, seen = s.acc32, s.touched, s.tbound, s.bbound, s.seen
-    rare_fv, rare_bv, tight = s.rare_f, s.rare_b, s.tight
-    cn, gn, has_needs = ix.common_norms, ix.group_norms, ix.has_needs
-    n = len(has_needs)
+    gn, n = ix.group_norms, len(ix.has_needs)
     qg_f, qg_b = np.zeros(gn.shape[2]), np.zeros(gn.shape[2])
-    rare_f, w_f, cur_f, cf = _rare_terms(q.need_t, q.need_w, ix.cap_postings, ix.common_df, ix.term_group[0], qg_f)
-    rare_b, w_b, cur_b, cb = _rare_terms(q.cap_t, q.cap_w, ix.need_postings, ix.common_df, ix.term_group[1], qg_b)
-    cf, cb, qg_f, qg_b = np.sqrt(cf), np.sqrt(cb), np.sqrt(qg_f), np.sqrt(qg_b)
-    widen_f, widen_b = _widen(len(rare_f)), _widen(len(rare_b))
+    rare_f = _rare_terms(q.need_t, q.need_w, ix.cap_postings, ix.common_df, ix.term_group[0], qg_f)
+    rare_b = _rare_terms(q.cap_t, q.cap_w, ix.need_postings, ix.common_df, ix.term_group[1], qg_b)
+    cf, cb, qg_f, qg_b = np.sqrt(rare_f[3]), np.sqrt(rare_b[3]), np.sqrt(qg_f), np.sqrt(qg_b)
+    nt, floor, top = _reach(rare_f, rare_b, cf, cb, ix, s, allowed, fdef, k, m, segment, floor)
+    top = max(top, _block_bounds(blocks, cf, cb, fdef, m, s.bbound))
+    _mark_query(q, s, True)
+    out = np.empty(budget, np.int64), np.empty(budget), np.empty(budget), np.empty(budget)
+    norms = (cf, cb, qg_f, qg_b)
+    count, ok, kth = _rounds(q, ix, blocks, fdef, allowed, k, m, budget, step, s, nt, top, floor, norms, out)
+    _mark_query(q, s, False)
+    s.seen[: (n + 63) >> 6] = 0
+    s.tight[:nt] = False
+    rows, f, b, score = out
+    best = _best(rows[:count], score[:count], kth)
+    if not ok:
+        best, count = best[:0], 0
+    return rows[best], score[best], f[best], b[best], ok, rows[:count], score[:count]
+
+
+@jit
+def _reach(rare_f, rare_b, cf, cb, ix, s, allowed, fdef, k, m, segment, floor):
+    """The organisations a rare term of the query reaches, segment by segment, each with a bound (rare part
+    plus common norms) in ``s.touched`` and ``s.tbound``: ``(how many, the floor, the highest bound)``. The
+    k best lower bounds met (the rare parts alone: every weight is positive) raise the floor."""
+    acc, touched, tbound, seen = s.acc32, s.touched, s.tbound, s.seen
+    cn, has_needs = ix.common_norms, ix.has_needs
+    n = len(has_needs)
+    widen_f, widen_b = _widen(len(rare_f[0])), _widen(len(rare_b[0]))
     half = np.array([_sum_share(fdef, False, m), _sum_share(fdef, True, m)]) * _SAFETY
-    # the k best lower bounds of scores so far (from the rare parts: every weight is positive) raise the floor
     lows = np.zeros(k)
     nt = 0
     top = 0.0
     for start in range(0, n, segment):
-        # the organisations a rare term reached, segment by segment: rare part plus common norms
         end = min(start + segment, n)
-        _scatter_segment(rare_f, w_f, cur_f, ix.cap_postings, end, acc, 0, seen)
-        _scatter_segment(rare_b, w_b, cur_b, ix.need_postings, end, acc, 1, seen)
+        _scatter_segment(rare_f[0], rare_f[1], rare_f[2], ix.cap_postings, end, acc, 0, seen)
+        _scatter_segment(rare_b[0], rare_b[1], rare_b[2], ix.need_postings, end, acc, 1, seen)
         for j in range(start >> 6, (end + 63) >> 6):
             word = seen[j]
             while word:
@@ -308,73 +324,89 @@ def _pruned(q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s, floor=
                         floor = max(floor, lows[0])
                 u = _combine(fo, bo, fdef, has_needs[o], m) * _SAFETY
                 top = max(top, u)
-                touched[nt], tbound[nt], rare_fv[nt], rare_bv[nt] = o, u, fr, br
+                touched[nt], tbound[nt], s.rare_f[nt], s.rare_b[nt] = o, u, fr, br
                 nt += 1
-    order, size = blocks.order, blocks.size
-    n_blocks = len(blocks.max_cap)
-    for j in range(n_blocks):  # everyone else, a block at a time: common norms alone
+    return nt, floor, top
+
+
+@jit
+def _block_bounds(blocks, cf, cb, fdef, m, bbound):
+    """Every block's bound from its members' largest common norms (into ``bbound``), and the highest."""
+    top = 0.0
+    for j in range(len(blocks.max_cap)):
         u = _upper(cf * blocks.max_cap[j], cb * blocks.max_need[j], fdef, blocks.needs[j], blocks.without[j], m)
         bbound[j] = u * (_SAFETY * _SAFETY)
         top = max(top, bbound[j])
-    _mark_query(q, s, True)
-    rows, f, b, score = out = np.empty(budget, np.int64), np.empty(budget), np.empty(budget), np.empty(budget)
+    return top
+
+
+@jit
+def _rounds(q, ix, blocks, fdef, allowed, k, m, budget, step, s, nt, top, floor, norms, out):
+    """Score in full, round by round, the organisations whose bound lies in a falling band ``[level,
+    above)``, best bound first, into ``out``: ``(how many, ok, the k best scores ascending)``. The first
+    time a bound reaches a level it is tightened by the group norms (``tight``), and the tighter bound
+    decides from then on. ``ok`` is False when more than ``budget`` would need scoring. ``norms``: the
+    query's common norms on each side, and per group."""
     kth = np.zeros(k)  # the k best scores so far, ascending (0 until k positive ones are seen)
     count = 0
     ok = True
     level, above = max(top * step, floor), np.inf
-    # Each round scores the organisations whose bound lies in [level, above). The first time a bound reaches
-    # a level, it is tightened by the group norms (``tight``), and the tighter bound decides from then on.
-    band_o, band_u = s.band_o, s.band_u
     while top > 0:  # else nobody can score above 0, so nobody is ranked
-        nb = 0
-        for i in range(nt):
-            u = tbound[i]
-            if u >= level and not tight[i]:
-                tight[i] = True
-                o = touched[i]
-                u = tbound[i] = min(u, _group_bound(o, rare_fv[i], rare_bv[i], qg_f, qg_b, gn, fdef, has_needs[o], m))
-            if u >= level and u < above:
-                band_o[nb], band_u[nb] = touched[i], u
-                nb += 1
-        for j in range(n_blocks):
-            if bbound[j] < level:
-                continue
-            for i in range(j * size, (j + 1) * size):
-                o = order[i]
-                if o < 0 or seen[o >> 6] & (np.uint64(1) << np.uint64(o & 63)) or not allowed[o]:
-                    continue  # padding, reached by a rare term (in the band above), or not to be recommended
-                u = _combine(cf * cn[o, 0], cb * cn[o, 1], fdef, has_needs[o], m) * _SAFETY
-                if u >= level:  # tightened on every round: these are few, and a block rarely passes
-                    u = min(u, _group_bound(o, 0.0, 0.0, qg_f, qg_b, gn, fdef, has_needs[o], m))
-                if u >= level and u < above:
-                    band_o[nb], band_u[nb] = o, u
-                    nb += 1
+        nb = _band(ix, blocks, fdef, allowed, m, s, nt, level, above, norms)
         # the band, best bound first, until the k-th best score so far is above the bounds left: those
         # left cannot make the top k, and the k-th best is then above the level too, so this is the end
-        for i in np.argsort(-band_u[:nb]):
-            if band_u[i] < kth[0]:
+        for i in np.argsort(-s.band_u[:nb]):
+            if s.band_u[i] < kth[0]:
                 break
             if count == budget:
                 ok = False
                 break
-            _insert(kth, _score(band_o[i], q, ix, fdef, m, s, out, count))
+            _insert(kth, _score(s.band_o[i], q, ix, fdef, m, s, out, count))
             count += 1
         if not ok or kth[0] >= level or level == _TINY or level <= floor:
             break  # at the floor, everyone who might make the top k has been scored
         above, level = level, max(kth[0], level * step, floor)
         if level < top * 1e-6:
             level = _TINY  # at _TINY, all that can score above 0 are scored
-    _mark_query(q, s, False)
-    seen[: (n + 63) >> 6] = 0
-    tight[:nt] = False
-    best = _best(rows[:count], score[:count], kth)
-    if not ok:
-        best, count = best[:0], 0
-    return rows[best], score[best], f[best], b[best], ok, rows[:count], score[:count]
+    return count, ok, kth
 
 
 @jit
-def _top_of_each(seekers, ix, blocks, prune, exclude, k, m, budget, step, segment, s, out, hints):
+def _band(ix, blocks, fdef, allowed, m, s, nt, level, above, norms):
+    """The organisations whose bound lies in ``[level, above)``, with their bounds, into ``s.band_o`` and
+    ``s.band_u``: those a rare term reached, then the members of blocks whose bound reaches the level."""
+    tbound, tight, touched, band_o, band_u = s.tbound, s.tight, s.touched, s.band_o, s.band_u
+    cn, gn, has_needs, seen = ix.common_norms, ix.group_norms, ix.has_needs, s.seen
+    cf, cb, qg_f, qg_b = norms
+    nb = 0
+    for i in range(nt):
+        u = tbound[i]
+        if u >= level and not tight[i]:
+            tight[i] = True
+            o = touched[i]
+            u = tbound[i] = min(u, _group_bound(o, s.rare_f[i], s.rare_b[i], qg_f, qg_b, gn, fdef, has_needs[o], m))
+        if u >= level and u < above:
+            band_o[nb], band_u[nb] = touched[i], u
+            nb += 1
+    order, size = blocks.order, blocks.size
+    for j in range(len(blocks.max_cap)):
+        if s.bbound[j] < level:
+            continue
+        for i in range(j * size, (j + 1) * size):
+            o = order[i]
+            if o < 0 or seen[o >> 6] & (np.uint64(1) << np.uint64(o & 63)) or not allowed[o]:
+                continue  # padding, reached by a rare term (in the band above), or not to be recommended
+            u = _combine(cf * cn[o, 0], cb * cn[o, 1], fdef, has_needs[o], m) * _SAFETY
+            if u >= level:  # tightened on every round: these are few, and a block rarely passes
+                u = min(u, _group_bound(o, 0.0, 0.0, qg_f, qg_b, gn, fdef, has_needs[o], m))
+            if u >= level and u < above:
+                band_o[nb], band_u[nb] = o, u
+                nb += 1
+    return nb
+
+
+@jit
+def top_of_each_loop(seekers, ix, blocks, prune, exclude, k, m, budget, step, segment, s, out, hints):
     """``reciprocal_top`` for each organisation of ``seekers``, leaving out itself and the organisations of
     its row of ``exclude`` (a CSR matrix; with no rows, none): its ``out_len[i]`` best partners go to row
     ``i`` of ``out_rows``, ``out_score``, ``out_f`` and ``out_b``.
@@ -400,13 +432,13 @@ def _top_of_each(seekers, ix, blocks, prune, exclude, k, m, budget, step, segmen
         ok = False
         if prune:
             floor = hints[a, 0] if len(hints) else 0.0
-            rows, score, f, b, ok, scored, scores = _pruned(
+            rows, score, f, b, ok, scored, scores = pruned_top(
                 q, ix, blocks, fdef, allowed, k, m, budget, step, segment, s, floor
             )
             if len(hints):
                 _hint(a, scored, scores, exclude, hints)
         if not ok:
-            rows, score, f, b = _exhaustive(q, ix, fdef, allowed, k, m, s)
+            rows, score, f, b = exhaustive_top(q, ix, fdef, allowed, k, m, s)
         c = len(rows)
         out_rows[i, :c], out_score[i, :c], out_f[i, :c], out_b[i, :c], out_len[i] = rows, score, f, b, c
         allowed[a] = True
@@ -516,105 +548,3 @@ class ScratchArrays(NamedTuple):
     slots_b: np.ndarray  # ... in the capability query
     bits_f: np.ndarray  # a bit per term of the need query
     bits_b: np.ndarray  # ... of the capability query
-
-
-class Scratch(threading.local):
-    arrays: ScratchArrays | None = None
-
-    def get(self, n_orgs: int, n_terms: int, n_blocks: int) -> ScratchArrays:
-        a = self.arrays
-        if a is None or len(a.touched) < n_orgs or len(a.bbound) < n_blocks or len(a.slots_f) < n_terms:
-            if a is not None:
-                n_orgs, n_blocks = max(n_orgs, len(a.touched)), max(n_blocks, len(a.bbound))
-                n_terms = max(n_terms, len(a.slots_f))
-            self.arrays = ScratchArrays(
-                np.zeros((n_orgs, 2)),
-                np.zeros((n_orgs, 2), dtype=np.float32),
-                np.zeros(n_orgs // 64 + 1, dtype=np.uint64),
-                np.empty(n_orgs, dtype=np.int64),
-                np.empty(n_orgs),
-                np.empty(n_orgs),
-                np.empty(n_orgs),
-                np.zeros(n_orgs, dtype=np.bool_),
-                np.empty(n_orgs, dtype=np.int64),
-                np.empty(n_orgs),
-                np.empty(max(n_blocks, 1)),
-                np.full(n_terms, -1, dtype=np.int32),
-                np.full(n_terms, -1, dtype=np.int32),
-                np.zeros(n_terms // 64 + 1, dtype=np.uint64),
-                np.zeros(n_terms // 64 + 1, dtype=np.uint64),
-            )
-        return self.arrays
-
-
-_scratch = Scratch()
-
-
-def _sparse(m) -> Sparse:
-    return Sparse(m.indptr, m.indices, m.data)
-
-
-def index_arrays(index) -> IndexArrays:
-    if index.common_norms is not None:
-        cn, (term_group, gn) = index.norms_by_org, index.group_norms
-    else:  # only the exhaustive query runs
-        cn, term_group, gn = np.zeros((index.n_orgs, 2), np.float32), np.zeros((2, 0), np.int16), np.zeros((0, 2, 1))
-    return IndexArrays(
-        _sparse(index.postings[CAPABILITY]),
-        _sparse(index.postings[NEED]),
-        _sparse(index.org_vectors[CAPABILITY]),
-        _sparse(index.org_vectors[NEED]),
-        int(index.common_df),
-        cn,
-        term_group,
-        gn.astype(np.float32, copy=False),
-        index.has_needs,
-    )
-
-
-def _segment() -> int:
-    return max(64, SEGMENT // 64 * 64)  # whole words of the bit set
-
-
-def top_of_each(index, seekers, k, exclude, *, mutuality, prune, budget, step, hints=None):
-    """The ``k`` best partners of each row of ``seekers`` (``reciprocal_top`` of each, in one compiled loop),
-    each leaving out itself and, where ``exclude`` (an ``index.Csr``, organisations x organisations) is
-    given, its row there. Returns ``(rows, score, forward, backward, count)``: row ``i`` holds the
-    ``count[i]`` partners of ``seekers[i]``, best first. Runs without the GIL: threads run in parallel.
-
-    ``hints``: an (n_orgs, k) array of zeros, handed to every call of one batch (one per thread), in which
-    queries leave what they learn for later ones (``_top_of_each``). No organisation may be a seeker twice
-    with the same hints."""
-    prune = prune and index.common_norms is not None
-    blocks = Blocks(*index.norm_blocks) if prune else _NO_BLOCKS
-    scratch = _scratch.get(index.n_orgs, len(index.idf), len(blocks.max_cap))
-    seekers = np.asarray(seekers, dtype=np.int64)
-    m = len(seekers)
-    out = (np.zeros((m, k), np.int64), np.zeros((m, k)), np.zeros((m, k)), np.zeros((m, k)), np.zeros(m, np.int64))
-    exclude = _NO_ROWS if exclude is None else _sparse(exclude)
-    ix = index_arrays(index)
-    hints = np.zeros((0, k)) if hints is None else hints
-    _top_of_each(seekers, ix, blocks, prune, exclude, k, mutuality, budget, step, _segment(), scratch, out, hints)
-    return out
-
-
-_NO_BLOCKS = Blocks(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, bool), np.zeros(0, bool), 1)
-_NO_ROWS = Sparse(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32))
-
-
-def reciprocal_top(index, org, k, allowed, *, mutuality, prune, budget, step):
-    """``score.reciprocal_top`` through the compiled kernel: ``(rows, score, forward, backward)``, or
-    None when the bounds cannot prune (``prune=False`` reads every postings list)."""
-    prune = prune and index.common_norms is not None
-    blocks = Blocks(*index.norm_blocks) if prune else None
-    scratch = _scratch.get(index.n_orgs, len(index.idf), len(blocks.max_cap) if prune else 0)
-    q = Query(*index.vector(org, NEED), *index.vector(org, CAPABILITY))
-    if allowed is None:
-        allowed = np.ones(index.n_orgs, dtype=bool)
-    fdef = bool(index.has_needs[org])
-    if not prune:
-        return _exhaustive(q, index_arrays(index), fdef, allowed, k, mutuality, scratch)
-    rows, score, f, b, ok, _, _ = _pruned(
-        q, index_arrays(index), blocks, fdef, allowed, k, mutuality, budget, step, _segment(), scratch
-    )
-    return (rows, score, f, b) if ok else None

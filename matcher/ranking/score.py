@@ -88,13 +88,13 @@ def kernel_for(compiled: bool | None):
 
 
 def compiled_kernel():
-    """The numba-compiled query (``matcher._kernels``), or None where numba is not installed.
+    """The numba-compiled query (``ranking.compiled`` over ``ranking.kernels``), or None where numba is not installed.
 
     ``pip install matcher`` installs numba wherever it has wheels. Its first use compiles the kernel (about 10 s, once:
     the machine code is cached on disk); importing numba costs about 0.4 s per process after that.
     """
     try:
-        from . import kernels as _kernels
+        from . import compiled as _kernels
     except ImportError:
         return None
     except RuntimeError as exc:  # numba installed but unusable, e.g. no writable folder for its cache
