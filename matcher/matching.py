@@ -146,7 +146,8 @@ class Matcher:
         f, b, _ = pair_scores(self.index, org)[1:]
         if self.semantic is not None:
             sf, sb = self.semantic.scores(org)
-            f, b = f + self.semantic.weight * sf, b + self.semantic.weight * sb
+            w = self.semantic.weight
+            f, b = (1 - w) * f + w * sf, (1 - w) * b + w * sb
         has_needs = self.index.has_needs
         return combine(f, b, bool(has_needs[org]), has_needs, weights=False)[0], f, b
 
@@ -438,18 +439,29 @@ class Matcher:
         self.check_tags(tags)
         need = Need(text, seeker, tuple(tags))
         vector = idx.transform(text)
-        if len(vector[0]) == 0 and not need.tags:
+        meaning = self.semantic is not None and idx.model is None  # stores rank needs on their own signals
+        if len(vector[0]) == 0 and not need.tags and not meaning:
             raise MatcherError(
                 "The need shares no term with any profile. Describe it with the words of the field, e.g."
                 " 'laser mapping of pipelines'."
             )
         doc_vector = idx.doc_vector(text) if set(STATEMENT_SIGNALS) & set(signal_names(idx.model)) else None
         score, sig, weights, scale = score_need(idx, need, vector, doc_vector)
+        closest = None
+        if meaning:
+            w = self.semantic.weight
+            similarity, close_at, closest = self.semantic.need_scores(text, exclude=seeker)
+            weights = {**{k: v * (1 - w) for k, v in weights.items()}, "meaning": w}
+            sig = {**sig, "meaning": similarity}
+            score = (1 - w) * score + w * similarity
+            closest = (close_at, closest)
         candidates = self._candidates(seeker, filters, new_only)
         rows = top_k(np.where(score >= filters.min_score, score, 0.0), top, candidates)
         seeker_name = idx.profiles[seeker].name if seeker is not None else "the need"
         matches = [
-            self._need_match(rank, int(b), need, vector, doc_vector, float(score[b]), sig, weights, scale, seeker_name)
+            self._need_match(
+                rank, int(b), need, vector, doc_vector, float(score[b]), sig, weights, scale, seeker_name, closest
+            )
             for rank, b in enumerate(rows, start=1)
         ]
         p = idx.profiles[seeker] if seeker is not None else None
@@ -457,7 +469,9 @@ class Matcher:
             p.name if p else "the need", p.country if p else "", p.kind if p else "", len(candidates), matches, text
         )
 
-    def _need_match(self, rank, b, need, vector, doc_vector, score, sig, weights, scale, seeker_name) -> Match:
+    def _need_match(
+        self, rank, b, need, vector, doc_vector, score, sig, weights, scale, seeker_name, closest=None
+    ) -> Match:
         idx = self.index
         text_w = weights.get("text", 0.0)
         forward = explain_direction(
@@ -489,6 +503,8 @@ class Matcher:
                 detail, terms = _shared_detail(idx, need.seeker, w, statements[0])
             elif name == "same_city":
                 detail = idx.profiles[b].city
+            elif name == "meaning" and closest is not None:
+                detail = self._meaning_detail(b, value, *closest)
             elif name in STATEMENT_SIGNALS:
                 if statements is None:
                     statements = statement_terms(idx, b, doc_vector)
@@ -518,6 +534,16 @@ class Matcher:
             backward=None,
             explanation=Explanation(forward, backward, mutual=False, signals=shares),
         )
+
+    def _meaning_detail(self, b: int, similarity: float, close_at: float, closest) -> str:
+        """Which capability of ``b`` is closest in meaning to a need, in its language, and how close."""
+        row, percentile = closest[b]
+        if row < 0:
+            return ""
+        how = "close in meaning" if similarity >= close_at else "related in meaning"
+        language = self.semantic.languages[row]
+        text = clip(self.index.statement_text(row), 80)
+        return f"{how}: offers “{text}” [{language}], {_closer_than(percentile)}"
 
     def check_tags(self, tags: Iterable[str]) -> None:
         """Raise ``MatcherError`` for a tag no organisation here carries, with the closest known ones."""
@@ -558,14 +584,16 @@ class Matcher:
         has_needs = idx.has_needs
         fdef, bdef = bool(has_needs[a]), bool(has_needs[b])
         fvec, bvec = idx.vector(a, NEED), idx.vector(b, NEED)
-        f = float(np.dot(*_aligned(fvec, idx.vector(b, CAPABILITY)))) if fdef else 0.0
-        bk = float(np.dot(*_aligned(bvec, idx.vector(a, CAPABILITY)))) if bdef else 0.0
+        words = self.word_weight
+        f = words * float(np.dot(*_aligned(fvec, idx.vector(b, CAPABILITY)))) if fdef else 0.0
+        bk = words * float(np.dot(*_aligned(bvec, idx.vector(a, CAPABILITY)))) if bdef else 0.0
         sem_f, sem_b = self._semantic_pairs(a, b), self._semantic_pairs(b, a)
         f += sum(p.contribution for p in sem_f)
         bk += sum(p.contribution for p in sem_b)
         score, fw, bw = (float(x) for x in combine(f, bk, fdef, bdef))
-        forward = explain_direction(idx, a, b, defined=fdef, weight=fw, final_score=score, semantic=sem_f)
-        backward = explain_direction(idx, b, a, defined=bdef, weight=bw, final_score=score, semantic=sem_b)
+        scale = 1 / words
+        forward = explain_direction(idx, a, b, defined=fdef, weight=fw, final_score=score, semantic=sem_f, scale=scale)
+        backward = explain_direction(idx, b, a, defined=bdef, weight=bw, final_score=score, semantic=sem_b, scale=scale)
         profile = idx.profiles[b]
         return Match(
             rank=rank,
@@ -607,6 +635,11 @@ class Matcher:
             return False
         return bool(np.isin(b, links.indices[links.indptr[a] : links.indptr[a + 1]]))
 
+    @property
+    def word_weight(self) -> float:
+        """The shared terms' weight in a direction's score: 1, or 1 - the meaning part's weight."""
+        return 1.0 if self.semantic is None else 1.0 - self.semantic.weight
+
     def _semantic_pairs(self, seeker: int, provider: int) -> list[SemanticPair]:
         """The meaning part of how well ``provider`` meets ``seeker``'s needs, need by need."""
         sem, idx = self.semantic, self.index
@@ -617,13 +650,15 @@ class Matcher:
             SemanticPair(
                 idx.statement_text(n),
                 idx.statement_text(c),
-                sem.languages[n],
-                sem.languages[c],
+                str(sem.languages[n]),
+                str(sem.languages[c]),
                 similarity,
                 sem.weight * similarity / n_needs,
                 0.0,
+                percentile,
+                close,
             )
-            for n, c, similarity in sem.pairs(seeker, provider)
+            for n, c, similarity, percentile, close in sem.pairs(seeker, provider)
         ]
 
 
@@ -665,6 +700,11 @@ def _display_terms(idx, statements, scale: float) -> dict[str, float]:
             shown = idx.display[t]
             terms[shown] = terms.get(shown, 0.0) + c * scale
     return terms
+
+
+def _closer_than(percentile: float) -> str:
+    """A pair's percentile among a folder's need ↔ capability pairs, in words."""
+    return f"closer than {min(percentile, 0.999):.1%} of need–capability pairs here"
 
 
 def _aligned(x: tuple[np.ndarray, np.ndarray], y: tuple[np.ndarray, np.ndarray]):
