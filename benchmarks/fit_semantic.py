@@ -3,11 +3,12 @@
 1. Priors, for folders too small to calibrate themselves: the mean and spread of raw need ↔ capability
    cosines for each pair of languages, and of a need's best z-score per organisation, pooled over the
    folders given (the cross-lingual set and the bundled profiles).
-2. Weights, on a grid: the meaning part's weight in a direction's score (shared terms get the rest), and the
+2. Weights, on a grid: the meaning part's weight in a direction's score (shared terms get the rest), the
    standard deviations (``floor``, ``top``) over which a capability's standing out for a need becomes a
-   similarity from 0 to 1. The objective is the mean of two MRRs, one per data set, so that neither design
-   outweighs the other: every pair of DATA/pairs.csv (full ranking) and every partnership of the bundled
-   seeds/partnerships.yaml, both ways (``matcher evaluate``).
+   similarity from 0 to 1, and the ``gate``, the z-score within its language pair below which a pair counts
+   for nothing. The objective is the mean of three MRRs, so that neither data set outweighs the other: every
+   pair of DATA/pairs.csv in the full ranking and in the list ``match`` shows by default (weak matches left
+   out), and every partnership of the bundled seeds/partnerships.yaml, both ways (``matcher evaluate``).
 3. The close level (a need ↔ capability pair is specific evidence, so a match it carries is not weak) stays
    at 1.28 deviations, further out than nine in ten unrelated candidates stand by chance; the default
    list's figures are printed for other levels.
@@ -84,9 +85,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="a cross-lingual set: profiles/ and pairs.csv")
     parser.add_argument("--profiles", type=Path, default=bundled("profiles"), help="profiles with partnerships")
-    parser.add_argument("--weights", default="0.5,0.6,0.7,0.8,0.85,0.9,0.95")
-    parser.add_argument("--floors", default="0,0.5,1,1.5")
-    parser.add_argument("--tops", default="3,4,5,6")
+    parser.add_argument("--weights", default="0.6,0.8,0.9,0.95")
+    parser.add_argument("--floors", default="0,0.5,1")
+    parser.add_argument("--tops", default="4,5,6")
+    parser.add_argument("--gates", default="-inf,1,1.5,2")
     parser.add_argument("--closes", default="1,1.28,1.64,2")
     parser.add_argument("--out", type=Path, help="write the fitted settings here (e.g. matcher/data/semantic.json)")
     args = parser.parse_args()
@@ -101,35 +103,38 @@ def main() -> None:
         default_pair=tuple(base.default_pair), need_prior=tuple(base.need_prior),
     )  # fmt: skip
     sems = (ml.semantic, own.semantic)
-    print("| weight | floor | top | cross-lingual mrr | synonym mrr | pairs mrr | bundled mrr | objective |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    columns = "weight floor top gate cross-lingual_mrr synonym_mrr pairs_mrr listed_mrr bundled_mrr objective"
+    print("| " + " | ".join(c.replace("_", " ") for c in columns.split()) + " |")
+    print("|" + "---:|" * len(columns.split()))
     best = None
-    grid = itertools.product(*(map(float, a.split(",")) for a in (args.weights, args.floors, args.tops)))
-    for weight, floor, top in grid:
-        config = dataclasses.replace(base, weight=weight, floor=floor, top=top)
+    axes = (args.weights, args.floors, args.tops, args.gates)
+    for weight, floor, top, gate in itertools.product(*(map(float, a.split(",")) for a in axes)):
+        config = dataclasses.replace(base, weight=weight, floor=floor, top=top, gate=gate)
         ml.semantic, own.semantic = (s.recalibrated(config) for s in sems)
         ranks = full_ranks(ml, pairs)
         kinds = {k: metrics([r for (*_, kk), r in zip(pairs, ranks) if kk == k])["mrr"] for k in KINDS}
-        pairs_mrr = metrics(ranks)["mrr"]
+        pairs_mrr, listed_mrr = metrics(ranks)["mrr"], metrics(listed_ranks(ml, pairs))["mrr"]
         bundled_mrr = evaluate_partnerships(own, partnerships).mrr
-        objective = (pairs_mrr + bundled_mrr) / 2
+        objective = (pairs_mrr + listed_mrr + bundled_mrr) / 3
         print(
-            f"| {weight} | {floor} | {top} | {kinds['cross-lingual']:.3f} | {kinds['synonym']:.3f} | {pairs_mrr:.3f} |"
-            f" {bundled_mrr:.3f} | {objective:.3f} |"
+            f"| {weight} | {floor} | {top} | {gate} | {kinds['cross-lingual']:.3f} | {kinds['synonym']:.3f} |"
+            f" {pairs_mrr:.3f} | {listed_mrr:.3f} | {bundled_mrr:.3f} | {objective:.3f} |"
         )
         if best is None or objective > best[0] + 1e-9:
             best = (objective, config)
     config = best[1]
     ml.semantic = sems[0].recalibrated(config)
-    print(f"\nbest: weight {config.weight}, floor {config.floor}, top {config.top}")
+    print(f"\nbest: weight {config.weight}, floor {config.floor}, top {config.top}, gate {config.gate}")
     print(f"close level fixed at {config.close} deviations; others, for comparison:")
     for close in map(float, args.closes.split(",")):
         ml.semantic = ml.semantic.recalibrated(dataclasses.replace(config, close=close))
         listed = metrics(listed_ranks(ml, pairs))
         print(f"close {close}: default list hits@3 {listed['hits@3']:.3f}, mrr {listed['mrr']:.3f}")
-    print(f"chosen: {json.dumps(dataclasses.asdict(config))}")
+    fitted = dataclasses.asdict(config)
+    fitted["gate"] = None if config.gate == -np.inf else config.gate  # JSON has no infinity
+    print(f"chosen: {json.dumps(fitted, ensure_ascii=False)}")
     if args.out:
-        args.out.write_text(json.dumps(dataclasses.asdict(config), indent=2, ensure_ascii=False) + "\n")
+        args.out.write_text(json.dumps(fitted, indent=2, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

@@ -540,7 +540,10 @@ class Matcher:
         row, percentile = closest[b]
         if row < 0:
             return ""
-        how = "close in meaning" if similarity >= close_at else "related in meaning"
+        from .semantic import CLOSE_PERCENTILE
+
+        close = similarity >= close_at and percentile >= CLOSE_PERCENTILE
+        how = "close in meaning" if close else "related in meaning"
         language = self.semantic.languages[row]
         text = clip(self.index.statement_text(row), 80)
         return f"{how}: offers “{text}” [{language}], {_closer_than(percentile)}"

@@ -85,7 +85,9 @@ def _render_semantic(d: Direction, pairs: int | None) -> list[str]:
     shown = d.semantic_pairs if pairs is None else d.semantic_pairs[:pairs]
     for p in shown:
         lines.append(f"    “{p.need}” [{p.need_language}]")
-        lines.append(f"    ~ “{p.capability}” [{p.capability_language}]: {p.share:.0%}, {meaning_words(p)}")
+        lines.append(
+            f"    ~ “{p.capability}” [{p.capability_language}]: {p.share:.0%} of this side, {meaning_words(p)}"
+        )
     if len(d.semantic_pairs) > len(shown):
         lines.append(
             f"    (+{len(d.semantic_pairs) - len(shown)} more: matcher explain {_arg(d.seeker)} {_arg(d.provider)})"
@@ -192,7 +194,13 @@ def render_matches(result: MatchList, *, pairs: int = 2, detail: bool = False, w
     left_out = _weak_note(result.weak_left_out) + _declined_note(result.declined_left_out)
     if not result.matches:
         return head + f": no matches among {result.candidates} candidates.\n" + left_out
-    lines = [head + f": top {len(result.matches)} of {result.candidates} candidates", ""]
+    shown = len(result.matches)
+    if result.weak_left_out:  # ranks keep their place in the full ranking, so say which ranks these are
+        top = shown + result.weak_left_out
+        count = f"{shown} of the top {top} of {result.candidates} candidates ({result.weak_left_out} weak left out)"
+    else:
+        count = f"top {shown} of {result.candidates} candidates"
+    lines = [head + f": {count}", ""]
     for m in result.matches:
         lines.append(f"{m.rank:>2}. {m.name} ({m.country}, {m.kind}) — {_headline(m)}")
         body = render_match(m, pairs=pairs) if detail else "\n".join(_strongest(m))
@@ -219,7 +227,10 @@ def _weak_note(n: int) -> str:
     if not n:
         return ""
     what = "1 weak match" if n == 1 else f"{n} weak matches"
-    return f"({what} left out: only generic words in common, such as 'built' or 'industry'; --all shows them)\n"
+    return (
+        f"({what} left out: nothing specific in common, only generic words such as 'built' or 'industry' or no"
+        " need and capability close in meaning; --all shows them)\n"
+    )
 
 
 def _strongest(m: Match) -> list[str]:

