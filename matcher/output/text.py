@@ -82,12 +82,21 @@ def _render_semantic(d: Direction, pairs: int | None) -> list[str]:
     shown = d.semantic_pairs if pairs is None else d.semantic_pairs[:pairs]
     for p in shown:
         lines.append(f"    “{p.need}” [{p.need_language}]")
-        lines.append(f"    ~ “{p.capability}” [{p.capability_language}]: similarity {p.similarity:.2f}, {p.share:.0%}")
+        lines.append(
+            f"    ~ “{p.capability}” [{p.capability_language}]: {p.share:.0%} of this side, {meaning_words(p)}"
+        )
     if len(d.semantic_pairs) > len(shown):
         lines.append(
             f"    (+{len(d.semantic_pairs) - len(shown)} more: matcher explain {_arg(d.seeker)} {_arg(d.provider)})"
         )
     return lines
+
+
+def meaning_words(p) -> str:
+    """How close a need and a capability are in meaning, in words: close (above the need's close level) or
+    related, and the share of the profiles' need ↔ capability pairs that are less alike."""
+    how = "close in meaning" if p.close else "related in meaning"
+    return f"{how}, closer than {min(p.percentile, 0.999):.1%} of need–capability pairs here"
 
 
 def _arg(name: str) -> str:
@@ -134,7 +143,10 @@ def render_need_match(m: Match, *, pairs: int | None = 2, width: int | None = 11
             )
             if sig.detail:
                 lines.append(f"  {sig.detail if width is None else clip(sig.detail, width)}")
-    others = [sig for sig in m.explanation.signals if sig.signal != "text" and not sig.terms]
+    for sig in m.explanation.signals:
+        if sig.signal == "meaning" and sig.detail:  # the capability closest to the need in meaning
+            lines.append(f"in meaning: {sig.share:.0%} of the score, {sig.detail}")
+    others = [sig for sig in m.explanation.signals if sig.signal not in ("text", "meaning") and not sig.terms]
     if others:
         parts = [f"{sig.label} {sig.share:.0%}" + (f" ({sig.detail})" if sig.detail else "") for sig in others]
         lines.append("other signals: " + "; ".join(parts))
@@ -179,7 +191,13 @@ def render_matches(result: MatchList, *, pairs: int = 2, detail: bool = False, w
     left_out = _weak_note(result.weak_left_out) + _declined_note(result.declined_left_out)
     if not result.matches:
         return head + f": no matches among {result.candidates} candidates.\n" + left_out
-    lines = [head + f": top {len(result.matches)} of {result.candidates} candidates", ""]
+    shown = len(result.matches)
+    if result.weak_left_out:  # ranks keep their place in the full ranking, so say which ranks these are
+        top = shown + result.weak_left_out
+        count = f"{shown} of the top {top} of {result.candidates} candidates ({result.weak_left_out} weak left out)"
+    else:
+        count = f"top {shown} of {result.candidates} candidates"
+    lines = [head + f": {count}", ""]
     for m in result.matches:
         lines.append(f"{m.rank:>2}. {m.name} ({m.country}, {m.kind}) — {_headline(m)}")
         body = render_match(m, pairs=pairs) if detail else "\n".join(_strongest(m))
@@ -206,7 +224,10 @@ def _weak_note(n: int) -> str:
     if not n:
         return ""
     what = "1 weak match" if n == 1 else f"{n} weak matches"
-    return f"({what} left out: only generic words in common, such as 'built' or 'industry'; --all shows them)\n"
+    return (
+        f"({what} left out: nothing specific in common, only generic words such as 'built' or 'industry' or no"
+        " need and capability close in meaning; --all shows them)\n"
+    )
 
 
 def _strongest(m: Match) -> list[str]:
@@ -221,9 +242,7 @@ def _strongest(m: Match) -> list[str]:
     if hasattr(stmt, "terms"):
         through = f"through {_terms(stmt, 4)}"
     else:
-        through = (
-            f"close in meaning [{stmt.need_language} ~ {stmt.capability_language}], similarity {stmt.similarity:.2f}"
-        )
+        through = f"{meaning_words(stmt)} [{stmt.need_language} ~ {stmt.capability_language}]"
     return [
         f"{d.seeker} needs “{stmt.need}”",
         f"— {d.provider} offers “{stmt.capability}”",

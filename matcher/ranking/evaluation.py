@@ -182,13 +182,17 @@ def read_partnerships(path) -> list[tuple[str, str]]:
 def evaluate_partnerships(names, scores: Ranking, path, *, k: int = 3) -> PartnershipReport:
     """Rank of each known partner in the other's full ranking, both ways (listed partners play no part):
     ``names`` finds each organisation (``index.directory.Directory``), ``scores`` ranks (``Ranking``)."""
-    rows = []
     pairs = read_partnerships(path)
-    for a_name, b_name in pairs:
-        a, b = names.find(a_name), names.find(b_name)
-        for s, t in ((a, b), (b, a)):
-            order = ranking(scores.scores(s)[0], [s])
-            rank = int(np.flatnonzero(order == t)[0]) + 1
-            profiles = scores.index.profiles
-            rows.append(PairRank(profiles[s].name, profiles[t].name, rank, len(order)))
-    return PartnershipReport(len(pairs), rows, k)
+    both = [(s, t) for a, b in pairs for s, t in ((a, b), (b, a))]
+    return PartnershipReport(len(pairs), pair_ranks(names, scores, both), k)
+
+
+def pair_ranks(names, scores: Ranking, pairs: Iterable[tuple[str, str]]) -> list[PairRank]:
+    """For each ``(seeker, partner)``, the partner's rank in the seeker's full ranking (``Ranking.scores``)."""
+    rows = []
+    profiles = scores.index.profiles
+    for seeker, partner in pairs:
+        s, t = names.find(seeker), names.find(partner)
+        order = ranking(scores.scores(s)[0], [s])
+        rows.append(PairRank(profiles[s].name, profiles[t].name, int(np.flatnonzero(order == t)[0]) + 1, len(order)))
+    return rows

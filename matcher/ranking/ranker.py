@@ -89,6 +89,8 @@ class NeedRanking:
     signals: dict
     weights: dict
     scale: float
+    meaning: tuple | None = None  # with the meaning signal: its close level, and per organisation the
+    # capability closest to the need with its percentile (``meaning.Semantic.need_scores``)
 
 
 class Ranking:
@@ -105,7 +107,8 @@ class Ranking:
         f, b, _ = pair_scores(self.index, org)[1:]
         if self.semantic is not None:
             sf, sb = self.semantic.scores(org)
-            f, b = f + self.semantic.weight * sf, b + self.semantic.weight * sb
+            w = self.semantic.weight
+            f, b = (1 - w) * f + w * sf, (1 - w) * b + w * sb
         has_needs = self.index.has_needs
         return combine(f, b, bool(has_needs[org]), has_needs, weights=False)[0], f, b
 
@@ -214,19 +217,33 @@ class Ranking:
         score = score_need(self.index, need)[0]
         return score, self.candidates(need.seeker, Filters(), new_only)
 
+    @property
+    def word_weight(self) -> float:
+        """The shared terms' weight in a direction's score: 1, or 1 - the meaning part's weight."""
+        return 1.0 if self.semantic is None else 1.0 - self.semantic.weight
+
     def rank_need(self, need: Need) -> NeedRanking:
-        """Every organisation scored for a need written as text, its tags checked first."""
+        """Every organisation scored for a need written as text, its tags checked first. In a profiles
+        folder with the multilingual signal, the need's meaning counts as for a profile's need (any language)."""
         idx = self.index
         self.check_tags(need.tags)
         vector = idx.transform(need.text)
-        if len(vector[0]) == 0 and not need.tags:
+        meaning = self.semantic is not None and idx.model is None  # stores rank needs on their own signals
+        if len(vector[0]) == 0 and not need.tags and not meaning:
             raise MatcherError(
                 "The need shares no term with any profile. Describe it with the words of the field, e.g."
                 " 'laser mapping of pipelines'."
             )
         doc_vector = idx.doc_vector(need.text) if set(STATEMENT_SIGNALS) & set(signal_names(idx.model)) else None
         score, sig, weights, scale = score_need(idx, need, vector, doc_vector)
-        return NeedRanking(need, vector, doc_vector, score, sig, weights, scale)
+        if not meaning:
+            return NeedRanking(need, vector, doc_vector, score, sig, weights, scale)
+        w = self.semantic.weight
+        similarity, close_at, closest = self.semantic.need_scores(need.text, exclude=need.seeker)
+        weights = {**{k: v * (1 - w) for k, v in weights.items()}, "meaning": w}
+        sig = {**sig, "meaning": similarity}
+        score = (1 - w) * score + w * similarity
+        return NeedRanking(need, vector, doc_vector, score, sig, weights, scale, (close_at, closest))
 
     def check_tags(self, tags: Iterable[str]) -> None:
         """Raise ``MatcherError`` for a tag no organisation here carries, with the closest known ones."""

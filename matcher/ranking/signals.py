@@ -36,6 +36,7 @@ RECENT = 3
 
 SIGNAL_LABELS = {
     "text": "text: its capabilities meet the need",
+    "meaning": "meaning: its capability closest to the need (any language)",
     "closest": f"its {CLOSEST} capability statements closest to the need",
     "together": "its capability statements taken together",
     "past": "past joint work with the seeker",
