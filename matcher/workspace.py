@@ -28,6 +28,7 @@ from .office.ledger import (
     ledger_location,
 )
 from .paths import BUNDLED, profiles_location, seeds_for
+from .ranking import meaning
 from .ranking.ranker import NO_EXCLUSIONS, Exclusions, Filters
 
 if TYPE_CHECKING:  # an event's solver and the evaluation are imported where they are used: match needs neither
@@ -101,8 +102,6 @@ class Workspace:
     def _meaning(self, catalog: Catalog):
         """The multilingual signal of the index (``ranking.meaning``), its embeddings cached beside it; None
         where the extra is not installed and not required."""
-        from .ranking import meaning
-
         if not meaning.available():
             if self.semantic:
                 raise MatcherError(
@@ -115,8 +114,6 @@ class Workspace:
     def semantic_note_due(self) -> bool:
         """True once per profiles folder where matching by meaning is wanted but the extra is missing (a
         marker in the cache folder remembers that it was said)."""
-        from .ranking import meaning
-
         if meaning.available() or self.is_store:
             return False
         marker = cache_folder(self.location) / "semantic-note-shown"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shlex
 import textwrap
 from typing import Any
 
@@ -92,8 +93,6 @@ def _render_semantic(d: Direction, pairs: int | None) -> list[str]:
 
 def _arg(name: str) -> str:
     """A name as a shell argument: quoted where it holds a space or a quote."""
-    import shlex
-
     return shlex.quote(name)
 
 
