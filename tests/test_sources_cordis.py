@@ -1,0 +1,263 @@
+"""CORDIS import, the temporal split and need ranking, on the tiny grant set of conftest.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from matcher.cli import cli
+from matcher.errors import MatcherError
+from matcher.ranking.signals import Need, model_weights, recent_need, score_need
+from matcher.sources import cordis
+from matcher.workspace import open_workspace
+
+ID = {"A": "100", "B": "200", "C": "300", "D": "400", "E": "500"}
+
+
+def test_queries_follow_the_protocol(grants):
+    tables = cordis.read_tables(grants)
+    qs = cordis.queries(tables, "2023-01-01", "2024-01-01")
+    assert [q.project_id for q in qs] == ["11"]
+    q = qs[0]
+    assert q.seeker == ID["A"]
+    assert set(q.partners) == {ID["B"], ID["E"], ID["C"]}
+    assert set(q.new_partners) == {ID["E"], ID["C"]}
+    assert "programme:HORIZON.2.5" in q.tags and "call:HORIZON-CL5-D3-01" in q.tags
+
+
+def test_history_is_strictly_before_the_cutoff_and_falls_back_to_start_date(grants):
+    tables = cordis.read_tables(grants)
+    projects, parts = cordis.history(tables, "2023-01-01")
+    assert set(projects["project_id"]) == {"1", "2", "3"}  # 3 has no signature date, 15 is on the cutoff
+    assert "900" not in set(parts["org_id"])  # third parties are not consortium partners
+    # a later cutoff makes Q1 history: F gets a profile, so Q3 (an unknown seeker) becomes a query
+    qs = cordis.queries(tables, "2023-03-01", "2024-01-01")
+    assert [(q.project_id, q.seeker, q.partners, q.new_partners) for q in qs] == [("13", "700", ("600",), ("600",))]
+
+
+def test_import_builds_one_profile_per_history_organisation(store):
+    matcher = open_workspace(store).matcher
+    names = [p.name for p in matcher.profiles]
+    assert names == ["Alpha Energy", "Beta Institute", "Gamma University", "Delta Recycling", "Epsilon Labs"]
+    beta = matcher.names.get("Beta Institute")
+    assert beta.country == "GR" and beta.kind == "research-institute"  # EL -> GR
+    assert matcher.names.get("300").country == "GB"  # the organisation id is an alias
+    assert set(beta.partners) == {"Alpha Energy", "Epsilon Labs"}
+    assert beta.capabilities == ("ACR3: Hydrogen electrolysis membranes", "ACR1: Hydrogen storage in salt caverns")
+    assert matcher.names.get("AE").name == "Alpha Energy"  # the short name too
+
+
+def test_need_ranking_explains_every_signal_exactly(store):
+    matcher = open_workspace(store).matcher
+    result = matcher.match_need("Hydrogen storage pilot", org="Alpha Energy", tags=("programme:HORIZON.2.5",), top=4)
+    assert "Alpha Energy" not in [m.name for m in result.matches]
+    assert result.matches[0].name == "Beta Institute"  # the only one that shares both words, and a past partner
+    for m in result.matches:
+        signals = m.explanation.signals
+        assert sum(s.contribution for s in signals) == pytest.approx(m.score)
+        assert sum(s.share for s in signals) == pytest.approx(1.0)
+        text = next((s.contribution for s in signals if s.signal == "text"), 0.0)
+        direction = m.explanation.forward
+        assert direction.score * direction.weight == pytest.approx(text)
+        assert sum(p.contribution for p in direction.pairs) == pytest.approx(direction.score)
+        for pair in direction.pairs:
+            assert sum(t.contribution for t in pair.terms) == pytest.approx(pair.contribution)
+    past = next(s for s in result.matches[0].explanation.signals if s.signal == "past")
+    assert past.detail == "1 shared past project(s)"
+
+
+def test_new_only_leaves_out_past_partners(store):
+    matcher = open_workspace(store).matcher
+    result = matcher.match_need("Hydrogen storage pilot", org="Alpha Energy", new_only=True)
+    assert "Beta Institute" not in [m.name for m in result.matches]
+    assert result.candidates == 3
+
+
+def test_cli_import_and_match(grants, tmp_path):
+    out = tmp_path / "s"
+    runner = CliRunner()
+    r = runner.invoke(cli, ["import-cordis", str(grants), "--before", "2023-01-01", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "5 organisations" in r.output
+    again = runner.invoke(cli, ["import-cordis", str(grants), "--before", "2023-01-01", "-o", str(out)])
+    assert again.exit_code == 1 and "--force" in again.output
+    r = runner.invoke(
+        cli, ["match", "--profiles", str(out), "--org", "100", "--need", "hydrogen storage", "--top", "2"]
+    )
+    assert r.exit_code == 0, r.output
+    assert "1. Beta Institute (GR, research-institute)" in r.output
+    assert "past joint work with the seeker" in " ".join(r.output.split())  # wrapped to 100 columns
+    r = runner.invoke(cli, ["match", "--profiles", str(out), "--org", "100", "--top", "2"])
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert lines[:3] == [
+        "Partners for Alpha Energy (DE, company)",
+        "Alpha Energy lists no needs: it is matched for work like its newest project:",
+        "  - ACR1: Hydrogen storage in salt caverns — CORDIS grant 1 (signed 2022-01-10)",
+    ]
+    assert " 1. Beta Institute (GR, research-institute)" in r.output and "Hint" not in r.output
+
+
+def test_cli_import_rejects_bad_input(grants, tmp_path):
+    runner = CliRunner()
+    r = runner.invoke(cli, ["import-cordis", str(grants), "--before", "2023-13-01", "-o", str(tmp_path / "x")])
+    assert r.exit_code == 1 and "--before: '2023-13-01' is not a date" in r.output
+    (grants / "organisations.csv").unlink()
+    r = runner.invoke(cli, ["import-cordis", str(grants), "--before", "2023-01-01", "-o", str(tmp_path / "y")])
+    assert r.exit_code == 1 and "no organisations.csv.gz" in r.output
+    assert not (tmp_path / "y").exists()
+
+
+def test_unknown_tag_is_reported_with_a_suggestion(store):
+    matcher = open_workspace(store).matcher
+    with pytest.raises(MatcherError) as err:
+        matcher.match_need("Hydrogen storage pilot", tags=("programme:HORIZON.2.6",))
+    assert str(err.value) == (
+        "Unknown tag 'programme:HORIZON.2.6': no organisation here carries it."
+        " Did you mean 'programme:HORIZON.2.5' or 'programme:HORIZON.2.4'?"
+    )
+    result = CliRunner().invoke(cli, ["match", "--profiles", str(store), "--need", "hydrogen", "--tag", "nonsense"])
+    assert result.exit_code == 1 and "Error: Unknown tag 'nonsense': no organisation here carries it." in result.output
+
+
+def test_explain_and_evaluate_on_a_store_say_what_to_do(store):
+    """explain printed 'score 0.000 · one-sided' and two contradictory sentences; now it explains the pair as
+    match ranks it. evaluate fell back to the bundled partnerships and failed on 'Huawei'."""
+    runner = CliRunner()
+    result = runner.invoke(cli, ["explain", "Alpha Energy", "Beta Institute", "--profiles", str(store)])
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    ranked = open_workspace(store).matcher.match("Alpha Energy")
+    assert ranked.matches[0].name == "Beta Institute"
+    assert first == (
+        f"Alpha Energy and Beta Institute (GR, research-institute): score {ranked.matches[0].score:.3f}, for Alpha"
+        " Energy's newest projects (ACR1: Hydrogen storage in salt caverns)"
+    )
+    assert "past joint work with the seeker" in result.output
+    result = runner.invoke(cli, ["evaluate", "--profiles", str(store)])
+    assert result.exit_code == 2
+    assert f"Error: {store} is a store: give --partnerships FILE naming its organisations" in result.output
+
+
+def test_import_reports_each_step(grants, tmp_path):
+    steps = []
+    cordis.import_cordis(grants, "2023-01-01", tmp_path / "s", progress=steps.append)
+    assert steps == list(cordis.IMPORT_STEPS)
+
+
+def test_org_queries_are_the_next_partners_of_every_organisation(grants):
+    """Window [2023-01-01, 2024-01-01): only Q1 has two or more organisations of the history (A, B, E, C;
+    F is new to the data), so each of them has the other three as its next partners."""
+    tables = cordis.read_tables(grants)
+    got = {
+        q.seeker: (set(q.partners), set(q.new_partners), q.grants)
+        for q in cordis.org_queries(tables, "2023-01-01", "2024-01-01")
+    }
+    A, B, C, E = ID["A"], ID["B"], ID["C"], ID["E"]
+    assert got == {
+        A: ({B, C, E}, {C, E}, ("11",)),  # A had worked with B (P1)
+        B: ({A, C, E}, {C}, ("11",)),  # B with A (P1) and E (P3)
+        C: ({A, B, E}, {A, B, E}, ("11",)),  # C only with D (P2)
+        E: ({A, B, C}, {A, C}, ("11",)),  # E with B (P3)
+    }
+
+
+def test_recent_need_of_one_grant_is_that_grants_need_query(store, grants):
+    """Beta Institute's newest grant is P3 (its records run newest first): ranking for it is exactly the
+    need query of P3's text and tags, which the store keeps per record."""
+    index = open_workspace(store).matcher.index
+    beta = index.find_row("Beta Institute")
+    recent = recent_need(index, beta, 1)
+    assert recent.need.text == "ACR3: Hydrogen electrolysis membranes"
+    row = next(p for p in cordis.read_tables(grants).projects.to_dict("records") if p["project_id"] == "3")
+    assert set(recent.need.tags) == set(cordis.grant_tags(row))
+    by_record = score_need(index, recent.need, recent.vector, recent.doc_vector)[0]
+    by_text = score_need(index, Need(cordis.grant_text(row), beta, tuple(cordis.grant_tags(row))))[0]
+    assert by_record.tolist() == pytest.approx(by_text.tolist(), rel=1e-6)
+    both = recent_need(index, beta)
+    assert both.rows == (recent.rows[0], recent.rows[0] + 1)  # P3 then P1: two records, the newest first
+
+
+def test_match_org_on_a_store_ranks_for_its_newest_grants(store):
+    """Beta's grants are about hydrogen; Alpha (storage) and Epsilon (electrolysis) share the word and past
+    grants with it, Gamma and Delta (batteries) share neither: they come last."""
+    matcher = open_workspace(store).matcher
+    result = matcher.match("Beta Institute")
+    assert result.needs_from == (
+        "ACR3: Hydrogen electrolysis membranes — CORDIS grant 3 (signed 2022-05-01)",
+        "ACR1: Hydrogen storage in salt caverns — CORDIS grant 1 (signed 2022-01-10)",
+    )
+    names = [m.name for m in result.matches]
+    assert set(names[:2]) == {"Alpha Energy", "Epsilon Labs"} and set(names[2:]) == {
+        "Gamma University",
+        "Delta Recycling",
+    }
+    for m in result.matches:
+        assert sum(s.contribution for s in m.explanation.signals) == pytest.approx(m.score)
+    scores = matcher.ranking.recent_scores(matcher.names.find("Beta Institute"))
+    assert [m.score for m in result.matches] == pytest.approx(
+        sorted(scores[[matcher.names.find(n) for n in names]], reverse=True)
+    )
+    fresh = matcher.match("Beta Institute", new_only=True)
+    assert [m.name for m in fresh.matches] == [n for n in names if n not in ("Alpha Energy", "Epsilon Labs")]
+
+
+def test_batch_on_a_store_gives_each_organisation_its_match_ranking(store, tmp_path):
+    out = tmp_path / "b.csv"
+    r = CliRunner().invoke(cli, ["batch", "--profiles", str(store), "-o", str(out), "--top", "2"])
+    assert r.exit_code == 0, r.output
+    import pandas as pd
+
+    rows = pd.read_csv(out)
+    matcher = open_workspace(store).matcher
+    for org, group in rows.groupby("org", sort=False):
+        ranked = matcher.match(org, top=2)
+        assert group["partner"].tolist() == [m.name for m in ranked.matches]
+        assert group["score"].tolist() == pytest.approx([m.score for m in ranked.matches])
+    assert rows["backward"].isna().all()  # nobody lists needs: only the need side is scored
+    assert len(rows) == 10
+
+
+def test_a_model_may_weigh_recent_needs_apart():
+    model = {"weights": {"text": 1.0, "past": 2.0}, "recent_weights": {"text": 0.5, "size": 1.0}}
+    assert model_weights(model) == {"text": 1.0, "past": 2.0}
+    assert model_weights(model, recent=True) == {"text": 0.5, "size": 1.0}
+    assert model_weights({"weights": {"text": 1.0}}, recent=True) == {"text": 1.0}
+    assert model_weights(None) == {"text": 1.0}
+
+
+def test_schedule_on_a_store_meets_on_each_sides_newest_projects(store, tmp_path):
+    """Five organisations, two slots, one table: one meeting a slot, so the two best pairs are held (one
+    organisation may be in both), each scored as the higher of its two sides' match scores, with a reason."""
+    out = tmp_path / "agenda.csv"
+    args = ["schedule", "--profiles", str(store), "--slots", "2", "--tables", "1", "-o", str(out)]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    import pandas as pd
+
+    from matcher.office import agenda
+
+    rows = pd.read_csv(out)
+    matcher = open_workspace(store).matcher
+    people = list(range(matcher.index.n_orgs))
+    pairs = agenda.candidates_from(matcher.ranking, people, top=10)
+    for c in pairs:
+        both = matcher.ranking.ranked_scores(c.a)[c.b], matcher.ranking.ranked_scores(c.b)[c.a]
+        assert c.score == pytest.approx(max(both))
+    best = sorted(pairs, key=lambda c: -c.score)[:2]
+    assert sorted(rows["score"]) == pytest.approx(sorted(c.score for c in best), rel=1e-6)
+    assert len(rows) == 2 and rows["reason"].str.contains("offers").all()
+
+
+def test_partners_of_partners_by_hand(store):
+    """Past joint work: A-B (P1), C-D (P2), B-E (P3). A's only partner B has two partners (A and E), so
+    E is reached through B with weight 1 / log(2 + 2); nobody else is, and A itself is left out."""
+    from matcher.ranking.signals import partners_of_partners
+
+    index = open_workspace(store).matcher.index
+    a, e = index.find_row("Alpha Energy"), index.find_row("Epsilon Labs")
+    got = partners_of_partners(index, a)
+    want = np.zeros(index.n_orgs)
+    want[e] = 1 / np.log(4.0)
+    assert got.tolist() == pytest.approx(want.tolist())
