@@ -205,7 +205,7 @@ def match(
     """The ``top`` partners ``org`` should meet, explained, with the ledger's decisions applied
     (``Matcher.match``)."""
     matcher = workspace.matcher
-    matcher.names.find(org)
+    matcher.names.find(org)  # an unknown name is the error to report, before anything about the ledger
     return matcher.match(
         org,
         top=top,
