@@ -3,18 +3,18 @@
 For each size, a synthetic profile set (benchmarks/synthetic.py) is built into a store with the library
 code, then each step runs in its own process so that its peak memory is its own:
 
-    build_s               matcher.build.build_store writing the store as the profiles are generated, one chunk
+    build_s               matcher.index.stream.build_store writing the store as the profiles are generated, one chunk
                           at a time (generate_s, the generator's own time, not included); a bar on a terminal
     load_s                opening the store (memory-mapped arrays) in a fresh process, its files first dropped
                           from the page cache (``evict_store``): the query phase starts from the disk
     engine                "compiled" where numba is installed (pip install . does, where it has wheels), else "numpy"
-    query_p50/p95_ms      one organisation's reciprocal top 10 in process (Matcher.top_partners), that engine
+    query_p50/p95_ms      one organisation's reciprocal top 10 in process (Ranking.top_partners), that engine
     query_again_p50_ms    the same queries run a second time (the pages they read already in memory)
     numpy_query_p50_ms    the same queries with the numpy engine (the one ``match`` uses), same process
     explain_p50_ms        the same with the explanations ``match`` prints (Matcher.match)
     cli_s                 ``matcher match --org NAME --profiles STORE`` as a fresh process (median of 3, after
                           one that warms the page cache; matcher's bytecode compiled first, as pip does)
-    batch_s               every organisation's top 10 in process (matcher.batch.all_top_partners, all cores,
+    batch_s               every organisation's top 10 in process (matcher.batch.local.all_top_partners, all cores,
                           the compiled kernel loaded where numba is installed)
     batch_cli_s           ``matcher batch`` writing them to CSV, as a fresh process
     batch_estimate_s      above --batch-max: batch_s extrapolated from --batch-sample random organisations
@@ -60,7 +60,7 @@ def peak_mb() -> float:
 
 
 def phase_build(n: int, store: Path, seed: int, workers: int | None = None) -> dict:
-    """The streaming build (matcher.build.build_store) of the synthetic profiles as they are generated."""
+    """The streaming build (matcher.index.stream.build_store) of the synthetic profiles as they are generated."""
     import click
     import synthetic
 
@@ -220,7 +220,7 @@ def phase_query(store: Path, n_queries: int, seed: int, bm25: bool, baseline: bo
 def phase_batch(store: Path, seed: int, sample: int) -> dict:
     """Every organisation's top 10 in process (all cores, after one organisation's to warm up), or, with
     ``sample``, that many random organisations' and the time extrapolated to all (a conservative estimate:
-    a whole batch's queries also learn from one another, ``_kernels.top_of_each``)."""
+    a whole batch's queries also learn from one another, ``ranking.compiled.top_of_each``)."""
     from matcher.batch.local import all_top_partners
     from matcher.ranking.score import compiled_kernel
     from matcher.workspace import open_workspace

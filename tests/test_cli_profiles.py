@@ -1,4 +1,6 @@
-"""matcher new, validate, list, show, explain."""
+"""The profile commands: new, validate, list and show."""
+
+from __future__ import annotations
 
 import json
 import os
@@ -9,14 +11,9 @@ from click.testing import CliRunner
 from matcher.cli import cli
 from matcher.profiles.scaffold import create_profile, slugify
 
-from .conftest import write_profile
-
 
 def invoke(*args, **kw):
     return CliRunner().invoke(cli, list(args), **kw)
-
-
-# ----------------------------------------------------------------------------- new
 
 
 def test_new_from_options_writes_a_valid_profile(tiny):
@@ -99,10 +96,7 @@ def test_slugify():
     assert slugify("华为") == "profile"
 
 
-# ----------------------------------------------------------------------------- validate
-
-
-def test_validate_reports_everything(tiny, tmp_path):
+def test_validate_reports_everything(write_profile, tiny, tmp_path):
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     (seeds / "a.txt").write_text("Alpha makes drones.\nIt also   makes boats.")
@@ -141,7 +135,7 @@ def test_validate_reports_everything(tiny, tmp_path):
     assert out[-1] == "8 profiles, 3 with problems, 1 warning(s)"
 
 
-def test_validate_one_file_checks_names_against_its_folder(tiny):
+def test_validate_one_file_checks_names_against_its_folder(write_profile, tiny):
     path = write_profile(tiny, "aaa", name="BETA", country="CN", kind="other", needs=["x"])
     result = invoke("validate", str(path))
     assert result.exit_code == 1
@@ -152,9 +146,6 @@ def test_validate_one_file_checks_names_against_its_folder(tiny):
 def test_validate_clean_folder(tiny):
     result = invoke("validate", str(tiny))
     assert (result.exit_code, result.output) == (0, "5 profiles, 0 with problems\n")
-
-
-# ----------------------------------------------------------------------------- list, show, explain
 
 
 def test_list_table_and_filters(tiny):
@@ -204,24 +195,94 @@ def test_show_bundled_with_sources():
     assert "Sources:\n  [000_601ee1cda363bd9a.txt] “Guangzhou-based company Ehang" in result.output
 
 
-def test_explain_pair_outside_top(tiny):
-    result = invoke("explain", "Alpha", "Gamma", "--profiles", str(tiny), catch_exceptions=False)
+def test_validate_reports_every_source_problem_of_a_file_that_does_not_load(tmp_path):
+    """A missing quote made the file fail to load and hid a missing article and a quote not in its article."""
+    import shutil
+
+    from matcher.paths import bundled
+
+    shutil.copytree(bundled("seeds"), tmp_path / "seeds")
+    path = tmp_path / "profiles" / "x.yaml"
+    path.parent.mkdir()
+    path.write_text(
+        "name: X Lab\ncountry: RU\nkind: company\ncapabilities: [lasers]\nsources:\n"
+        "  - article: 000_601ee1cda363bd9a.txt\n"
+        "  - article: nope.txt\n    quote: anything\n"
+        "  - article: 000_601ee1cda363bd9a.txt\n    quote: not in the article at all\n"
+    )
+    result = invoke("validate", str(path.parent))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"{path}:6: sources[0].quote: required field is missing — copy the sentence from the article word for word",
+        f"{path}:7: sources[1].article: article 'nope.txt' is not in {tmp_path / 'seeds'} — give the file name of an"
+        " article in the seeds folder",
+        f"{path}:10: sources[2].quote: quote does not occur in 000_601ee1cda363bd9a.txt — copy the text from the"
+        " article word for word (line breaks and spacing may differ)",
+        "1 profile, 1 with problems",
+    ]
+
+
+def test_validate_refuses_a_store_and_an_empty_folder(tmp_path):
+    import json
+
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "meta.json").write_text(json.dumps({"store": True}))
+    result = invoke("validate", str(store))
+    assert result.exit_code == 2 and "is a profile store (built by matcher import-cordis)" in result.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = invoke("validate", str(empty))
+    assert result.exit_code == 1
+    assert f"Error: No profile files (*.yaml, *.yml) in {empty}. Give a profiles folder." in result.output
+
+
+def test_new_outside_a_profiles_folder_keeps_the_bundled_profiles(tmp_path, monkeypatch):
+    """matcher new used to create ./profiles holding only the new profile, which then hid the bundled ones."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MATCHER_PROFILES", raising=False)
+    refused = invoke("new", "--name", "Ehang", "--country", "CN", "--kind", "company", "--capability", "x")
+    assert refused.exit_code == 2 and "'Ehang' is already the name or an alias of 'Ehang'" in refused.output
+    assert not (tmp_path / "profiles").exists()
+    made = invoke(
+        "new",
+        "--name",
+        "Volga Lasers",
+        "--country",
+        "RU",
+        "--kind",
+        "company",
+        "--capability",
+        "airborne laser scanning",
+        "--need",
+        "drone makers",
+    )
+    assert made.exit_code == 0, made.output
+    assert made.output.startswith("Created profiles with a copy of the 26 bundled profiles")
+    assert len(list((tmp_path / "profiles").glob("*.yaml"))) == 27
+    assert invoke("match", "--org", "Ehang").exit_code == 0
+    assert " 1. Ehang (CN, company)" in invoke("match", "--org", "Volga Lasers").output
+
+
+def test_interactive_new_rejects_a_taken_name_at_once(tiny):
+    answers = "Alpha\nOmega\nRU\ncompany\nlasers\n\ndrones\n\n"
+    result = CliRunner().invoke(cli, ["new", "--profiles", str(tiny)], input=answers)
+    assert result.exit_code == 0, result.output
+    first_prompts = result.output.split("Country code")[0]
+    assert "'Alpha' is already the name or an alias of 'Alpha'" in first_prompts
+    assert "  capability: " in result.output and "capabilitie" not in result.output
+    assert (tiny / "omega.yaml").exists()
+
+
+def test_list_says_one_organisation(tiny):
+    result = invoke("list", "--country", "DE", "--profiles", str(tiny))
     assert result.exit_code == 0
-    assert result.output.splitlines()[0] == "Alpha and Gamma (RU, university): score 0.250 · one-sided · strong"
-    assert "Gamma offers what Alpha needs: 1.000 (100% of the score)" in result.output
-    assert "Nothing Alpha offers matches what Gamma needs." in result.output
-    data = json.loads(invoke("explain", "Alpha", "Beta", "--profiles", str(tiny), "--format", "json").output)
-    assert data["explanation"]["backward"]["pairs"][0]["need"] == "drone platforms"
+    assert result.output.splitlines()[-1] == "1 organisation"
 
 
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (["Alpha", "Alpah"], "Invalid value for ORG_B: No organisation named 'Alpah'. Did you mean 'Alpha'?"),
-        (["Alpha", "alpha labs"], "'Alpha' and 'alpha labs' are the same organisation"),
-    ],
-)
-def test_explain_errors(tiny, args, message):
-    result = invoke("explain", *args, "--profiles", str(tiny))
-    assert result.exit_code == 2
-    assert message in result.output
+def test_sector_filter_matches_word_forms():
+    from matcher.paths import bundled
+
+    result = invoke("list", "--sector", "Drone", "--profiles", str(bundled("profiles")), "--format", "csv")
+    assert result.exit_code == 0
+    assert [line.split(",")[0] for line in result.output.splitlines()[1:]] == ["Ehang"]

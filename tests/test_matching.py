@@ -1,22 +1,25 @@
-import math
+"""Matcher.match: known rankings, filters, who may be ranked, weak and existing partners."""
+
+from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from click.testing import CliRunner
 
+from matcher.cli import cli
 from matcher.explanations.matching import Matcher
 from matcher.index.build import build_index
 from matcher.profiles.load import load_folder
 from matcher.profiles.model import Profile
 from matcher.ranking.ranker import Filters
-from matcher.ranking.score import combine, pair_scores
-
-from .conftest import write_profile
 
 
 def matcher_for(folder):
     return Matcher.from_profiles(load_folder(folder).profiles)
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(args))
 
 
 def test_known_ranking(tiny):
@@ -64,115 +67,7 @@ def test_allowed_rows_leave_out_itself_and_with_new_only_its_partners():
             assert r.allowed(int(a), new_only=new_only).tolist() == r.allowed_rows(orgs, new_only)[i].tolist()
 
 
-def test_lookup_by_alias_and_case(tiny):
-    m = matcher_for(tiny)
-    assert m.names.get("alpha labs").name == "Alpha"
-    assert m.names.get("  BETA ").name == "Beta"
-
-
-def test_unknown_name_suggests(tiny):
-    from matcher.errors import UnknownOrganisation
-
-    with pytest.raises(UnknownOrganisation) as exc:
-        matcher_for(tiny).names.find("Alpah")
-    assert exc.value.suggestions == ["Alpha"]
-    assert "Did you mean 'Alpha'?" in str(exc.value)
-
-
-def test_explanation_names_the_statements_and_terms(tiny):
-    m = matcher_for(tiny).explain("Alpha", "Beta")
-    pair = m.explanation.forward.pairs[0]
-    assert (pair.need, pair.capability) == ("laser scanning", "laser scanning")
-    assert {t.term for t in pair.terms} == {"laser", "scanning", "laser scanning"}
-    assert sum(t.share for t in pair.terms) == pytest.approx(1.0)
-
-
-def test_combine_one_sided_below_mutual_of_same_strength():
-    mutual, _, _ = combine(0.2, 0.2, True, True)
-    one_sided, _, _ = combine(0.4, 0.0, True, True)
-    assert one_sided < mutual
-
-
-@given(st.floats(0, 1), st.floats(0, 1), st.booleans(), st.booleans())
-def test_combine_is_bounded_and_decomposes(f, b, fdef, bdef):
-    score, fw, bw = combine(f, b, fdef, bdef)
-    assert 0 <= score <= 1 + 1e-12
-    assert score == pytest.approx(f * fw + b * bw)
-    if fdef and bdef:
-        assert score == pytest.approx(float(combine(b, f, True, True)[0]))
-
-
-WORDS = ["laser", "drone", "battery", "grain", "harvest", "cloud", "network", "sensor", "rocket", "engine"]
-statement = st.lists(st.sampled_from(WORDS), min_size=1, max_size=5).map(" ".join)
-
-
-@st.composite
-def profile_sets(draw):
-    n = draw(st.integers(2, 6))
-    out = []
-    for i in range(n):
-        caps = draw(st.lists(statement, max_size=3))
-        needs = draw(st.lists(statement, min_size=0 if caps else 1, max_size=3))
-        out.append(Profile(name=f"Org{i}", country="CN", kind="company", capabilities=tuple(caps), needs=tuple(needs)))
-    return out
-
-
-@settings(max_examples=60, deadline=None)
-@given(profile_sets(), st.data())
-def test_explanations_are_faithful(profiles, data):
-    """Term contributions add up to pairs, pairs to directions, directions to the ranked score."""
-    matcher = Matcher(build_index(profiles))
-    a = data.draw(st.integers(0, len(profiles) - 1))
-    b = data.draw(st.integers(0, len(profiles) - 1).filter(lambda x: x != a))
-    score, forward, backward, _ = pair_scores(matcher.index, a)
-    m = matcher.explain(profiles[a].name, profiles[b].name)
-    assert m.score == pytest.approx(score[b], abs=1e-6)
-    for d, ranked in ((m.explanation.forward, forward[b]), (m.explanation.backward, backward[b])):
-        if d.defined:
-            assert d.score == pytest.approx(ranked, abs=1e-6)
-        assert sum(p.contribution for p in d.pairs) == pytest.approx(d.score, abs=1e-9)
-        assert sum(t.contribution for t in d.terms) == pytest.approx(d.score, abs=1e-9)
-        for p in d.pairs:
-            assert sum(t.contribution for t in p.terms) == pytest.approx(p.contribution, abs=1e-9)
-    shares = m.explanation.forward.share + m.explanation.backward.share
-    assert shares == pytest.approx(1.0 if m.score > 0 else 0.0, abs=1e-6)
-    assert 0 <= m.score <= 1 + 1e-6
-
-
-@settings(max_examples=40, deadline=None)
-@given(profile_sets())
-def test_scores_are_symmetric(profiles):
-    """A's score for B equals B's score for A when both list needs."""
-    index = build_index(profiles)
-    has_needs = index.has_needs
-    full = np.array([pair_scores(index, a)[0] for a in range(len(profiles))])
-    both = np.outer(has_needs, has_needs)
-    assert np.allclose(full[both], full.T[both], atol=1e-6)
-    assert np.all((full >= 0) & (full <= 1 + 1e-6))
-    assert not any(math.isnan(x) for x in full.ravel())
-
-
-@pytest.mark.parametrize(
-    "org, partner, expected",
-    [
-        # hand-checked on the bundled profiles (shared words only)
-        ("Ehang", "Russian Academy of Sciences", "strong"),  # laser mapping, pipeline inspection, both ways
-        ("Ehang", "MTS", "weak"),  # "built" and "maker" alone
-        ("Ehang", "Tencent", "weak"),  # "russian" alone
-        ("Gomselmash", "Zongshen", "strong"),  # agricultural machinery, harvesting
-        ("Huawei", "MTS", "strong"),  # mobile carriers, 5G networks
-        ("Zongshen", "Sanjiang-Volat", "weak"),  # "assembly" alone
-    ],
-)
-def test_strength_of_hand_checked_pairs(org, partner, expected):
-    from matcher.paths import bundled
-    from matcher.workspace import open_workspace
-
-    matcher = open_workspace(bundled("profiles")).matcher
-    assert matcher.explain(org, partner).strength == expected
-
-
-def test_weak_matches_are_left_out_and_counted(tiny, tmp_path):
+def test_weak_matches_are_left_out_and_counted(write_profile, tiny, tmp_path):
     """Alpha's list keeps the laser-scanning partners and leaves out one that shares only a generic word."""
     from matcher.workspace import open_workspace
 
@@ -192,3 +87,20 @@ def test_weak_matches_are_left_out_and_counted(tiny, tmp_path):
     assert [m.name for m in full.matches if m.strength == "weak"] == ["Zeta"]
     assert "Zeta" not in [m.name for m in short.matches] and short.weak_left_out == 1
     assert [m.name for m in short.matches] == [m.name for m in full.matches if m.name != "Zeta"]
+
+
+def test_existing_partners_are_marked_and_new_only_leaves_them_out():
+    """Gomselmash lists Zongshen and its joint venture as partners: both marked, both gone with --new-only."""
+    import json
+
+    from matcher.paths import bundled
+
+    args = ("match", "--org", "Gomselmash", "--profiles", str(bundled("profiles")), "--format", "json")
+    data = json.loads(invoke(*args).output)
+    relations = {m["name"]: m["relation"] for m in data["matches"]}
+    assert relations["Zongshen"] == "partner" and relations["Zongshen-Gomselmash"] == "partner"
+    assert all(r is None for name, r in relations.items() if name not in ("Zongshen", "Zongshen-Gomselmash"))
+    text = invoke(*args[:-2]).output
+    assert "Zongshen (CN, company) — score" in text and "· already partners" in text
+    new = json.loads(invoke(*args, "--new-only").output)
+    assert {"Zongshen", "Zongshen-Gomselmash"}.isdisjoint(m["name"] for m in new["matches"])

@@ -13,8 +13,6 @@ from matcher.cli import cli
 from matcher.office.ledger import Ledger
 from matcher.paths import bundled
 
-from .conftest import write_profile
-
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
@@ -105,7 +103,7 @@ def test_desk_shows_matches_and_records_a_decision(browser, desk):
 
 
 @browser_needed
-def test_report_is_self_contained_and_escapes_markup(browser, tmp_path):
+def test_report_is_self_contained_and_escapes_markup(write_profile, browser, tmp_path):
     folder = tmp_path / "p"
     write_profile(
         folder,
@@ -170,7 +168,7 @@ def test_a_post_from_another_site_is_refused(tmp_path):
     assert client.get("/org/Nobody").status_code == 404
 
 
-def test_desk_picks_up_profiles_changed_on_disk(tiny, tmp_path):
+def test_desk_picks_up_profiles_changed_on_disk(write_profile, tiny, tmp_path):
     pytest.importorskip("flask")
     from matcher.web.app import create_app
 
@@ -181,23 +179,14 @@ def test_desk_picks_up_profiles_changed_on_disk(tiny, tmp_path):
 
 
 @browser_needed
-def test_desk_on_a_store_ranks_for_the_newest_grants(browser, tmp_path):
+def test_desk_on_a_store_ranks_for_the_newest_grants(browser, store, tmp_path):
     """A CORDIS store's organisation lists no needs: its page names the grants that stand for them and
     gives every signal's share, in place of the two directions of a profile folder's match."""
     from werkzeug.serving import make_server
 
-    from matcher.sources import cordis
     from matcher.web.app import create_app
 
-    from .test_cordis import ORGS, PARTICIPATIONS, PROJECT_COLS, PROJECTS, _write
-
-    data = tmp_path / "cordis"
-    data.mkdir()
-    _write(data / "projects.csv", PROJECT_COLS, [[p[c] for c in PROJECT_COLS] for p in PROJECTS])
-    _write(data / "participations.csv", ["project_id", "org_id", "role"], PARTICIPATIONS)
-    _write(data / "organisations.csv", ["org_id", "name", "short_name", "country", "activity_type"], ORGS)
-    cordis.import_cordis(data, "2023-01-01", tmp_path / "store")
-    server = make_server("127.0.0.1", 0, create_app(tmp_path / "store", tmp_path / "m.db"), threaded=True)
+    server = make_server("127.0.0.1", 0, create_app(store, tmp_path / "m.db"), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -19,10 +19,14 @@ Either way, the organisations that may be returned are ``Ranking.allowed``'s, as
 from __future__ import annotations
 
 import functools
+import multiprocessing
 import os
 import signal
 import sys
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,8 +100,6 @@ def all_top_partners(
             if progress:
                 progress(len(chunk[0]))
         return
-    import multiprocessing
-
     global _WORKER_RANKING
     _WORKER_RANKING = ranking  # inherited by the forked workers, with the index's memory-mapped arrays
     pool = multiprocessing.get_context("fork").Pool(workers, initializer=_ignore_interrupts)
@@ -117,13 +119,9 @@ _WORKER_RANKING: Ranking | None = None
 
 
 def _threaded(ranking: Ranking, kernel, orgs: np.ndarray, top: int, new_only: bool, workers: int, progress):
-    """Chunks of organisations through the compiled loop (``_kernels.top_of_each``) on ``workers`` threads,
+    """Chunks of organisations through the compiled loop (``ranking.compiled.top_of_each``) on ``workers`` threads,
     yielded in order. At most two chunks per thread are queued: an interrupted or abandoned batch stops
     after the chunks under way (a fraction of a second each)."""
-    import threading
-    from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
-
     index = ranking.index
     n = index.n_orgs
     # each thread's queries leave hints for its later ones; only valid while no organisation comes twice
@@ -175,8 +173,6 @@ def _emit(chunk, future, has_needs, progress) -> Iterator[Partners]:
 
 
 def _start_methods() -> list[str]:
-    import multiprocessing
-
     return multiprocessing.get_all_start_methods()
 
 

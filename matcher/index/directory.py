@@ -88,7 +88,7 @@ class Directory:
         return f"{p.name}{aliases} — {p.country}, {p.kind}{records}"
 
     def suggest(self, name: str, n: int = 3) -> list[str]:
-        """Names close to a mistyped one (``names.suggest``; reads every profile: the error path only)."""
+        """Names close to a mistyped one (``profiles.names.suggest``; reads every profile: the error path only)."""
         pairs, weight = [], []
         records = self.index.n_capabilities
         for o, p in enumerate(self.index.profiles):

@@ -16,6 +16,7 @@ pairs and over terms, which is what makes explanations add up.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,8 +41,6 @@ from .vectors import (
 
 def name_key(name: str) -> int:
     """A stable 64-bit key of a name, ignoring case and surrounding space (for the sorted name table)."""
-    import hashlib
-
     digest = hashlib.blake2b(name.strip().casefold().encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "little")
 
@@ -73,7 +72,7 @@ class Index:
     tag_postings: Csr | None = field(repr=False, default=None)  # tags x orgs: how often each tag is in its record
     tag_names: Sequence[str] = field(repr=False, default=())  # "programme:HORIZON.2.5", "field:/…/robotics", …
     stmt_tags: Csr | None = field(repr=False, default=None)  # statements x tags: the tags of each record
-    model: dict | None = field(repr=False, default=None)  # signal weights for need queries (see rank.py)
+    model: dict | None = field(repr=False, default=None)  # signal weights for need queries (see ranking/signals.py)
     common_df: int = 0  # terms held by more organisations than this are "common" on that side
     common_norms: np.ndarray | None = field(repr=False, default=None)  # (2, n_orgs): norm over common terms
     # Statement-level similarity (``build_index(documents=True)``), for stores whose capabilities are past

@@ -3,7 +3,7 @@ memory, a profiles folder) and ``stream.build_store`` (in bounded memory, a stor
 
 Each step turns per-statement or per-organisation arrays into one part of the index: statement sums per
 side, BM25 weights and how they split over statements, each statement's evidence, the links of past joint
-work, the tag matrices, the city and text keys. ``tests/test_build.py`` holds the two builds to the same arrays.
+work, the tag matrices, the city and text keys. ``tests/test_index_build.py`` holds the two builds to the same arrays.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ per statement or per term (names, countries, statement owners, the vocabulary):
    transposes (postings) go to term-range buckets on disk, each sorted into place at the end.
 4. *Norms.* The organisation vectors are read back a chunk at a time for their norms over common terms.
 
-The result is what ``save_index(build_index(...))`` writes, array for array (``tests/test_build.py``).
+The result is what ``save_index(build_index(...))`` writes, array for array (``tests/test_index_build.py``).
 Texts and terms are told apart by 64-bit hashes: two different ones sharing a hash (odds about 1 in 10^5
 at 20 million distinct terms) would have their counts merged.
 """
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -378,8 +379,6 @@ class _Vectoriser:
 
 def _norms(tmp, vec: _Vectoriser, ptrs, org_df, common_df: int, read: ReadState):
     """Pass 4: each organisation's norms over the common terms, read back a chunk at a time."""
-    import sys
-
     kernels = sys.modules.get("matcher.ranking.kernels")
     sums = getattr(kernels, "group_sums", None)
     term_group = term_groups(org_df, common_df)

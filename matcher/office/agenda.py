@@ -12,10 +12,12 @@ brokerage tools use (best pair first, into the first slot both are free).
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 
@@ -462,9 +464,6 @@ def read_participants(path, find) -> list[Participant]:
     """Participants from a file: one name a line, or a CSV with a ``name`` column and optional
     ``unavailable`` (slots, separated by ';' or spaces) and ``cap`` columns. ``find(name)`` returns the
     profile's name or raises (an unknown name stops with the line it is on)."""
-    import csv
-    from pathlib import Path
-
     text = Path(path).read_text(encoding="utf-8-sig")
     lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     out: list[Participant] = []
@@ -501,9 +500,6 @@ def _participant(row: dict, line: int, path, find) -> Participant:
 
 def read_requests(path, find) -> list[tuple[str, str, float]]:
     """Requested meetings: a CSV with ``org_a,org_b`` and an optional ``priority`` (a number, higher first)."""
-    import csv
-    from pathlib import Path
-
     rows = list(csv.DictReader(Path(path).read_text(encoding="utf-8-sig").splitlines()))
     if rows and not {"org_a", "org_b"} <= set(rows[0]):
         raise AgendaError(f"{path}: the requests need the columns org_a,org_b (and optionally priority).")

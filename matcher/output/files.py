@@ -11,6 +11,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import NothingRanked
 from ..paths import replacing, write_text_atomic
 from .html import agenda_html, report_html
@@ -60,8 +62,6 @@ def _json_lines(p, names: Sequence[str]) -> str:
 def _batch_columns(partners) -> tuple:
     """The rows of ``partners`` (``batch.Partners``) as arrays in BATCH_COLUMNS order, organisations and
     partners by row number (NaN where a side is missing)."""
-    import numpy as np
-
     counts = np.array([len(p.rows) for p in partners], dtype=np.int64)
     org = np.repeat(np.array([p.org for p in partners], dtype=np.int64), counts)
     rank = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + 1
@@ -82,7 +82,6 @@ def _batch_columns(partners) -> tuple:
 
 def _batch_frame(partners, names: Sequence[str]):
     """Every organisation's rows as one DataFrame in BATCH_COLUMNS order (NaN where a side is missing)."""
-    import numpy as np
     import pandas as pd
 
     org, rank, partner, *values = _batch_columns(list(partners))
@@ -94,7 +93,6 @@ def _pyarrow():
     """``(pyarrow, pyarrow.compute)`` to write batch rows with, or None where pyarrow is not installed or
     its version writes floats otherwise than ``repr`` (checked on a few values, see ``_float_texts``)."""
     try:
-        import numpy as np
         import pyarrow
         import pyarrow.compute
     except ImportError:
@@ -130,8 +128,6 @@ def _float_texts(x, missing: str, pa, pc):
 def _arrow_block(partners, names, missing: str, pieces, arrow) -> bytes:
     """Rows of ``partners`` as text, assembled by Arrow: ``names`` (an Arrow array) already quoted or
     JSON-encoded, each row the values of BATCH_COLUMNS between the ``pieces`` of text around them."""
-    import numpy as np
-
     pa, pc = arrow
     org, rank, partner, score, forward, backward = _batch_columns(partners)
     if not len(org):

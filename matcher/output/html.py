@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
+from .. import __version__
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -35,8 +37,6 @@ def render(template: str, **values) -> str:
 
 def report_html(result, *, filters: str = "", made: str | None = None) -> str:
     """A ``MatchList`` as one self-contained HTML page: CSS inline, no script, nothing fetched."""
-    from .. import __version__
-
     made = made or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return render("report.html", result=result, filters=filters, made=made, css=stylesheet(), version=__version__)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shlex
 import textwrap
 from typing import Any
 
@@ -101,8 +102,6 @@ def meaning_words(p) -> str:
 
 def _arg(name: str) -> str:
     """A name as a shell argument: quoted where it holds a space or a quote."""
-    import shlex
-
     return shlex.quote(name)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from ..errors import Problem
+from ..text.languages import check_language, language_hint
 from .model import KINDS, PROFILE_KEYS, SOURCE_KEYS
 
 _FIELD_HINTS = {
@@ -32,8 +33,6 @@ def _check_country(value: str) -> str:
 
 def _check_language(value: str) -> str:
     from pydantic_core import PydanticCustomError
-
-    from ..text.languages import check_language
 
     code = check_language(value)
     if code is None:
@@ -186,8 +185,6 @@ def problem_from_error(path: Path, err: dict, nodes) -> Problem:
     if kind == "country":
         return Problem(path, err["msg"], line, fpath, country_hint(value))
     if kind == "language":
-        from ..text.languages import language_hint
-
         return Problem(path, err["msg"], line, fpath, language_hint(str(value)))
     if kind == "empty":
         return Problem(path, "is empty", line, fpath, "write a statement or remove the line")

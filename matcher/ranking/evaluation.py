@@ -9,9 +9,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from ..errors import MatcherError
 from .ranker import Ranking
 
 METRICS = ("hits@10", "mrr", "ndcg@10", "recall@50")
@@ -156,11 +158,7 @@ class PartnershipReport:
 
 def read_partnerships(path) -> list[tuple[str, str]]:
     """The ``between: [A, B]`` pairs of a partnerships YAML file, with errors that name the entry."""
-    from pathlib import Path
-
-    import yaml
-
-    from ..errors import MatcherError
+    import yaml  # only to read a partnerships file
 
     path = Path(path)
     try:

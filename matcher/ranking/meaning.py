@@ -306,7 +306,7 @@ class Semantic:
         side lists no needs)."""
         n = self.index.n_orgs
         needs = self._sides[1]
-        mine = self._need_position[np.asarray(self.index.statement_rows(org, NEED))]
+        mine = self._need_position[np.asarray(self.index.statement_rows(org, NEED), dtype=np.int64)]
         forward = self.similarity[mine].mean(axis=0, dtype=np.float64) if len(mine) else np.zeros(n)
         owner = self.index.stmt_org[needs]
         counts = np.bincount(owner, minlength=n)
@@ -320,8 +320,8 @@ class Semantic:
         direction's meaning part times the number of needs. ``percentile``: the share of the folder's need ↔
         capability pairs that are less alike (calibrated for their languages); ``close``: above the need's
         close level (``stand_out``)."""
-        needs = np.asarray(self.index.statement_rows(seeker, NEED))
-        caps = np.asarray(self.index.statement_rows(provider, CAPABILITY))
+        needs = np.asarray(self.index.statement_rows(seeker, NEED), dtype=np.int64)
+        caps = np.asarray(self.index.statement_rows(provider, CAPABILITY), dtype=np.int64)
         if not len(needs) or not len(caps):
             return []
         z = standardise(

@@ -14,12 +14,15 @@ CORDIS Horizon Europe export described in the benchmark's README). A grant count
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import MatcherError
+from ..index.store import load_index
+from ..index.stream import build_store
 from ..profiles.model import Profile, Source
 
 HISTORY_ROLES = ("coordinator", "participant", "associatedPartner")
@@ -81,8 +84,6 @@ def read_tables(data_dir: Path | str) -> Tables:
 
 def check_date(value: str, option: str) -> str:
     """``value`` if it is a YYYY-MM-DD date, else a CordisError naming the option."""
-    import datetime as dt
-
     try:
         dt.date.fromisoformat(value)
     except (TypeError, ValueError):
@@ -126,8 +127,8 @@ def history(tables: Tables, before: str):
 
 @dataclass
 class Built:
-    """Profiles and the rows ``build_index`` (and ``build.build_store``) need, one profile per organisation
-    in the history."""
+    """Profiles and the rows ``index.build.build_index`` (and ``index.stream.build_store``) need, one profile
+    per organisation in the history."""
 
     profiles: list[Profile]
     texts: list[list[str]]
@@ -236,14 +237,9 @@ def import_cordis(
 
     Returns the store's ``Index`` (memory-mapped). ``out`` is written atomically: an interrupted import
     leaves no store. ``progress(step)`` is called as each of ``IMPORT_STEPS`` begins; during the last,
-    ``advance(fraction)`` as the store's build goes on (``matcher.build``: in bounded memory).
+    ``advance(fraction)`` as the store's build goes on (``index.stream``: in bounded memory).
     """
     step = progress or (lambda _: None)
-    from datetime import datetime, timezone
-
-    from ..index.store import load_index
-    from ..index.stream import build_store
-
     check_date(before, "--before")
     step(IMPORT_STEPS[0])
     tables = tables if tables is not None else read_tables(data_dir)
@@ -277,7 +273,7 @@ def import_cordis(
             "before": before,
             "grants": built.grants,
             "organisations": len(built.profiles),
-            "built": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "built": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         },
         progress=tick,
     )

@@ -6,6 +6,8 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
+from .languages import CYRILLIC, HAN, detect
+
 TOKEN = re.compile(r"(?u)\b\w\w+\b")
 
 
@@ -138,8 +140,6 @@ class Analyzer:
 
     def _tokens(self, text: str) -> list[tuple[str, str]]:
         """(word, language its term is made in) for every word of a text that is not plain ASCII."""
-        from .languages import CYRILLIC, HAN, detect
-
         latin = getattr(text, "language", None) or detect(text)
         latin = "hu" if latin == "hu" else "en"
         out = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 
 
@@ -21,8 +22,6 @@ def snippet(text: str, words: Iterable[str], width: int) -> str:
 
 def wrap(text: str, width: int) -> str:
     """Every line of ``text`` wrapped to ``width`` columns, continuation lines indented two more than it."""
-    import textwrap
-
     out = []
     for line in text.split("\n"):
         indent = len(line) - len(line.lstrip(" "))

@@ -1,10 +1,28 @@
-"""The loader never raises anything but ProfileError, and a bad file never hides a good one."""
+"""Profiles: every bundled profile loads and quotes its article verbatim; no YAML input crashes the loader."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matcher.errors import ProfileError
+from matcher.paths import bundled
 from matcher.profiles.load import load_folder, parse_profile
+from matcher.profiles.validate import check_sources, normalise_space
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PROFILES, SEEDS = ROOT / "profiles", ROOT / "seeds"
+
+
+@pytest.fixture(scope="module")
+def loaded():
+    return load_folder(PROFILES)
+
 
 VALID = """name: Good
 country: CN
@@ -18,6 +36,7 @@ sources:
 """
 
 yaml_scalars = st.one_of(st.text(max_size=20), st.integers(), st.floats(allow_nan=False), st.booleans(), st.none())
+
 yaml_values = st.recursive(
     yaml_scalars,
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)),
@@ -47,6 +66,65 @@ def _parse_only_raises_profile_error(text):
         parse_profile(text, "fuzz.yaml")
     except ProfileError as exc:
         assert exc.problems and all(str(p).startswith("fuzz.yaml") for p in exc.problems)
+
+
+def test_all_bundled_profiles_load(loaded):
+    assert [str(p) for p in loaded.problems] == []
+    assert len(loaded.profiles) >= 20
+
+
+def test_every_quote_is_verbatim(loaded):
+    problems = [str(p) for profile in loaded.profiles for p in check_sources(profile, SEEDS)]
+    assert problems == []
+    assert all(profile.sources for profile in loaded.profiles)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Ehang",
+        "CASIC",
+        "Huawei",
+        "MTS",
+        "Gomselmash",
+        "Zongshen",
+        "China-Hungary technology transfer centre",
+        "Guangdong CIS International Alliance for Scientific and Technological Cooperation",
+        "Russian Academy of Sciences",
+        "Alibaba",
+        "Alibaba Cloud",
+        "Tencent",
+        "Baidu",
+        "Telecom Malaysia",
+        "Sanjiang-Volat",
+        "China-Belarus Great Stone Industrial Park",
+    ],
+)
+def test_required_organisations_present(loaded, name):
+    names = {n.casefold() for p in loaded.profiles for n in p.names}
+    assert name.casefold() in names
+
+
+def test_partnerships_are_quoted_and_resolve(loaded):
+    data = yaml.safe_load((SEEDS / "partnerships.yaml").read_text(encoding="utf-8"))
+    names = {n.casefold() for p in loaded.profiles for n in p.names}
+    assert len(data["partnerships"]) >= 4
+    for item in data["partnerships"]:
+        assert all(n.casefold() in names for n in item["between"]), item["between"]
+        body = normalise_space((SEEDS / item["article"]).read_text(encoding="utf-8"))
+        assert normalise_space(item["quote"]) in body
+
+
+def test_seed_articles_are_unchanged():
+    shared = ROOT.parent / "shared" / "seeds"
+    if not shared.is_dir():
+        pytest.skip("../shared/seeds is not beside this checkout")
+    for article in shared.glob("*.txt"):
+        assert (SEEDS / article.name).read_bytes() == article.read_bytes()
+
+
+def test_bundled_location_finds_the_profiles():
+    assert sorted(p.name for p in bundled("profiles").glob("*.yaml")) == sorted(p.name for p in PROFILES.glob("*.yaml"))
 
 
 @settings(max_examples=300, deadline=None)
@@ -97,3 +175,13 @@ def test_bad_neighbour_never_loses_the_good_profile(tmp_path, text):
     loaded = load_folder(tmp_path)
     assert "Good" in [p.name for p in loaded.profiles]  # good.yaml sorts first: it is never the one skipped
     assert len(loaded.profiles) + len({p.path for p in loaded.errors}) == 2
+
+
+def test_language_key_is_validated(tmp_path):
+    body = "name: X\ncountry: RU\nkind: company\nlanguage: Russian\ncapabilities: [лазеры]\n"
+    with pytest.raises(ProfileError) as err:
+        parse_profile(body, tmp_path / "x.yaml")
+    assert str(err.value) == (
+        f"{tmp_path / 'x.yaml'}:4: language: 'Russian' is not a language matcher reads — use 'ru'"
+    )
+    assert parse_profile(body.replace("Russian", "RU"), tmp_path / "x.yaml").language == "ru"

@@ -1,24 +1,19 @@
-"""The cached index is reused while profiles are unchanged and rebuilt as soon as any file changes."""
+"""Reciprocal scores and the exact top-k, on the numpy and the compiled engine, pruned or not."""
+
+from __future__ import annotations
 
 import functools
-import json
-import subprocess
+import math
 import sys
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.cli.matching import match_command
 from matcher.index.build import build_index
-from matcher.index.catalog import open_catalog
 from matcher.profiles.model import Profile
 from matcher.ranking.score import MUTUALITY, combine, pair_scores, reciprocal_top, top_k
-from matcher.workspace import open_workspace
-
-from .conftest import write_profile
 
 try:
     import numba  # noqa: F401
@@ -26,81 +21,10 @@ try:
     HAS_NUMBA = True
 except ImportError:
     HAS_NUMBA = False
+
 needs_numba = pytest.mark.skipif(not HAS_NUMBA, reason="numba is not installed (no wheel for this platform)")
+
 ENGINES = [pytest.param(False, id="numpy"), pytest.param(True, id="compiled", marks=needs_numba)]
-
-
-def ranked(folder):
-    out = CliRunner().invoke(match_command, ["--org", "Alpha", "--profiles", str(folder), "--format", "json"])
-    assert out.exit_code == 0, out.output
-    return [(m["name"], m["score"]) for m in json.loads(out.output)["matches"]]
-
-
-def test_cache_is_reused_then_invalidated(tiny):
-    first = open_catalog(tiny)
-    assert not first.cached
-    again = open_catalog(tiny)
-    assert again.cached
-    assert [p.name for p in again.index.profiles] == [p.name for p in first.index.profiles]
-    assert list(again.index.names) == [p.name for p in first.index.profiles]  # stored beside the records
-    assert ranked(tiny) == [("Beta", 1.0), ("Epsilon", 1.0), ("Gamma", 0.25)]
-
-    # add
-    write_profile(
-        tiny,
-        "zeta",
-        name="Zeta",
-        country="CN",
-        kind="company",
-        capabilities=["laser scanning"],
-        needs=["drone platforms"],
-    )
-    assert ("Zeta", 1.0) in ranked(tiny)
-    # edit: Beta stops offering laser scanning
-    write_profile(
-        tiny,
-        "beta",
-        name="Beta",
-        country="RU",
-        kind="research-institute",
-        capabilities=["fish farming"],
-        needs=["drone platforms"],
-    )
-    assert "Beta" not in [n for n, s in ranked(tiny) if s > 0.5]
-    # delete
-    (tiny / "zeta.yaml").unlink()
-    assert "Zeta" not in [n for n, _ in ranked(tiny)]
-    assert "Zeta" not in open_workspace(tiny).matcher.index.names
-    # a broken file still warns from the cache
-    (tiny / "bad.yaml").write_text("name: [\n")
-    for _ in range(2):
-        out = CliRunner().invoke(match_command, ["--org", "Alpha", "--profiles", str(tiny)])
-        assert "bad.yaml:2: YAML syntax error" in out.stderr
-
-
-def test_cached_results_equal_fresh(tmp_path):
-    from matcher.paths import bundled
-
-    fresh = open_workspace(bundled("profiles"), cache=False).matcher.match("Ehang", top=25)
-    open_catalog(bundled("profiles"))
-    cached_workspace = open_workspace(bundled("profiles"))
-    assert cached_workspace.catalog.cached
-    cached = cached_workspace.matcher.match("Ehang", top=25)
-    assert cached == fresh
-
-
-def test_cached_query_imports_no_sklearn_or_scipy(tiny):
-    """``match`` on a cached index imports none of the heavy libraries, nor the YAML parser, nor numba
-    (a single query costs less than numba's import)."""
-    open_catalog(tiny)
-    code = (
-        "import sys; from matcher.cli import cli; "
-        f"cli(['match', '--org', 'Alpha', '--profiles', {str(tiny)!r}], standalone_mode=False); "
-        "print(sorted(m for m in ('sklearn', 'scipy', 'pandas', 'pydantic', 'yaml', 'numba') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "[]"
-
 
 WORDS = [f"w{i}" for i in range(25)]
 
@@ -119,6 +43,65 @@ def random_profiles(draw):
         )
         for i in range(n)
     ]
+
+
+def brute_force(index):
+    """``top(a, allowed, k)``: the k best allowed organisations for ``a`` by a dense computation of every
+    pair, ties by row, with every organisation's score."""
+    cap = index.org_vectors[0].to_scipy().toarray().astype(np.float64)
+    need = index.org_vectors[1].to_scipy().toarray().astype(np.float64)
+    forward = need @ cap.T  # forward[a, b]: b's capabilities against a's needs
+
+    def top(a, allowed, k):
+        scores, _, _ = combine(forward[a], forward[:, a], index.has_needs[a], index.has_needs)
+        scores[~allowed] = 0
+        want = np.lexsort((np.arange(len(scores)), -scores))[:k]
+        return want[scores[want] > 1e-12], scores
+
+    return top
+
+
+def set_prune_min(monkeypatch, n: int) -> None:
+    """Prune from ``n`` organisations up, on either engine."""
+    import matcher.ranking.score as score
+
+    monkeypatch.setattr(score, "PRUNE_MIN", n)
+    monkeypatch.setattr(score, "COMPILED_PRUNE_MIN", n)
+
+
+def pruned(index, a, k, allowed, compiled):
+    """The pruned query alone, numpy or compiled: None where it would fall back to reading everything."""
+    import matcher.ranking.score as score
+
+    if not compiled:
+        return score._pruned_top(index, a, k, allowed)
+    budget = score.prune_budget(index.n_orgs)
+    kernel = score.compiled_kernel()
+    return kernel.reciprocal_top(index, a, k, allowed, mutuality=score.MUTUALITY, prune=True, budget=budget, step=0.7)
+
+
+side_scores = st.one_of(st.just(0.0), st.floats(1e-90, 1))
+
+
+@functools.cache
+def _zipf_index_60(zipf_profiles):
+    return build_index(zipf_profiles(60, 80, (5, 15), 7, capabilities=2, no_needs_every=5), common_df=4)
+
+
+SYMMETRY_WORDS = ["laser", "drone", "battery", "grain", "harvest", "cloud", "network", "sensor", "rocket", "engine"]
+
+statement = st.lists(st.sampled_from(SYMMETRY_WORDS), min_size=1, max_size=5).map(" ".join)
+
+
+@st.composite
+def profile_sets(draw):
+    n = draw(st.integers(2, 6))
+    out = []
+    for i in range(n):
+        caps = draw(st.lists(statement, max_size=3))
+        needs = draw(st.lists(statement, min_size=0 if caps else 1, max_size=3))
+        out.append(Profile(name=f"Org{i}", country="CN", kind="company", capabilities=tuple(caps), needs=tuple(needs)))
+    return out
 
 
 @settings(max_examples=40, deadline=None)
@@ -164,42 +147,8 @@ def test_reciprocal_top_equals_brute_force(compiled, profiles, k, rnd):
         assert np.allclose(brute[rows], score, atol=1e-6)  # each row really has the score it is given
 
 
-def zipf_profiles(n: int, words: int, lengths: tuple[int, int], seed: int, *, capabilities: int, no_needs_every: int):
-    """``n`` profiles over ``words`` words of Zipfian frequency: some in nearly every profile, most rare."""
-    rng = np.random.default_rng(seed)
-    vocab = [f"w{i}x" for i in range(words)]
-    p = 1 / np.arange(1, words + 1) ** 1.1
-    p /= p.sum()
-
-    def text():
-        return " ".join(rng.choice(vocab, int(rng.integers(*lengths)), p=p))
-
-    out = []
-    for i in range(n):
-        caps = tuple(text() for _ in range(capabilities))
-        needs = (text(),) if i % no_needs_every else ()
-        out.append(Profile(name=f"O{i}", country="CN", kind="company", capabilities=caps, needs=needs))
-    return out
-
-
-def brute_force(index):
-    """``top(a, allowed, k)``: the k best allowed organisations for ``a`` by a dense computation of every
-    pair, ties by row, with every organisation's score."""
-    cap = index.org_vectors[0].to_scipy().toarray().astype(np.float64)
-    need = index.org_vectors[1].to_scipy().toarray().astype(np.float64)
-    forward = need @ cap.T  # forward[a, b]: b's capabilities against a's needs
-
-    def top(a, allowed, k):
-        scores, _, _ = combine(forward[a], forward[:, a], index.has_needs[a], index.has_needs)
-        scores[~allowed] = 0
-        want = np.lexsort((np.arange(len(scores)), -scores))[:k]
-        return want[scores[want] > 1e-12], scores
-
-    return top
-
-
 @pytest.mark.parametrize("compiled", ENGINES)
-def test_reciprocal_top_is_exact_on_zipfian_profiles(compiled):
+def test_reciprocal_top_is_exact_on_zipfian_profiles(zipf_profiles, compiled):
     """With very common and rare words (long and short postings), every organisation's top 10 is the
     brute-force top 10, in the same order."""
     index = build_index(zipf_profiles(300, 400, (8, 20), 7, capabilities=2, no_needs_every=5))
@@ -230,28 +179,9 @@ def test_upper_combine_bounds_the_score(rows, fdef):
     assert np.allclose(bound, combine(f_up, b_up, fdef, has_needs)[0])  # and no looser than it must be
 
 
-def set_prune_min(monkeypatch, n: int) -> None:
-    """Prune from ``n`` organisations up, on either engine."""
-    import matcher.ranking.score as score
-
-    monkeypatch.setattr(score, "PRUNE_MIN", n)
-    monkeypatch.setattr(score, "COMPILED_PRUNE_MIN", n)
-
-
-def pruned(index, a, k, allowed, compiled):
-    """The pruned query alone, numpy or compiled: None where it would fall back to reading everything."""
-    import matcher.ranking.score as score
-
-    if not compiled:
-        return score._pruned_top(index, a, k, allowed)
-    budget = score.prune_budget(index.n_orgs)
-    kernel = score.compiled_kernel()
-    return kernel.reciprocal_top(index, a, k, allowed, mutuality=score.MUTUALITY, prune=True, budget=budget, step=0.7)
-
-
 @pytest.mark.parametrize("compiled", ENGINES)
 @pytest.mark.parametrize("common_df", [3, 15, 60])
-def test_pruned_top_is_exact(common_df, compiled, monkeypatch):
+def test_pruned_top_is_exact(zipf_profiles, common_df, compiled, monkeypatch):
     """Skipping the postings of common terms, bounded instead, gives the brute-force top 10 in order,
     whatever share of the terms is common, with random organisations left out. The compiled query walks
     the 300 organisations in segments of 64, as it walks a large index in segments."""
@@ -304,7 +234,7 @@ def test_pruned_top_equals_brute_force_on_random_profiles(compiled, profiles, k,
 
 
 @pytest.mark.parametrize("compiled", ENGINES)
-def test_pruned_top_without_needs_anywhere_ranks_nobody(compiled):
+def test_pruned_top_without_needs_anywhere_ranks_nobody(zipf_profiles, compiled):
     """A store of past projects lists capabilities only: nobody meets anybody's needs, and the pruned
     query says so at once instead of falling back to reading everything."""
     profiles = zipf_profiles(50, 80, (5, 10), 2, capabilities=2, no_needs_every=1)
@@ -314,7 +244,7 @@ def test_pruned_top_without_needs_anywhere_ranks_nobody(compiled):
     assert len(rows) == 0 and len(got) == 0
 
 
-def test_row_dot_products_are_bit_identical_to_postings_traversal():
+def test_row_dot_products_are_bit_identical_to_postings_traversal(zipf_profiles):
     """Scoring chosen rows from the matrix sums the same products in the same order as the postings."""
     from matcher.index.vectors import dot_all, dot_rows
 
@@ -325,44 +255,8 @@ def test_row_dot_products_are_bit_identical_to_postings_traversal():
         assert np.array_equal(dot_rows(query, index.org_vectors[0], rows), dot_all(query, index.postings[0])[rows])
 
 
-@pytest.mark.parametrize("compiled", ENGINES)
-@pytest.mark.parametrize("strategy", ["blockwise", "one worker", "two workers", "two workers, pruned"])
-def test_batch_gives_the_partners_match_gives(strategy, compiled, monkeypatch):
-    """Every strategy of all_top_partners returns, for every organisation, what top_partners returns:
-    one sparse product for all, or each organisation's query on one or two workers (processes with the
-    numpy engine, threads running the compiled loop), exhaustive or pruned."""
-    import matcher.batch.local as batch
-    from matcher.explanations.matching import Matcher
-
-    profiles = zipf_profiles(120, 150, (3, 12), 3, capabilities=1, no_needs_every=4)
-    links = [(i, (i * 7 + 1) % 120, 1.0) for i in range(120)]
-    m = Matcher(build_index(profiles, links=links, common_df=6), compiled=compiled)
-    if strategy != "blockwise":
-        monkeypatch.setattr(batch, "BLOCK_MAX", 0)
-        monkeypatch.setattr(batch, "CHUNK", 16)
-    if strategy.endswith("pruned"):
-        set_prune_min(monkeypatch, 0)
-    workers = 2 if strategy.startswith("two") else 1
-    done = []
-    for new_only in (False, True):
-        got = list(batch.all_top_partners(m.ranking, top=5, new_only=new_only, workers=workers, progress=done.append))
-        assert [g.org for g in got] == list(range(120))
-        for g in got:
-            want = m.ranking.top_partners(g.org, top=5, new_only=new_only)
-            assert list(g.rows) == [b for b, *_ in want]
-            assert np.allclose(g.score, [s for _, s, *_ in want], atol=1e-12)
-            assert (g.forward is None) == (not m.index.has_needs[g.org])
-            assert [x if x == x else None for x in g.backward] == pytest.approx([bk for *_, bk in want])
-    assert sum(done) == 240
-    # some organisations only, in the order given: the same partners as for everyone
-    everyone = {g.org: list(g.rows) for g in batch.all_top_partners(m.ranking, top=5, workers=1)}
-    some = list(batch.all_top_partners(m.ranking, top=5, orgs=[77, 3, 3, 119], workers=workers))
-    assert [g.org for g in some] == [77, 3, 3, 119]
-    assert all(list(g.rows) == everyone[g.org] for g in some)
-
-
 @needs_numba
-def test_hints_floor_the_pruned_query_exactly():
+def test_hints_floor_the_pruned_query_exactly(zipf_profiles):
     """A seeker's hints (scores its earlier partners found with it) floor its pruned query: a floor at the
     true k-th best score changes nothing; a floor above it (never a real hint) loses partners, so the
     floor is really used. A whole batch with hints gives what it gives without."""
@@ -387,28 +281,8 @@ def test_hints_floor_the_pruned_query_exactly():
 
 
 @needs_numba
-def test_abandoned_threaded_batch_stops_its_threads(monkeypatch):
-    """A batch stopped early (a closed generator, as on Ctrl-C) cancels its queued chunks and leaves no
-    thread running."""
-    import threading
-
-    import matcher.batch.local as batch
-    from matcher.explanations.matching import Matcher
-
-    monkeypatch.setattr(batch, "BLOCK_MAX", 0)
-    monkeypatch.setattr(batch, "CHUNK", 2)
-    m = Matcher(build_index(zipf_profiles(120, 150, (3, 12), 3, capabilities=1, no_needs_every=4)), compiled=True)
-    before = threading.active_count()
-    partners = batch.all_top_partners(m.ranking, top=3, workers=2)
-    first = next(partners)
-    partners.close()
-    assert first.org == 0 and len(first.rows) == 3
-    assert threading.active_count() == before
-
-
-@needs_numba
 @pytest.mark.parametrize("prune", [False, True])
-def test_compiled_query_is_bit_identical_to_numpy(prune, monkeypatch):
+def test_compiled_query_is_bit_identical_to_numpy(zipf_profiles, prune, monkeypatch):
     """Same rows, and the same scores and sides to the last bit, whichever engine runs the query."""
     import matcher.ranking.score as score
     from matcher.ranking import kernels as _kernels
@@ -471,11 +345,6 @@ def test_compiled_rare_parts_in_float32_are_widened_above_the_exact_sum(products
     assert float(acc[0, 0]) / _widen(len(rare)) <= exact  # and narrowed, a lower bound (the query's floor)
 
 
-# A side's score is 0 or a sum of products of two float32 weights, so at least about 1e-90: below that,
-# f * b in the harmonic mean underflows to a subnormal and loses its digits (hypothesis found f = b = 7e-162).
-side_scores = st.one_of(st.just(0.0), st.floats(1e-90, 1))
-
-
 @needs_numba
 @settings(deadline=None)  # the first example compiles
 @given(side_scores, side_scores, st.booleans(), st.booleans(), st.floats(0, 4))
@@ -485,14 +354,6 @@ def test_sum_of_sides_bounds_the_score(f, b, fdef, bdef, m):
     from matcher.ranking.kernels import _combine, _sum_share
 
     assert (f + b) * _sum_share(fdef, bdef, m) >= _combine(f, b, fdef, bdef, m) * (1 - 1e-15)
-
-
-def test_float32_common_norms_are_rounded_up():
-    """The compiled query's float32 copy of the common norms still bounds (it is rounded up)."""
-    index = build_index(zipf_profiles(100, 150, (5, 15), 4, capabilities=2, no_needs_every=4), common_df=5)
-    assert index.norms_by_org.dtype == np.float32
-    assert np.all(index.norms_by_org >= index.common_norms.T)
-    assert np.allclose(index.norms_by_org, index.common_norms.T, rtol=1e-6)
 
 
 def test_unusable_numba_falls_back_to_numpy_with_a_warning(monkeypatch):
@@ -515,7 +376,7 @@ def test_unusable_numba_falls_back_to_numpy_with_a_warning(monkeypatch):
 
 @pytest.mark.parametrize("compiled", ENGINES)
 @pytest.mark.parametrize("prune_min", [0, 10**9])
-def test_asking_for_no_partners_gives_none(compiled, prune_min, monkeypatch):
+def test_asking_for_no_partners_gives_none(zipf_profiles, compiled, prune_min, monkeypatch):
     """k = 0 (or less) ranks nobody, on either engine, pruned or not."""
 
     set_prune_min(monkeypatch, prune_min)
@@ -524,7 +385,7 @@ def test_asking_for_no_partners_gives_none(compiled, prune_min, monkeypatch):
         assert all(len(x) == 0 for x in reciprocal_top(index, 0, k, compiled=compiled))
 
 
-def test_compiled_query_without_numba_says_how_to_get_it(monkeypatch):
+def test_compiled_query_without_numba_says_how_to_get_it(zipf_profiles, monkeypatch):
     """Asking for the compiled query where numba is missing is an error that says what to install;
     by default the numpy query runs instead."""
     import matcher.ranking.score as score
@@ -536,54 +397,13 @@ def test_compiled_query_without_numba_says_how_to_get_it(monkeypatch):
     assert np.array_equal(reciprocal_top(index, 0, 5)[0], reciprocal_top(index, 0, 5, compiled=False)[0])
 
 
-def test_group_norms_known_answer():
-    """Common terms are dealt into groups by document frequency; each organisation gets its norm per group."""
-    from scipy import sparse
-
-    from matcher.index.vectors import Csr, group_norms
-
-    m = sparse.csr_matrix(np.array([[3.0, 0, 4, 0], [0, 1, 0, 0]], dtype=np.float32))
-    vectors = (Csr.from_scipy(m), Csr.from_scipy(m))
-    postings = (Csr.from_scipy(m.T.tocsr()), Csr.from_scipy(m.T.tocsr()))
-    term_group, norms = group_norms(vectors, postings, cutoff=0, groups=2)
-    assert term_group.tolist() == [[0, 1, 0, -1], [0, 1, 0, -1]]  # term 3 is held by nobody: not common
-    assert norms[:, 0].tolist() == [[5.0, 0.0], [0.0, 1.0]]
-
-
-@functools.cache
-def _zipf_index_60():
-    return build_index(zipf_profiles(60, 80, (5, 15), 7, capabilities=2, no_needs_every=5), common_df=4)
-
-
-@settings(max_examples=30, deadline=None)
-@given(st.integers(0, 59), st.integers(0, 59), st.integers(1, 8))
-def test_group_norms_bound_the_common_part(a, b, groups):
-    """Per group, the query's norm times the partner's bounds their common part (Cauchy-Schwarz); summed
-    over groups, it is never looser than the one norm over all common terms."""
-    from matcher.index.vectors import group_norms
-
-    index = _zipf_index_60()
-    term_group, norms = group_norms(index.org_vectors, index.postings, index.common_df, groups)
-    terms, weights = index.vector(a, 1)  # a's needs against b's capabilities
-    common = term_group[0, terms] >= 0
-    q = np.zeros(groups)
-    np.add.at(q, term_group[0, terms[common]], np.square(weights[common], dtype=np.float64))
-    q = np.sqrt(q)
-    cap = dict(zip(*index.vector(b, 0)))
-    exact = sum(float(w) * float(cap.get(t, 0.0)) for t, w in zip(terms[common], weights[common]))
-    grouped = float(q @ norms[b, 0])
-    one_norm = float(np.linalg.norm(weights[common].astype(np.float64)) * index.common_norms[0, b])
-    assert exact <= grouped * (1 + 1e-9)
-    assert grouped <= one_norm * (1 + 1e-6)
-
-
 @needs_numba
-def test_compiled_group_sums_are_bit_identical_to_numpy():
+def test_compiled_group_sums_are_bit_identical_to_numpy(zipf_profiles):
     """The compiled query sums the group norms compiled: the same sums as numpy's, to the last bit."""
     from matcher.index.vectors import group_norms, group_sums
     from matcher.ranking import kernels as _kernels
 
-    index = _zipf_index_60()
+    index = _zipf_index_60(zipf_profiles)
     v = index.org_vectors[0]
     term_group = np.where(np.arange(v.shape[1]) % 3 == 0, -1, np.arange(v.shape[1]) % 5).astype(np.int16)
     want = group_sums(v.indptr, v.indices, v.data, term_group, 5, chunk=7)  # several chunks
@@ -594,14 +414,29 @@ def test_compiled_group_sums_are_bit_identical_to_numpy():
     assert all(np.array_equal(x, y) for x, y in zip(fast, slow))
 
 
-def test_stored_index_keeps_its_group_norms_and_names(tmp_path):
-    """A stored index opens with the group norms and names it was built with, without summing them again."""
-    from matcher.index.store import load_index, save_index
+def test_combine_one_sided_below_mutual_of_same_strength():
+    mutual, _, _ = combine(0.2, 0.2, True, True)
+    one_sided, _, _ = combine(0.4, 0.0, True, True)
+    assert one_sided < mutual
 
-    index = _zipf_index_60()
-    save_index(index, tmp_path / "store")
-    stored, _ = load_index(tmp_path / "store")
-    assert stored.stored_groups is not None
-    assert all(np.array_equal(x, y) for x, y in zip(stored.group_norms, index.group_norms))
-    assert stored.group_norms[1].any()
-    assert list(stored.names) == [p.name for p in index.profiles]
+
+@given(st.floats(0, 1), st.floats(0, 1), st.booleans(), st.booleans())
+def test_combine_is_bounded_and_decomposes(f, b, fdef, bdef):
+    score, fw, bw = combine(f, b, fdef, bdef)
+    assert 0 <= score <= 1 + 1e-12
+    assert score == pytest.approx(f * fw + b * bw)
+    if fdef and bdef:
+        assert score == pytest.approx(float(combine(b, f, True, True)[0]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(profile_sets())
+def test_scores_are_symmetric(profiles):
+    """A's score for B equals B's score for A when both list needs."""
+    index = build_index(profiles)
+    has_needs = index.has_needs
+    full = np.array([pair_scores(index, a)[0] for a in range(len(profiles))])
+    both = np.outer(has_needs, has_needs)
+    assert np.allclose(full[both], full.T[both], atol=1e-6)
+    assert np.all((full >= 0) & (full <= 1 + 1e-6))
+    assert not any(math.isnan(x) for x in full.ravel())

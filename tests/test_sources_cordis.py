@@ -1,23 +1,6 @@
-"""CORDIS import, the temporal split and need ranking, on a tiny grant set worked out by hand.
-
-Grants (t = signature date, else start date):
-- P1 2022-01-10 hydrogen storage: A coordinator, B participant, T thirdParty (an affiliate: ignored)
-- P2 2022-03-01 battery recycling: C coordinator, D participant
-- P3 (no signature date, starts 2022-05-01) hydrogen electrolysis: B coordinator, E participant
-- Q1 2023-02-01 hydrogen storage pilot: A coordinator; B, E, F participants; C associated partner
-- Q2 2023-03-01 a single-beneficiary grant: D coordinator only -> not a query
-- Q3 2023-04-01 G coordinator, F participant: neither had a profile -> no known partner -> dropped
-- Q4 2024-01-01 signed on the end of the window -> not in [2023-01-01, 2024-01-01)
-- P5 2023-01-01 signed on the cutoff -> a query candidate, never history (it has no participant: dropped)
-
-With the cutoff 2023-01-01, the history is P1-P3 and the candidates are A-E. Q1's partners with a profile
-are B, E and C (F is new to the data); A had worked with B only, so the new partners are E and C.
-"""
+"""CORDIS import, the temporal split and need ranking, on the tiny grant set of conftest.py."""
 
 from __future__ import annotations
-
-import csv
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,111 +8,11 @@ from click.testing import CliRunner
 
 from matcher.cli import cli
 from matcher.errors import MatcherError
-from matcher.ranking.evaluation import Judged, evaluate, query_metrics, ranking, score_metrics
 from matcher.ranking.signals import Need, model_weights, recent_need, score_need
 from matcher.sources import cordis
 from matcher.workspace import open_workspace
 
-PROJECT_COLS = [
-    "project_id",
-    "acronym",
-    "title",
-    "objective",
-    "keywords",
-    "start_date",
-    "ec_signature_date",
-    "topic",
-    "topic_title",
-    "legal_basis",
-    "legal_basis_title",
-    "euroscivoc",
-    "funding_scheme",
-]
-
-
-def _project(pid, title, signed, start="2022-01-01", topic="HORIZON-CL5-2022-D3-01-02", lb="HORIZON.2.5"):
-    return dict(
-        project_id=pid,
-        acronym=f"ACR{pid}",
-        title=title,
-        objective=f"{title}, studied in depth.",
-        keywords="",
-        start_date=start,
-        ec_signature_date=signed,
-        topic=topic,
-        topic_title="",
-        legal_basis=lb,
-        legal_basis_title="Climate, Energy and Mobility",
-        euroscivoc="/engineering/energy",
-        funding_scheme="HORIZON-RIA",
-    )
-
-
-PROJECTS = [
-    _project("1", "Hydrogen storage in salt caverns", "2022-01-10"),
-    _project("2", "Battery recycling plants", "2022-03-01", topic="HORIZON-CL4-2021-RESILIENCE-01", lb="HORIZON.2.4"),
-    _project("3", "Hydrogen electrolysis membranes", "", start="2022-05-01"),
-    _project("11", "Hydrogen storage pilot", "2023-02-01"),
-    _project("12", "Dark matter theory", "2023-03-01"),
-    _project("13", "Ocean robots", "2023-04-01"),
-    _project("14", "Hydrogen valleys", "2024-01-01"),
-    _project("15", "Cutoff day grant", "2023-01-01"),
-]
-PARTICIPATIONS = [
-    ("1", "100", "coordinator"),
-    ("1", "200", "participant"),
-    ("1", "900", "thirdParty"),
-    ("2", "300", "coordinator"),
-    ("2", "400", "participant"),
-    ("3", "200", "coordinator"),
-    ("3", "500", "participant"),
-    ("11", "100", "coordinator"),
-    ("11", "200", "participant"),
-    ("11", "500", "participant"),
-    ("11", "600", "participant"),
-    ("11", "300", "associatedPartner"),
-    ("12", "400", "coordinator"),
-    ("13", "700", "coordinator"),
-    ("13", "600", "participant"),
-    ("14", "100", "coordinator"),
-    ("14", "400", "participant"),
-    ("15", "300", "coordinator"),
-]
-ORGS = [
-    ("100", "Alpha Energy", "AE", "DE", "PRC"),
-    ("200", "Beta Institute", "", "EL", "REC"),
-    ("300", "Gamma University", "", "UK", "HES"),
-    ("400", "Delta Recycling", "", "FR", "PRC"),
-    ("500", "Epsilon Labs", "", "DE", "REC"),
-    ("600", "Phi Startup", "", "ES", "PRC"),
-    ("700", "G Council", "", "IT", "PUB"),
-    ("900", "Alpha Affiliate", "", "DE", "PRC"),
-]
 ID = {"A": "100", "B": "200", "C": "300", "D": "400", "E": "500"}
-
-
-def _write(path: Path, header, rows):
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
-
-
-@pytest.fixture
-def grants(tmp_path) -> Path:
-    folder = tmp_path / "cordis"
-    folder.mkdir()
-    _write(folder / "projects.csv", PROJECT_COLS, [[p[c] for c in PROJECT_COLS] for p in PROJECTS])
-    _write(folder / "participations.csv", ["project_id", "org_id", "role"], PARTICIPATIONS)
-    _write(folder / "organisations.csv", ["org_id", "name", "short_name", "country", "activity_type"], ORGS)
-    return folder
-
-
-@pytest.fixture
-def store(grants, tmp_path):
-    out = tmp_path / "store"
-    cordis.import_cordis(grants, "2023-01-01", out)
-    return out
 
 
 def test_queries_follow_the_protocol(grants):
@@ -189,28 +72,6 @@ def test_new_only_leaves_out_past_partners(store):
     result = matcher.match_need("Hydrogen storage pilot", org="Alpha Energy", new_only=True)
     assert "Beta Institute" not in [m.name for m in result.matches]
     assert result.candidates == 3
-
-
-def test_metrics_by_hand():
-    order = np.array([3, 1, 2, 0])
-    m = query_metrics(order, {1, 0})
-    assert m["hits@10"] == 1.0 and m["mrr"] == 0.5 and m["recall@50"] == 1.0
-    ideal = 1 + 1 / np.log2(3)
-    assert m["ndcg@10"] == pytest.approx((1 / np.log2(3) + 1 / np.log2(5)) / ideal)
-    assert query_metrics(np.array([2, 3]), {1})["mrr"] == 0.0
-
-
-def test_ties_are_broken_by_row_and_exclusions_drop_rows():
-    assert ranking(np.array([1.0, 2.0, 2.0, 0.0])).tolist() == [1, 2, 0, 3]
-    assert ranking(np.array([1.0, 2.0, 2.0, 0.0]), [1]).tolist() == [2, 0, 3]
-
-
-def test_evaluate_runs_both_variants():
-    q = Judged(seeker=0, relevant=(1, 2), new_relevant=(2,), past=(1,))
-    scores = np.array([9.0, 5.0, 1.0, 3.0])  # after the seeker: 1, 3, 2
-    out = evaluate([q], {"m": lambda i: scores})["m"]
-    assert out["all"]["mrr"] == 1.0
-    assert out["new"]["mrr"] == 0.5  # 1 (a past partner) is left out: 3, then 2
 
 
 def test_cli_import_and_match(grants, tmp_path):
@@ -364,17 +225,6 @@ def test_a_model_may_weigh_recent_needs_apart():
     assert model_weights(model, recent=True) == {"text": 0.5, "size": 1.0}
     assert model_weights({"weights": {"text": 1.0}}, recent=True) == {"text": 1.0}
     assert model_weights(None) == {"text": 1.0}
-
-
-def test_score_metrics_equal_the_metrics_of_the_full_ranking():
-    rng = np.random.default_rng(7)
-    for trial in range(400):
-        n = int(rng.integers(1, 90))
-        scores = rng.integers(0, 4, n).astype(float) if trial % 2 else rng.random(n)
-        relevant = rng.choice(n, int(rng.integers(1, min(n, 12) + 1)), replace=False)
-        exclude = rng.choice(n, int(rng.integers(0, n)), replace=False)
-        want = query_metrics(ranking(scores, exclude), relevant)
-        assert score_metrics(scores, relevant, exclude) == pytest.approx(want)
 
 
 def test_schedule_on_a_store_meets_on_each_sides_newest_projects(store, tmp_path):

@@ -1,12 +1,15 @@
-"""Names on real data: an ambiguous short name lists the candidates; "Did you mean" works on legal names."""
+"""Names to organisations: aliases, ambiguous short names, suggestions, related organisations."""
 
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 
+from matcher.cli import cli
 from matcher.errors import AmbiguousOrganisation, UnknownOrganisation
 from matcher.explanations.matching import Matcher
 from matcher.index.build import build_index
+from matcher.profiles.load import load_folder
 from matcher.profiles.model import Profile
 from matcher.profiles.names import suggest
 
@@ -26,6 +29,42 @@ def store_like(*orgs) -> Matcher:
     matcher = Matcher(build_index(profiles, weighting="bm25"))
     matcher.names.curated = False
     return matcher
+
+
+NAMES = [
+    "TECHNISCHE UNIVERSITEIT DELFT",
+    "TU Delft",
+    "TALLINNA TEHNIKAÜLIKOOL",
+    "TALLINN UNIVERSITY OF TECHNOLOGY",
+    "VYSOKE UCENI TECHNICKE V BRNE",
+    "BRNO UNIVERSITY OF TECHNOLOGY",
+    "AUBURN UNIVERSITY",
+    "DALIAN UNIVERSITY OF TECHNOLOGY",
+    "GRAZ UNIVERSITY OF TECHNOLOGY",
+    "CHALMERS UNIVERSITY OF TECHNOLOGY",
+    "TOKYO UNIVERSITY OF TECHNOLOGY",
+    "FRAUNHOFER GESELLSCHAFT ZUR FORDERUNG DER ANGEWANDTEN FORSCHUNG EV",
+    "ASSOCIACAO FRAUNHOFER PORTUGAL RESEARCH",
+    "MAX-PLANCK-GESELLSCHAFT ZUR FORDERUNG DER WISSENSCHAFTEN EV",
+    "HUAWEI TECHNOLOGIES FRANCE",
+    "HUAWEI TECHNOLOGIES SWEDEN AB",
+    "HARAMAYA UNIVERSITY",
+    "SIEMENS AKTIENGESELLSCHAFT",
+]
+
+OWNER = {
+    "TU Delft": "TECHNISCHE UNIVERSITEIT DELFT",
+    "TALLINN UNIVERSITY OF TECHNOLOGY": "TALLINNA TEHNIKAÜLIKOOL",
+    "BRNO UNIVERSITY OF TECHNOLOGY": "VYSOKE UCENI TECHNICKE V BRNE",
+}
+
+
+def matcher_for(folder):
+    return Matcher.from_profiles(load_folder(folder).profiles)
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(args))
 
 
 def test_short_name_shared_with_a_bigger_organisation_is_ambiguous():
@@ -71,33 +110,6 @@ def test_profile_folder_aliases_are_taken_as_written():
     assert matcher.profiles[matcher.names.find("Alibaba")].name == "Alibaba Group"
 
 
-NAMES = [
-    "TECHNISCHE UNIVERSITEIT DELFT",
-    "TU Delft",
-    "TALLINNA TEHNIKAÜLIKOOL",
-    "TALLINN UNIVERSITY OF TECHNOLOGY",
-    "VYSOKE UCENI TECHNICKE V BRNE",
-    "BRNO UNIVERSITY OF TECHNOLOGY",
-    "AUBURN UNIVERSITY",
-    "DALIAN UNIVERSITY OF TECHNOLOGY",
-    "GRAZ UNIVERSITY OF TECHNOLOGY",
-    "CHALMERS UNIVERSITY OF TECHNOLOGY",
-    "TOKYO UNIVERSITY OF TECHNOLOGY",
-    "FRAUNHOFER GESELLSCHAFT ZUR FORDERUNG DER ANGEWANDTEN FORSCHUNG EV",
-    "ASSOCIACAO FRAUNHOFER PORTUGAL RESEARCH",
-    "MAX-PLANCK-GESELLSCHAFT ZUR FORDERUNG DER WISSENSCHAFTEN EV",
-    "HUAWEI TECHNOLOGIES FRANCE",
-    "HUAWEI TECHNOLOGIES SWEDEN AB",
-    "HARAMAYA UNIVERSITY",
-    "SIEMENS AKTIENGESELLSCHAFT",
-]
-OWNER = {
-    "TU Delft": "TECHNISCHE UNIVERSITEIT DELFT",
-    "TALLINN UNIVERSITY OF TECHNOLOGY": "TALLINNA TEHNIKAÜLIKOOL",
-    "BRNO UNIVERSITY OF TECHNOLOGY": "VYSOKE UCENI TECHNICKE V BRNE",
-}
-
-
 @pytest.mark.parametrize(
     "query, first",
     [
@@ -121,3 +133,52 @@ def test_unknown_name_in_a_profile_folder_gets_did_you_mean():
     with pytest.raises(UnknownOrganisation) as err:
         matcher.names.find("Gomselmasch")
     assert str(err.value) == "No organisation named 'Gomselmasch'. Did you mean 'Gomselmash' or 'Zongshen-Gomselmash'?"
+
+
+def test_lookup_by_alias_and_case(tiny):
+    m = matcher_for(tiny)
+    assert m.names.get("alpha labs").name == "Alpha"
+    assert m.names.get("  BETA ").name == "Beta"
+
+
+def test_unknown_name_suggests(tiny):
+    from matcher.errors import UnknownOrganisation
+
+    with pytest.raises(UnknownOrganisation) as exc:
+        matcher_for(tiny).names.find("Alpah")
+    assert exc.value.suggestions == ["Alpha"]
+    assert "Did you mean 'Alpha'?" in str(exc.value)
+
+
+def test_a_joint_venture_is_marked_related_even_unlisted(write_profile, tmp_path):
+    """Neither lists the other as a partner, but the venture's name holds the parent's: related, and left
+    out by --new-only."""
+    import json
+
+    folder = tmp_path / "p"
+    write_profile(
+        folder,
+        "volat",
+        name="Volat",
+        country="BY",
+        kind="company",
+        capabilities=["heavy truck chassis"],
+        needs=["hydraulic axles"],
+    )
+    write_profile(
+        folder,
+        "jv",
+        name="Sanjiang-Volat",
+        country="CN",
+        kind="company",
+        capabilities=["hydraulic axles"],
+        needs=["heavy truck chassis"],
+    )
+    write_profile(folder, "other", name="Truckworks", country="CN", kind="company", capabilities=["hydraulic axles"])
+    data = json.loads(invoke("match", "--org", "Volat", "--profiles", str(folder), "--format", "json").output)
+    assert {m["name"]: m["relation"] for m in data["matches"]} == {"Sanjiang-Volat": "related", "Truckworks": None}
+    new = json.loads(
+        invoke("match", "--org", "Volat", "--new-only", "--profiles", str(folder), "--format", "json").output
+    )
+    assert [m["name"] for m in new["matches"]] == ["Truckworks"]
+    assert "· related organisation" in invoke("match", "--org", "Volat", "--profiles", str(folder)).output

@@ -1,4 +1,4 @@
-"""Profiles in Russian, Chinese and Hungarian: language-aware terms, background weights, the meaning signal."""
+"""The multilingual signal: meanings across words and languages, and its explanation."""
 
 from __future__ import annotations
 
@@ -9,20 +9,14 @@ import pytest
 from click.testing import CliRunner
 
 from matcher.cli import cli
-from matcher.errors import ProfileError
-from matcher.profiles.load import parse_profile
 from matcher.ranking import meaning as semantic
-from matcher.text.analyser import Analyzer, Text, default_stop_words
-from matcher.text.languages import detect
 from matcher.workspace import open_workspace
-
-from .conftest import write_profile
 
 needs_extra = pytest.mark.skipif(not semantic.available(), reason="needs pip install '.[multilingual]'")
 
 
 @pytest.fixture
-def multilingual(tmp_path):
+def multilingual(write_profile, tmp_path):
     """An English drone maker and a fish farm, and a Russian, a Chinese and a Hungarian profile.
 
     - Tomsk (Russian) offers laser mapping and gas-leak detection and needs drones: the same needs, in
@@ -80,68 +74,13 @@ def multilingual(tmp_path):
     return folder
 
 
-def analyzer() -> Analyzer:
-    return Analyzer(stop_words=default_stop_words(), multilingual=True)
+def semantic_combined(f, b, m):
+    from matcher.ranking.score import combine
+
+    return combine(f, b, m.forward is not None, m.backward is not None, weights=False)[0]
 
 
-@pytest.mark.parametrize(
-    "text, language",
-    [
-        ("laser mapping of pipelines", "en"),
-        ("лазерное картографирование трубопроводов", "ru"),
-        ("管道激光测绘", "zh"),
-        ("csővezetékek lézeres térképezése", "hu"),
-        ("5G网络设备", "zh"),
-        ("naïve café logistics platform", "en"),
-    ],
-)
-def test_detect_language(text, language):
-    assert detect(text) == language
-
-
-def test_russian_inflections_meet():
-    """Russian words are stemmed in Russian: the nominative and the genitive plural give the same terms."""
-    a = analyzer()
-    assert a.stems("беспилотные летательные аппараты") == a.stems("беспилотных летательных аппаратов")
-
-
-def test_hungarian_stemming_and_stop_words():
-    a = analyzer()
-    assert a.stems("drónok") == a.stems("drónokat")
-    assert len(a.stems("halgazdálkodás és haltenyésztés")) == 2  # "és" (and) is a stop word
-
-
-def test_chinese_is_segmented_into_words():
-    """jieba splits a run of Han characters into words, and Latin words inside keep the English path."""
-    terms = analyzer().stems("工业无人机平台和5G网络")
-    assert "无人机" in terms and "平台" in terms and "5g" in terms
-    assert "和" not in terms  # a stop word (and one character)
-
-
-def test_declared_language_overrides_detection():
-    """Without accents a Hungarian word reads as English; a profile's language: key says otherwise."""
-    a = analyzer()
-    assert a.stems(Text("dronokat", "hu")) == a.stems(Text("dronok", "hu"))
-    assert a.stems("dronokat") != a.stems("dronok")
-
-
-def test_ascii_text_is_analysed_as_before():
-    """The multilingual analyser leaves English text exactly as the English-only one reads it."""
-    text = "Laser mapping and modelling technologies for UAV pipeline inspection"
-    assert analyzer()(text) == Analyzer(stop_words=default_stop_words())(text)
-
-
-def test_language_key_is_validated(tmp_path):
-    body = "name: X\ncountry: RU\nkind: company\nlanguage: Russian\ncapabilities: [лазеры]\n"
-    with pytest.raises(ProfileError) as err:
-        parse_profile(body, tmp_path / "x.yaml")
-    assert str(err.value) == (
-        f"{tmp_path / 'x.yaml'}:4: language: 'Russian' is not a language matcher reads — use 'ru'"
-    )
-    assert parse_profile(body.replace("Russian", "RU"), tmp_path / "x.yaml").language == "ru"
-
-
-def test_chinese_profiles_match_on_segmented_words(multilingual):
+def test_chinese_profiles_match_on_segmented_words(write_profile, multilingual):
     """Without the extra, a Chinese need meets a Chinese capability through jieba's words; across
     languages nothing is shared."""
     write_profile(multilingual, "wuhan", name="Wuhan Survey", country="CN", kind="company", needs=["无人机平台"])
@@ -150,16 +89,6 @@ def test_chinese_profiles_match_on_segmented_words(multilingual):
     assert top.name == "Shenzhen Drones"
     assert {t.term for t in top.explanation.forward.terms} >= {"无人机", "平台", "无人机 平台"}
     assert matcher.explain("Shenzhen Drones", "Skyworks").explanation.forward.pairs == []
-
-
-def test_background_weights_generic_words_down(tmp_path):
-    """Two terms in as many profiles: the generic word ("built") weighs less than the specific one ("laser")."""
-    folder = tmp_path / "p"
-    write_profile(folder, "a", name="A", country="CN", kind="company", capabilities=["laser systems built here"])
-    write_profile(folder, "b", name="B", country="RU", kind="company", needs=["laser systems built elsewhere"])
-    index = open_workspace(folder).matcher.index
-    idf = dict(zip(index.terms, index.idf))
-    assert idf["built"] < idf["laser"] - 1.0
 
 
 @needs_extra
@@ -199,12 +128,6 @@ def test_explanation_parts_add_up_with_the_meaning_signal(multilingual):
         assert m.score == pytest.approx(float(semantic_combined(f, b, m)))
 
 
-def semantic_combined(f, b, m):
-    from matcher.ranking.score import combine
-
-    return combine(f, b, m.forward is not None, m.backward is not None, weights=False)[0]
-
-
 def test_cosines_are_calibrated_within_their_language_pair():
     """A cosine becomes a z-score among the cosines of its own pair of languages: a cross-lingual 0.80 is
     as far above the Russian-Chinese mean as a Russian-Russian 0.90 is above theirs."""
@@ -231,7 +154,7 @@ def test_a_capability_that_stands_out_for_a_need_is_similar():
 
 
 @needs_extra
-def test_a_russian_need_meets_an_english_capability_before_a_russian_word_sharer(tmp_path):
+def test_a_russian_need_meets_an_english_capability_before_a_russian_word_sharer(write_profile, tmp_path):
     """A Russian survey firm needs drones that carry its scanners. An English drone maker offers exactly that,
     in no shared word; a Russian food-machinery maker shares two generic words with the need ("производитель",
     "оборудования"). Among unrelated others, the drone maker ranks first and its match is not weak."""

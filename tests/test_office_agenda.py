@@ -1,4 +1,4 @@
-"""Brokerage events: small plans whose optimum is worked out by hand, and no plan breaking a constraint."""
+"""Agendas: the integer program against best pair first, constraints, requests, compaction."""
 
 from __future__ import annotations
 
@@ -94,97 +94,6 @@ def test_no_plan_breaks_a_constraint(event, slots, tables, cap):
     )
     assert best.objective >= baseline.objective - 1e-9
     assert best.objective <= best.bound + 1e-6
-
-
-def test_schedule_cli_writes_the_agenda_and_records_it(tiny, tmp_path):
-    """Alpha, Beta, Gamma and Epsilon, 2 slots at 1 table. Alpha-Beta and Alpha-Epsilon score 1.0, every other
-    pair less (Alpha-Gamma 0.25); one meeting a slot, so Alpha meets Beta in one and Epsilon in the other:
-    2.0, which is also the bound."""
-    import csv
-
-    from click.testing import CliRunner
-
-    from matcher.cli import cli
-    from matcher.office.ledger import Ledger
-
-    who = tmp_path / "who.txt"
-    who.write_text("Alpha\nBeta\nGamma\nEpsilon\n")
-    out, db = tmp_path / "agenda.csv", tmp_path / "m.db"
-    args = [
-        "schedule",
-        "--slots",
-        "2",
-        "--tables",
-        "1",
-        "--participants",
-        str(who),
-        "--start",
-        "2026-05-20 09:00",
-        "-o",
-        str(out),
-        "--record",
-        "--ledger",
-        str(db),
-        "--profiles",
-        str(tiny),
-    ]
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 0, result.output
-    assert "2 meetings, total score 2.000 (best pair first: 2.000); bound 2.000, gap 0.00%" in result.output
-    rows = list(csv.DictReader(out.read_text().splitlines()))
-    assert list(rows[0]) == ["slot", "start", "table", "org_a", "org_b", "score", "reason"]
-    assert [(r["slot"], r["start"], r["table"]) for r in rows] == [
-        ("1", "2026-05-20 09:00", "1"),
-        ("2", "2026-05-20 09:20", "1"),
-    ]
-    assert {frozenset((r["org_a"], r["org_b"])) for r in rows} == {
-        frozenset(("Alpha", "Beta")),
-        frozenset(("Alpha", "Epsilon")),
-    }
-    assert all(float(r["score"]) == 1.0 for r in rows) and "laser scanning" in rows[0]["reason"]
-    with Ledger(db) as ledger:
-        assert sorted(e.stage for e in ledger.history()) == ["proposed", "proposed"]
-    again = CliRunner().invoke(
-        cli, [*args[:-5], "--by", "participant", "-o", str(tmp_path / "a.html"), "--profiles", str(tiny)]
-    )
-    assert again.exit_code == 0, again.output
-    assert "<h2>Alpha</h2>" in (tmp_path / "a.html").read_text()
-
-
-@pytest.mark.parametrize(
-    "lines, extra, message",
-    [
-        ("Alpha\nBetta\n", [], "who.txt:2: No organisation named 'Betta'. Did you mean 'Beta'?"),
-        ("Alpha\nAlpha\n", [], "Alpha listed twice"),
-        ("name,unavailable\nAlpha,1;2\nBeta,\n", [], "Warning: Alpha cannot attend any of the 2 slots"),
-        ("Alpha\nBeta\n", ["--slots", "0"], "Invalid value for '--slots'"),
-        ("Alpha\nBeta\n", ["-o", "agenda.txt"], "the agenda is written as .csv, .json or .html"),
-    ],
-)
-def test_schedule_bad_input(tiny, tmp_path, lines, extra, message):
-    from click.testing import CliRunner
-
-    from matcher.cli import cli
-
-    who = tmp_path / "who.txt"
-    who.write_text(lines)
-    args = [
-        "schedule",
-        "--slots",
-        "2",
-        "--tables",
-        "1",
-        "--participants",
-        str(who),
-        "-o",
-        str(tmp_path / "a.csv"),
-        "--profiles",
-        str(tiny),
-        *extra,
-    ]
-    result = CliRunner().invoke(cli, args)
-    assert message in result.output
-    assert "Traceback" not in result.output
 
 
 def test_two_stage_solve_on_a_larger_event(monkeypatch):

@@ -1,19 +1,28 @@
-"""The streaming store build writes what ``save_index(build_index(...))`` writes, array for array."""
+"""Building an index: the streaming store build writes what ``save_index(build_index(...))`` writes, array for
+array; statement documents; norms over common terms."""
 
+from __future__ import annotations
+
+import functools
 import importlib.util
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matcher.index import spill
 from matcher.index import terms as streaming_terms
 from matcher.index.build import build_index
+from matcher.index.model import Index
 from matcher.index.store import load_index, save_index
 from matcher.index.stream import build_store
 from matcher.profiles.load import load_folder
 from matcher.profiles.model import Profile
+from matcher.ranking.signals import statement_similarity
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,6 +56,49 @@ def both(tmp_path, profiles, *, chunk, texts=None, workers=None, **options) -> l
     return differences(tmp_path / "ref", tmp_path / "new")
 
 
+def shared(n: int) -> list[Profile]:
+    """Profiles that repeat each other's statements: joint projects across chunks, and one text read
+    both in a declared language and detected."""
+    texts = [f"sensor fusion number{i} drone mapping lidar" for i in range(5)]
+    out = []
+    for i in range(n):
+        out.append(
+            Profile(
+                name=f"Org {i}",
+                country="HU",
+                kind="company",
+                capabilities=(texts[i % 5], texts[(i * 3 + 1) % 5], f"own work item{i} battery"),
+                needs=(texts[(i + 2) % 5],),
+                language="hu" if i % 4 == 0 else None,
+            )
+        )
+    return out
+
+
+R = 1 / math.sqrt(2)
+
+
+def _index(profiles, **kw) -> Index:
+    return build_index(profiles, weighting="bm25", min_df=1, documents=True, **kw)
+
+
+@pytest.fixture
+def small() -> Index:
+    return _index(
+        [
+            Profile("Xeno", "DE", "company", capabilities=("hydrogen storage", "battery recycling")),
+            Profile("Ypsilon", "FR", "company", capabilities=("hydrogen storage",)),  # the same text: one document
+            # a need is no capability: Zeta seeks hydrogen storage, it does not offer it
+            Profile("Zeta", "IT", "company", capabilities=("solar panels",), needs=("hydrogen storage",)),
+        ]
+    )
+
+
+@functools.cache
+def _zipf_index_60(zipf_profiles):
+    return build_index(zipf_profiles(60, 80, (5, 15), 7, capabilities=2, no_needs_every=5), common_df=4)
+
+
 def test_a_10k_synthetic_store_is_bit_identical(tmp_path):
     profiles = synthetic().profiles(10_000, seed=3)
     assert both(tmp_path, profiles, chunk=1_500) == []
@@ -72,25 +124,6 @@ def test_bundled_profiles_in_every_language_with_quotes_and_partners(tmp_path):
     assert both(tmp_path, profiles, chunk=3) == []
     index, _ = load_index(tmp_path / "new")
     assert (index.stmt_evidence >= 0).any() and len(index.links.data) > 0
-
-
-def shared(n: int) -> list[Profile]:
-    """Profiles that repeat each other's statements: joint projects across chunks, and one text read
-    both in a declared language and detected."""
-    texts = [f"sensor fusion number{i} drone mapping lidar" for i in range(5)]
-    out = []
-    for i in range(n):
-        out.append(
-            Profile(
-                name=f"Org {i}",
-                country="HU",
-                kind="company",
-                capabilities=(texts[i % 5], texts[(i * 3 + 1) % 5], f"own work item{i} battery"),
-                needs=(texts[(i + 2) % 5],),
-                language="hu" if i % 4 == 0 else None,
-            )
-        )
-    return out
 
 
 @pytest.mark.parametrize("cache", [0, 2, 1000])
@@ -175,3 +208,95 @@ def test_strings_tables_read_one_at_a_time(tmp_path):
     assert list(table) == items and table[1:3] == items[1:3]
     with pytest.raises(IndexError):
         table[5]
+
+
+def test_documents_are_distinct_texts_on_single_words(small):
+    docs = small.docs
+    assert docs.vectors.shape[0] == 3  # "hydrogen storage" is one document for both organisations
+    assert all(" " not in small.terms[t] for t in docs.vectors.indices)  # word pairs carry no weight
+    np.testing.assert_allclose(docs.vectors.data, R, rtol=1e-6)
+    # Xeno's two documents share no word: the norm of their sum is sqrt 2
+    np.testing.assert_allclose(docs.norms, [math.sqrt(2), 1.0, 1.0])
+
+
+def test_documents_survive_the_store(small, tmp_path):
+    save_index(small, tmp_path / "store")
+    loaded, _ = load_index(tmp_path / "store")
+    for text in ("hydrogen", "battery recycling"):
+        got = statement_similarity(loaded, loaded.doc_vector(text))
+        want = statement_similarity(small, small.doc_vector(text))
+        np.testing.assert_array_equal(got, want)
+
+
+def test_documents_do_not_depend_on_the_organisation_weighting(small):
+    tfidf = build_index(small.profiles, weighting="tfidf", min_df=1, documents=True)
+    for name in ("vectors", "postings"):
+        a, b = getattr(tfidf.docs, name), getattr(small.docs, name)
+        np.testing.assert_array_equal(a.indptr, b.indptr)
+        np.testing.assert_array_equal(a.indices, b.indices)
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-6)
+    np.testing.assert_allclose(tfidf.docs.norms, small.docs.norms)
+
+
+def test_documents_of_texts_without_a_content_word():
+    index = _index([Profile("Empty", "DE", "company", capabilities=("the and of",))])
+    assert index.docs.vectors.shape == (1, 0)
+    closest, together = statement_similarity(index, index.doc_vector("hydrogen"))
+    assert closest.tolist() == [0.0] and together.tolist() == [0.0]
+
+
+def test_group_norms_known_answer():
+    """Common terms are dealt into groups by document frequency; each organisation gets its norm per group."""
+    from scipy import sparse
+
+    from matcher.index.vectors import Csr, group_norms
+
+    m = sparse.csr_matrix(np.array([[3.0, 0, 4, 0], [0, 1, 0, 0]], dtype=np.float32))
+    vectors = (Csr.from_scipy(m), Csr.from_scipy(m))
+    postings = (Csr.from_scipy(m.T.tocsr()), Csr.from_scipy(m.T.tocsr()))
+    term_group, norms = group_norms(vectors, postings, cutoff=0, groups=2)
+    assert term_group.tolist() == [[0, 1, 0, -1], [0, 1, 0, -1]]  # term 3 is held by nobody: not common
+    assert norms[:, 0].tolist() == [[5.0, 0.0], [0.0, 1.0]]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 59), st.integers(0, 59), st.integers(1, 8))
+def test_group_norms_bound_the_common_part(zipf_profiles, a, b, groups):
+    """Per group, the query's norm times the partner's bounds their common part (Cauchy-Schwarz); summed
+    over groups, it is never looser than the one norm over all common terms."""
+    from matcher.index.vectors import group_norms
+
+    index = _zipf_index_60(zipf_profiles)
+    term_group, norms = group_norms(index.org_vectors, index.postings, index.common_df, groups)
+    terms, weights = index.vector(a, 1)  # a's needs against b's capabilities
+    common = term_group[0, terms] >= 0
+    q = np.zeros(groups)
+    np.add.at(q, term_group[0, terms[common]], np.square(weights[common], dtype=np.float64))
+    q = np.sqrt(q)
+    cap = dict(zip(*index.vector(b, 0)))
+    exact = sum(float(w) * float(cap.get(t, 0.0)) for t, w in zip(terms[common], weights[common]))
+    grouped = float(q @ norms[b, 0])
+    one_norm = float(np.linalg.norm(weights[common].astype(np.float64)) * index.common_norms[0, b])
+    assert exact <= grouped * (1 + 1e-9)
+    assert grouped <= one_norm * (1 + 1e-6)
+
+
+def test_float32_common_norms_are_rounded_up(zipf_profiles):
+    """The compiled query's float32 copy of the common norms still bounds (it is rounded up)."""
+    index = build_index(zipf_profiles(100, 150, (5, 15), 4, capabilities=2, no_needs_every=4), common_df=5)
+    assert index.norms_by_org.dtype == np.float32
+    assert np.all(index.norms_by_org >= index.common_norms.T)
+    assert np.allclose(index.norms_by_org, index.common_norms.T, rtol=1e-6)
+
+
+def test_stored_index_keeps_its_group_norms_and_names(zipf_profiles, tmp_path):
+    """A stored index opens with the group norms and names it was built with, without summing them again."""
+    from matcher.index.store import load_index, save_index
+
+    index = _zipf_index_60(zipf_profiles)
+    save_index(index, tmp_path / "store")
+    stored, _ = load_index(tmp_path / "store")
+    assert stored.stored_groups is not None
+    assert all(np.array_equal(x, y) for x, y in zip(stored.group_norms, index.group_norms))
+    assert stored.group_norms[1].any()
+    assert list(stored.names) == [p.name for p in index.profiles]

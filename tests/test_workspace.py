@@ -1,8 +1,11 @@
-"""Bad profile files never crash `match`: one warning each, the rest ranked; --strict exits 1."""
+"""The workspace: where profiles and the ledger are found, and how files that cannot be loaded are reported."""
+
+from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
 
+from matcher.cli import cli
 from matcher.cli.matching import match_command
 
 BAD = {
@@ -49,6 +52,14 @@ def folder(tiny):
     return tiny
 
 
+def run(args, **kw):
+    return CliRunner().invoke(match_command, args, **kw)
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
 def test_each_bad_file_warns_once_and_the_rest_rank(folder, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(match_command, ["--org", "Alpha", "--profiles", str(folder)])
@@ -78,3 +89,34 @@ def test_all_bad_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(match_command, ["--org", "A", "--profiles", str(tmp_path)])
     assert result.exit_code == 1
     assert "No profiles could be loaded from" in result.output
+
+
+def test_profiles_location_order(tiny, tmp_path, monkeypatch):
+    """--profiles beats $MATCHER_PROFILES, which beats ./profiles, which beats the bundled set."""
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "solo.yaml").write_text("name: Solo\ncountry: CN\nkind: other\nneeds: [laser scanning]\n")
+    monkeypatch.chdir(tmp_path)  # tmp_path/profiles is the tiny set
+    assert "Partners for Alpha" in run(["--org", "Alpha"]).output
+    monkeypatch.setenv("MATCHER_PROFILES", str(other))
+    assert "No organisation named 'Alpha'" in run(["--org", "Alpha"]).output
+    assert run(["--org", "Alpha", "--profiles", str(tiny)]).exit_code == 0
+    monkeypatch.delenv("MATCHER_PROFILES")
+    monkeypatch.chdir(other)  # no ./profiles here: the bundled profiles are used
+    assert run(["--org", "Ehang"]).exit_code == 0
+
+
+def test_missing_profiles_folder(tmp_path):
+    result = run(["--org", "Alpha", "--profiles", str(tmp_path / "nope")])
+    assert result.exit_code == 1
+    assert f"Error: Profiles folder '{tmp_path / 'nope'}' does not exist" in result.output
+
+
+def test_ledger_is_found_beside_the_profiles(write_profile, tiny, monkeypatch):
+    write_profile(tiny, "zeta", name="Zeta", country="DE", kind="company", capabilities=["laser scanning"])
+    monkeypatch.delenv("MATCHER_LEDGER", raising=False)
+    assert invoke("record", "Alpha", "Zeta", "--stage", "proposed", "--profiles", str(tiny)).exit_code == 0
+    assert (tiny.parent / "matcher.db").exists()
+    monkeypatch.setenv("MATCHER_LEDGER", str(tiny.parent / "env.db"))
+    assert invoke("record", "Alpha", "Zeta", "--stage", "met", "--profiles", str(tiny)).exit_code == 0
+    assert (tiny.parent / "env.db").exists()
