@@ -185,3 +185,17 @@ def test_language_key_is_validated(tmp_path):
         f"{tmp_path / 'x.yaml'}:4: language: 'Russian' is not a language matcher reads — use 'ru'"
     )
     assert parse_profile(body.replace("Russian", "RU"), tmp_path / "x.yaml").language == "ru"
+
+
+@pytest.mark.parametrize("field", ["name", "aliases", "partners"])
+def test_a_direction_control_in_a_name_is_refused(tmp_path, field):
+    """A right-to-left override can make one organisation's name display as another's: refused, with the fix."""
+    evil = "Acme \u202eSGNIDLOH\u202c"
+    value = evil if field == "name" else [evil]
+    body = yaml.safe_dump({"name": "Good", "country": "RU", "kind": "company", "capabilities": ["lasers"]})
+    data = yaml.safe_load(body)
+    data[field] = value
+    with pytest.raises(ProfileError) as err:
+        parse_profile(yaml.safe_dump(data, allow_unicode=True), tmp_path / "x.yaml")
+    message = str(err.value)
+    assert "U+202E (RIGHT-TO-LEFT OVERRIDE)" in message and "retype the name without it" in message

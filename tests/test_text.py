@@ -77,3 +77,24 @@ def test_snippet_is_centred_on_the_matched_words():
     cut = snippet(quote, ["laser"], 60)
     assert "laser mapping" in cut and cut.startswith("…") and len(cut) <= 60
     assert snippet("short quote", ["laser"], 60) == "short quote"
+
+
+@pytest.mark.parametrize(
+    "value, escaped",
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1+2", "'+1+2"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\rcmd", "'\rcmd"),
+        ("Ehang", "Ehang"),
+        (-0.5, -0.5),  # a number is written as a number
+    ],
+)
+def test_formula_like_cells_are_escaped(value, escaped):
+    from matcher.text.cells import escape_cell, unescape_cell
+
+    assert escape_cell(value) == escaped
+    if isinstance(value, str):
+        assert unescape_cell(escape_cell(value)) == value

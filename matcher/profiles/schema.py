@@ -40,6 +40,38 @@ def _check_language(value: str) -> str:
     return code
 
 
+BIDI_CONTROLS = {
+    "\u061c": "ARABIC LETTER MARK",
+    "\u200e": "LEFT-TO-RIGHT MARK",
+    "\u200f": "RIGHT-TO-LEFT MARK",
+    "\u202a": "LEFT-TO-RIGHT EMBEDDING",
+    "\u202b": "RIGHT-TO-LEFT EMBEDDING",
+    "\u202c": "POP DIRECTIONAL FORMATTING",
+    "\u202d": "LEFT-TO-RIGHT OVERRIDE",
+    "\u202e": "RIGHT-TO-LEFT OVERRIDE",
+    "\u2066": "LEFT-TO-RIGHT ISOLATE",
+    "\u2067": "RIGHT-TO-LEFT ISOLATE",
+    "\u2068": "FIRST STRONG ISOLATE",
+    "\u2069": "POP DIRECTIONAL ISOLATE",
+}
+"""Invisible characters that reorder the text around them: in a name they can make one organisation's name
+display as another's (and a file name or a ledger entry hide what it holds)."""
+
+
+def _check_name(value: str) -> str:
+    from pydantic_core import PydanticCustomError
+
+    text = _check_statement(value)
+    for ch in text:
+        if ch in BIDI_CONTROLS:
+            raise PydanticCustomError(
+                "bidi",
+                "holds the invisible direction control U+{code} ({what}), which can make a name display as another",
+                {"code": f"{ord(ch):04X}", "what": BIDI_CONTROLS[ch]},
+            )
+    return text
+
+
 def _check_statement(value: str) -> str:
     from pydantic_core import PydanticCustomError
 
@@ -58,6 +90,7 @@ def _models():
     from pydantic_core import PydanticCustomError
 
     Text = Annotated[StrictStr, AfterValidator(_check_statement)]
+    Name = Annotated[StrictStr, AfterValidator(_check_name)]
     Country = Annotated[StrictStr, AfterValidator(_check_country)]
     Language = Annotated[StrictStr, AfterValidator(_check_language)]
 
@@ -70,8 +103,8 @@ def _models():
         speaker: Text | None = None
 
     class ProfileModel(_Strict):
-        name: Text
-        aliases: list[Text] = []
+        name: Name
+        aliases: list[Name] = []
         country: Country
         city: Text | None = None
         kind: Literal[KINDS]  # type: ignore[valid-type]
@@ -79,7 +112,7 @@ def _models():
         summary: Text | None = None
         capabilities: list[Text] = []
         needs: list[Text] = []
-        partners: list[Text] = []
+        partners: list[Name] = []
         sources: list[SourceModel] = []
         language: Language | None = None
 
@@ -186,6 +219,8 @@ def problem_from_error(path: Path, err: dict, nodes) -> Problem:
         return Problem(path, err["msg"], line, fpath, country_hint(value))
     if kind == "language":
         return Problem(path, err["msg"], line, fpath, language_hint(str(value)))
+    if kind == "bidi":
+        return Problem(path, err["msg"], line, fpath, "retype the name without it")
     if kind == "empty":
         return Problem(path, "is empty", line, fpath, "write a statement or remove the line")
     if kind == "no_statements":
