@@ -233,7 +233,7 @@ def test_a_model_may_weigh_recent_needs_apart():
     model = {"weights": {"text": 1.0, "past": 2.0}, "recent_weights": {"text": 0.5, "size": 1.0}}
     assert model_weights(model) == {"text": 1.0, "past": 2.0}
     assert model_weights(model, recent=True, popular=True) == {"text": 0.5, "size": 1.0}
-    assert model_weights(model, recent=True) == {"text": 0.5, "size": -0.1}  # the popularity discount
+    assert model_weights(model, recent=True) == {"text": 0.5, "size": -0.13}  # the popularity discount
     assert model_weights({"weights": {"text": 1.0}}, recent=True) == {"text": 1.0}
     assert model_weights(None) == {"text": 1.0}
 
