@@ -50,6 +50,18 @@ class InvalidProfiles(MatcherError):
         super().__init__(f"{files} profile file(s) could not be loaded")
 
 
+class UnbackedQuotes(InvalidProfiles):
+    """Some profiles quote text that is not in the article they cite, and the caller asked for strict loading."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(problems)
+        files = len({p.path for p in self.problems})
+        self.args = (f"{files} profile file(s) quote text that is not in the article cited",)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
 class UnknownOrganisation(MatcherError):
     """No profile has this name or alias."""
 
