@@ -186,7 +186,11 @@ def test_show(tiny):
 
 def test_show_bundled_with_sources():
     result = invoke("show", "Ehang", catch_exceptions=False)
-    assert "Sources:\n  [000_601ee1cda363bd9a.txt] “Guangzhou-based company Ehang" in result.output
+    assert "Sources:\n  “Guangzhou-based company Ehang is one of China's leading drone makers." in result.output
+    assert "” — “China-Russia Cooperation: Guangdong companies to benefit from partnership”, CGTN, 15 Sep 2018\n" in (
+        result.output
+    )
+    assert "000_601ee1cda363bd9a.txt" not in result.output  # the file name is not for reading
 
 
 def test_validate_reports_every_source_problem_of_a_file_that_does_not_load(tmp_path):
