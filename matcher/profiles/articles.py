@@ -47,6 +47,7 @@ class Articles:
     listed: dict[str, Article] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     _texts: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _firsts: dict[str, Article] = field(default_factory=dict, repr=False)
 
     def path(self, file: str) -> Path | None:
         """The article's file, where ``file`` is a plain file name in the folder."""
@@ -69,11 +70,16 @@ class Articles:
         """What is known of where ``file`` was published: ``sources.yaml``'s entry, else its first line."""
         if file in self.listed:
             return self.listed[file]
-        text = self.text(file)
-        if not text:
+        if file not in self._firsts:
+            self._firsts[file] = self._first_line(file)
+        return self._firsts[file]
+
+    def _first_line(self, file: str) -> Article:
+        if not self.text(file):
             return Article(file)
-        path = self.path(file)
-        first = next((line.strip() for line in read_text(path, MAX_ARTICLE_BYTES).splitlines() if line.strip()), "")
+        first = next(
+            (line.strip() for line in read_text(self.path(file), MAX_ARTICLE_BYTES).splitlines() if line.strip()), ""
+        )
         title = first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1].rsplit(" ", 1)[0] + "…"
         return Article(file, title=title or None)
 
