@@ -96,5 +96,22 @@ class StoreError(MatcherError):
     """A profile store or cached index is unreadable."""
 
 
+class TableError(MatcherError):
+    """A table could not be read, or rows of it are not valid profiles; carries every problem (RowProblem)."""
+
+    def __init__(self, problems: list, *, rows: bool = False):
+        self.problems = list(problems)
+        self.rows = rows  # the problems are with rows, which import_table(skip_invalid=True) leaves out
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @property
+    def errors(self) -> list:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+class BadMapping(MatcherError):
+    """A --map option is not HEADER=FIELD with a profile field."""
+
+
 class NothingRanked(MatcherError):
     """A batch found no organisation it could rank (no profile lists needs, or none shares a term)."""
