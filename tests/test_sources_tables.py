@@ -160,7 +160,8 @@ def test_country_code(value, code):
         (HEADER + "Volga,,Atlantis,company,lasers,,\n", "table.csv:row 2: country: 'Atlantis' is not a country"),
         (
             HEADER + "Volga,,Korea,company,lasers,,\n",
-            "table.csv:row 2: country: 'Korea' is not a country matcher knows",
+            "table.csv:row 2: country: 'Korea' is not a country matcher knows — it could be KP (Korea, Democratic"
+            " People's Republic of) or KR (Korea, Republic of): write its code",
         ),
         (
             HEADER + "Volga,,RU,startup,lasers,,\n",
@@ -227,6 +228,17 @@ def test_every_problem_is_listed_at_once(tmp_path):
     assert lines[-1] == (
         f"Error: 2 problems in {tmp_path / 'table.csv'}: nothing was written. Fix them, or give --skip-invalid to"
         " write the valid rows."
+    )
+
+
+def test_every_problem_of_a_row_is_told_at_once(tmp_path):
+    text = 'name,country,kind,capabilities\nSky,Atlantis,startup,"=HYPERLINK(""http://x"")"\n'
+    with pytest.raises(TableError) as err:
+        import_table(_csv(tmp_path, text), tmp_path / "p")
+    assert [(p.row, p.field) for p in err.value.problems] == [(2, "country"), (2, "capabilities"), (2, "kind")]
+    assert str(err.value.problems[0]).endswith(
+        "'Atlantis' is not a country matcher knows — write its ISO 3166-1 code (e.g. RU) or its English name"
+        " (e.g. Russia)"
     )
 
 

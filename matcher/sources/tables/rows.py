@@ -12,7 +12,6 @@ from ...errors import ProfileError
 from ...profiles.load import parse_profile
 from ...profiles.model import KINDS, Profile
 from ...profiles.scaffold import render_profile
-from ...profiles.schema import country_hint
 from ...text.languages import LANGUAGES
 from .columns import LIST_COLUMNS, REQUIRED, CellIssue, RowProblem, Table
 
@@ -80,6 +79,21 @@ def _language(value: str) -> str:
     return names.get(text.casefold(), text.casefold() if text.casefold() in LANGUAGES else text)
 
 
+def _country_fix(text: str) -> str:
+    """How to write a country matcher does not know: the countries it may be, else a code or a name."""
+    import pycountry
+
+    try:
+        found = pycountry.countries.search_fuzzy(text.strip())
+    except LookupError:
+        found = []
+    if len(found) == 1:
+        return f"use {found[0].alpha_2!r} for {found[0].name}"
+    if found:
+        return "it could be " + " or ".join(f"{c.alpha_2} ({c.name})" for c in found[:3]) + ": write its code"
+    return "write its ISO 3166-1 code (e.g. RU) or its English name (e.g. Russia)"
+
+
 def _cell_problem(text: str) -> tuple[str, str] | None:
     """What is wrong with a cell's text whatever its column (too long, a control character), and the fix."""
     if len(text) > MAX_CELL_CHARS:
@@ -99,7 +113,7 @@ def _value(name: str, text: str) -> tuple[object, tuple[str, str] | None]:
         return None, None
     if name == "country":
         code = country_code(text)
-        return code, None if code else (f"{text.strip()!r} is not a country matcher knows", country_hint(text))
+        return code, None if code else (f"{text.strip()!r} is not a country matcher knows", _country_fix(text))
     if name == "kind":
         return _kind(text), None
     if name == "language":
@@ -176,11 +190,15 @@ def check_rows(table: Table, folder: Path, existing: list[Profile], *, update: b
         tick(1)
         fields, problems = row_fields(table, number, cells)
         profile, old = None, None
-        if not problems:
-            try:
-                profile = parse_profile(render_profile(fields), folder / "row.yaml")
-            except ProfileError as exc:
-                problems = profile_problems(table, number, exc)
+        try:
+            profile = parse_profile(render_profile(fields), folder / "row.yaml")
+        except ProfileError as exc:  # every problem of the row at once: those of columns not yet told
+            told = {p.field for p in problems}
+            problems += [
+                p for p in profile_problems(table, number, exc) if not told & set((p.field or "").split(" or "))
+            ]
+        if problems:
+            profile = None
         if profile is not None:
             problems += _repeated_names(table, number, profile, checked.seen)
             old, clash = _holder(table, number, profile, owner, folder, update, checked.claimed)
