@@ -365,8 +365,16 @@ def test_a_name_in_the_folder_is_refused_unless_update(tmp_path, write_profile):
     assert new["name"] == "volga lasers" and new["capabilities"] == ["laser scanning"]
     assert new["needs"] == ["x"]  # the table has no needs column: kept
     assert new["sources"] == [{"article": "a.txt", "quote": "Volga scans."}]  # sources are never in a table
-    again = _import(table, "--profiles", folder, "--update", catch_exceptions=False)
+    after = old.read_text()
+    same = _import(table, "--profiles", folder, "--update", catch_exceptions=False)
+    assert same.output == (
+        f"row 2: {old} (unchanged)\nWrote 0 profiles to {folder}; 1 unchanged.\n"
+    )  # a row that changes nothing leaves its file, and makes no backup
+    assert old.read_text() == after and not (folder / "volga.yaml.bak2").exists()
+    edited = _csv(tmp_path, "name,country,kind,capabilities\nvolga lasers,RU,company,laser mapping\n", "edited.csv")
+    again = _import(edited, "--profiles", folder, "--update", catch_exceptions=False)
     assert "volga.yaml.bak2" in again.output  # an older backup is never overwritten
+    assert (folder / "volga.yaml.bak2").read_text() == after
 
 
 def test_skip_invalid_writes_the_valid_rows_and_lists_the_rest(tmp_path):

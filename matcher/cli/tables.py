@@ -112,8 +112,8 @@ def import_table_command(table, mapping, sheet, update, skip_invalid, dry_run, p
         raise click.ClickException(str(exc)) from None
     for problem in [*result.warnings, *result.invalid]:
         click.echo(str(problem), err=True)
-    for plan in result.written:
-        action = "updated" if plan.action == "update" else "new"
+    for plan in sorted([*result.written, *result.unchanged], key=lambda p: p.row):
+        action = {"create": "new", "update": "updated"}.get(plan.action, plan.action)
         kept = f" (old file kept as {plan.backup.name})" if plan.backup else ""
         click.echo(f"row {plan.row}: {plan.path} ({action}){kept}")
     click.echo(result.summary())

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ...errors import TableError
 from ...paths import public_mode
-from ...profiles.load import MAX_FILE_BYTES, load_folder
+from ...profiles.load import MAX_FILE_BYTES, load_folder, parse_profile
 from ...profiles.model import PROFILE_KEYS, Profile
 from ...profiles.scaffold import render_profile
 from ...profiles.slugs import unique_slug
@@ -31,7 +31,7 @@ class Planned:
     name: str
     path: Path
     text: str
-    action: str  # "create" or "update"
+    action: str  # "create", "update", or "unchanged" (an update to what the file already holds: not written)
     backup: Path | None = None  # where the old file was kept (updates, once written)
 
 
@@ -42,6 +42,7 @@ class ImportResult:
     table: Path
     folder: Path
     written: list[Planned]
+    unchanged: list[Planned] = field(default_factory=list)  # rows whose profile the folder holds as it is
     invalid: list[RowProblem] = field(default_factory=list)  # problems of the rows left out (skip_invalid)
     warnings: list[RowProblem] = field(default_factory=list)
     blank_rows: int = 0
@@ -68,6 +69,8 @@ class ImportResult:
         if self.updated:
             parts.append(f"{len(self.updated)} updated" + ("" if self.dry_run else ", each old file kept as FILE.bak"))
         text += f" ({'; '.join(parts)})" if parts else ""
+        if self.unchanged:
+            text += f"; {len(self.unchanged)} unchanged"
         if self.invalid_rows:
             k = len(self.invalid_rows)
             text += f"; left out {k} invalid row{'' if k == 1 else 's'}: " + ", ".join(map(str, self.invalid_rows))
@@ -108,8 +111,8 @@ def import_table(
     ``skip_invalid``: then the valid rows are written and the others listed in the result. A row whose name
     or alias is already in ``folder`` is refused unless ``update``: then that file is rewritten (the table's
     columns replace its fields; fields the table has no column for, and its sources, are kept) and the old
-    one kept beside it as ``FILE.bak``. ``dry_run`` checks and plans without writing. ``progress(total)``
-    is told of the rows checked and the files written.
+    one kept beside it as ``FILE.bak``; a row that changes nothing leaves its file as it is. ``dry_run``
+    checks and plans without writing. ``progress(total)`` is told of the rows checked and the files written.
     """
     path, folder = Path(path), Path(folder)
     table = read_table(path, mapping, sheet)
@@ -129,9 +132,12 @@ def import_table(
     errors += too_big
     if errors and not skip_invalid:
         raise TableError(errors + warnings, rows=True)
-    result = ImportResult(path, folder, plans, errors if skip_invalid else [], warnings, table.blank_rows, dry_run)
+    changed = [p for p in plans if p.action != "unchanged"]
+    unchanged = [p for p in plans if p.action == "unchanged"]
+    invalid = errors if skip_invalid else []
+    result = ImportResult(path, folder, changed, unchanged, invalid, warnings, table.blank_rows, dry_run)
     if not dry_run:
-        write_all(plans, folder, path, steps)
+        write_all(changed, folder, path, steps)
     steps(steps.total)  # the rows left out count as done
     return result
 
@@ -159,7 +165,8 @@ def plan_files(table: Table, folder: Path, rows: list[Row]) -> tuple[list[Planne
             kept = {k: getattr(row.old, k) for k in PROFILE_KEYS if k not in table.present and k != "sources"}
             sources = [{k: v for k, v in vars(s).items() if v is not None} for s in row.old.sources]
             text = render_profile({**kept, **row.fields, "sources": sources})
-            target, action = Path(row.old.path), "update"
+            target = Path(row.old.path)
+            action = "unchanged" if parse_profile(text, target) == row.old else "update"
         else:
             text = render_profile(row.fields)
             slug = unique_slug(row.profile.name, folder, slugs)
