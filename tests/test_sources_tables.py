@@ -570,3 +570,21 @@ def test_the_progress_bar_shows_only_after_a_few_seconds_on_a_terminal(monkeypat
         tick(4)
     assert "Importing" in shown.getvalue() and "100%" in shown.getvalue()
     assert piped.getvalue() == ""  # nor a pipe
+
+
+def test_the_docs_show_what_bad_rows_really_give(tmp_path, monkeypatch):
+    """The problems listed in docs/tables.md are the real output for their table."""
+    import re
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "tables.md").read_text(encoding="utf-8")
+    shown = re.search(r"## When rows are wrong\n.*?```text\n(.*?)```", doc, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    _csv(
+        tmp_path,
+        "name,country,kind,capabilities\nVolga Lasers,Korea,company,laser scanning\n,RU,company,x\n"
+        'Sky,CN,startup,"=HYPERLINK(""http://x"")"\n',
+        "bad.csv",
+    )
+    result = _import("bad.csv", "--profiles", "my-profiles")
+    assert result.exit_code == 1
+    assert result.stderr == shown
