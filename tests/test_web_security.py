@@ -139,6 +139,7 @@ def test_headers_forbid_framing_and_script(client):
     first = client.get("/login")
     cookie = first.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    assert client.head("/login").status_code == 200
     for response in (first, client.get("/", headers={"Host": "evil.example"})):
         csp = response.headers["Content-Security-Policy"]
         assert response.headers["X-Frame-Options"] == "DENY"
@@ -315,3 +316,18 @@ def test_a_thousand_requests_twenty_at_a_time_and_no_error(office, serve_desk):
             t.join()
     assert statuses == Counter({200: 900, 303: 100}), statuses
     assert len(events(ledger)) == 100
+
+
+def test_lists_come_in_pages_that_keep_their_filters(tiny, tmp_path, monkeypatch):
+    monkeypatch.setattr("matcher.web.views.browse.PER_PAGE", 2)
+    client = create_app(Settings(tiny, tmp_path / "m.db", login=False)).test_client()
+    shown, path = [], "/?q=a&kind="
+    while path:
+        page = client.get(path).get_data(as_text=True)
+        shown += re.findall(r'<a href="/org/[^"]+">([^<]+)</a>', page)
+        following = re.search(r'<a href="([^"]+)" rel="next">Next</a>', page)
+        path = html.unescape(following.group(1)) if following else None
+        assert path is None or "q=a" in path
+    assert shown == ["Alpha", "Beta", "Delta", "Gamma"]  # Epsilon has no "a" in its name
+    assert "Page 2 of 2" in client.get("/?q=a&page=2").get_data(as_text=True)
+    assert client.get("/?page=zero").status_code == 400

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import click
@@ -101,6 +102,8 @@ def serve_command(port, host, allowed_hosts, no_login, proxy, threads, semantic,
     shown = "localhost" if host in WILDCARDS else host
     click.echo(f"Review desk on http://{shown}:{port}/ ({who}) — profiles {ws.location}, ledger {ws.ledger_path}.")
     click.echo(f"It answers to: {', '.join(sorted(names))}. Ctrl-C stops it.")
+    # logins (and failed ones, with the address they came from) and waitress's own news, on standard error
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     serve(settings, workspace=ws, host=host, port=port, threads=threads)
 
 

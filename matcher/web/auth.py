@@ -34,7 +34,7 @@ def load_user() -> object | None:
         session.pop("stamp", None)
     if g.user is not None or request.endpoint in PUBLIC or request.endpoint is None:
         return None
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return redirect(url_for("login", next=request.full_path.rstrip("?")))
     abort(401, "Log in first: this desk records every decision under the name of whoever made it.")
 

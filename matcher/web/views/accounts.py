@@ -27,7 +27,7 @@ def login():
     if not desk().settings.login:
         return redirect(url_for("organisations"))
     target = auth.safe_next(request.values.get("next"))
-    if request.method == "GET":
+    if request.method != "POST":
         return page("login.html", next=target, username="", error="")
     throttle: Throttle = current_app.config["LOGIN_THROTTLE"]
     address = request.remote_addr or "?"

@@ -47,7 +47,7 @@ def _saved(path: Path, warnings, verb: str):
 @auth.requires("editor")
 def new_profile():
     folder = _writable()
-    if request.method == "GET":
+    if request.method != "POST":
         return _form("Add a profile", {"kind": "company"})
     try:
         path, warnings = save_form(folder, fields_from_form(request.form))
@@ -62,7 +62,7 @@ def edit_profile(name: str):
     profile = workspace().matcher.names.get(find(workspace(), name))
     path = Path(profile.path)
     title = f"Edit {profile.name}"
-    if request.method == "GET":
+    if request.method != "POST":
         return _form(title, form_from_profile(load_profile(path)) | {"version": version(path)}, name=profile.name)
     try:
         fields, expected = fields_from_form(request.form), request.form.get("version")
