@@ -64,6 +64,10 @@ def test_every_problem_is_found_with_its_field(tiny):
     assert by_field["sources-0-article"][0].startswith("article 'nowhere.txt' is not in ")
     assert by_field["partners"] == ["'Nobody' names no profile in this folder"]
     assert [p.severity for p in check.problems] == ["error", "error", "warning"]
+    taken = check_form(tiny, fields_from_form(form(name="BETA!")))  # another name, but beta.yaml is taken
+    assert [(p.field, p.message) for p in taken.problems] == [
+        ("name", "the file beta.yaml is taken by another profile")
+    ]
 
 
 def test_a_new_profile_and_an_edit_keep_the_previous_version(tiny):

@@ -119,6 +119,15 @@ def check_form(folder: Path, fields: dict, *, original: Path | None = None) -> F
                     hint="names and aliases must be unique (ignoring case): choose another, or edit that profile",
                 )
             )
+    if original is None and target.exists() and not any(p.field == "name" for p in problems):
+        problems.append(
+            Problem(
+                target,
+                f"the file {target.name} is taken by another profile",
+                field="name",
+                hint="choose another name, or edit that profile",
+            )
+        )
     problems += check_sources(profile, seeds_for(folder))
     known = set(taken) | {n.casefold() for n in profile.names}
     for i, partner in enumerate(profile.partners):

@@ -11,8 +11,9 @@ from flask import Flask, abort, flash, redirect, request, url_for
 from ...errors import ProfileError
 from ...profiles.edit import ProfileChanged, fields_from_form, form_field, form_from_profile, save_form, version
 from ...profiles.load import load_profile
+from ...profiles.scaffold import ProfileExists
 from .. import auth
-from ..common import desk, find, page, workspace
+from ..common import desk, find, library, page, workspace
 
 
 def register(app: Flask) -> None:
@@ -53,6 +54,8 @@ def new_profile():
         path, warnings = save_form(folder, fields_from_form(request.form))
     except ProfileError as exc:
         return _form("Add a profile", request.form.to_dict(), exc.problems, status=400)
+    except ProfileExists as exc:  # written by someone else since the check
+        abort(409, str(exc))
     return _saved(path, warnings, "Added")
 
 
@@ -63,7 +66,8 @@ def edit_profile(name: str):
     path = Path(profile.path)
     title = f"Edit {profile.name}"
     if request.method != "POST":
-        return _form(title, form_from_profile(load_profile(path)) | {"version": version(path)}, name=profile.name)
+        values = form_from_profile(library(load_profile, path)) | {"version": version(path)}
+        return _form(title, values, name=profile.name)
     try:
         fields, expected = fields_from_form(request.form), request.form.get("version")
         saved, warnings = save_form(path.parent, fields, original=path, expected=expected)
