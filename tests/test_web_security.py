@@ -3,9 +3,11 @@ framing and script, the body limit, encoded links, a reverse proxy, and 1,000 re
 
 from __future__ import annotations
 
+import csv
 import getpass
 import html
 import http.client
+import io
 import re
 import socket
 import threading
@@ -331,3 +333,25 @@ def test_lists_come_in_pages_that_keep_their_filters(tiny, tmp_path, monkeypatch
     assert shown == ["Alpha", "Beta", "Delta", "Gamma"]  # Epsilon has no "a" in its name
     assert "Page 2 of 2" in client.get("/?q=a&page=2").get_data(as_text=True)
     assert client.get("/?page=zero").status_code == 400
+
+
+def test_a_match_list_filtered_and_downloaded(client):
+    log_in(client, "Vi Viewer")
+
+    def rows(query: str) -> list[dict]:
+        response = client.get("/org/Gomselmash?format=csv&top=20&" + query)
+        assert response.headers["Content-Disposition"].startswith('attachment; filename="partners of Gomselmash.csv"')
+        return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+    assert {r["strength"] for r in rows("strength=weak")} == {"strong", "moderate", "weak"}
+    assert {r["strength"] for r in rows("")} == {"strong", "moderate"}  # the default: weak ones left out
+    assert {r["strength"] for r in rows("strength=strong")} == {"strong"}
+    assert {r["country"] for r in rows("strength=weak&country=RU,BY")} == {"RU", "BY"}
+    assert {r["kind"] for r in rows("strength=weak&kind=public-body")} == {"public-body"}
+    assert "Zongshen" in {r["name"] for r in rows("")} and "Zongshen" not in {r["name"] for r in rows("new=1")}
+    report = client.get("/org/Gomselmash?format=report")
+    assert report.mimetype == "text/html" and "<script" not in report.get_data(as_text=True)
+    assert client.get("/org/Gomselmash?strength=great").status_code == 400
+    assert client.get("/org/Gomselmash?country=Narnia").status_code == 400
+    history = client.get("/history?format=csv").get_data(as_text=True)
+    assert history.splitlines()[0] == "when,org_a,org_b,stage,reason,note,recorded_by,recorded_at,id"
