@@ -88,9 +88,9 @@ def filter_args() -> dict:
     return {"countries": countries, "kinds": kinds}
 
 
-def filters() -> Filters:
-    f = filter_args()
-    return Filters.make(countries=f["countries"], kinds=f["kinds"])
+def filters(chosen: dict) -> Filters:
+    """The ranking's filters for what ``filter_args`` read."""
+    return Filters.make(countries=chosen["countries"], kinds=chosen["kinds"])
 
 
 def download(body: str, filename: str, mimetype: str) -> Response:

@@ -50,17 +50,16 @@ def organisation_page(name: str):
     strength = request.args.get("strength", "moderate")
     if strength not in STRENGTHS:
         abort(400, f"strength={strength!r}: use one of {', '.join(STRENGTHS)}.")
-    top, new_only, fmt = int_arg("top", 10, hi=100), bool(request.args.get("new")), _format()
-    result = library(match, ws, name, top=top, filters=filters(), new_only=new_only, strength=strength)
+    top, new_only, fmt, chosen = int_arg("top", 10, hi=100), bool(request.args.get("new")), _format(), filter_args()
+    result = library(match, ws, name, top=top, filters=filters(chosen), new_only=new_only, strength=strength)
     if fmt != "html":
-        chosen = filter_args()
         note = query_note(chosen["countries"], (), chosen["kinds"], 0, new_only, strength == "weak")
         return _as(fmt, result, f"partners of {name}", note)
     return page(
         "organisation.html",
         result=result,
         profile=ws.matcher.names.get(name),
-        chosen=filter_args(),
+        chosen=chosen,
         strength=strength,
         strengths=STRENGTHS,
         top=top,
@@ -83,7 +82,7 @@ def search_page():
     if len(need) > 2000:
         abort(400, f"The need has {len(need):,} characters: keep it under 2,000 (a paragraph).")
     top, fmt, chosen = int_arg("top", 10, hi=100), _format(), filter_args()
-    result = library(match_need, ws, need, top=top, filters=filters()) if need else None
+    result = library(match_need, ws, need, top=top, filters=filters(chosen)) if need else None
     if result is not None and fmt != "html":
         note = query_note(chosen["countries"], (), chosen["kinds"], 0, False, False)
         return _as(fmt, result, "partners for a need", note)

@@ -10,8 +10,6 @@ from ...output.tables import events_frame, render_events
 from .. import auth
 from ..common import PER_PAGE, download, find, int_arg, library, page, workspace
 
-BACK = ("org", "pair")
-
 
 def register(app: Flask) -> None:
     app.add_url_rule("/decide", "decide", decide, methods=["POST"])
