@@ -4,7 +4,7 @@ A form gives each field as text (lists one item a line, sources as rows of artic
 ``check_form`` turns it into a profile and gathers every problem ``matcher validate`` would report on the
 file it would write — field checks, a name or alias another profile holds, quotes not in their articles,
 partners that name no profile (a warning) — each with its field, so that a form can show it beside the
-input. ``save_form`` writes a valid profile: a new one under a name of its own (``scaffold.create_profile``,
+input. ``save_form`` writes a valid profile: a new one in a file of its own (``scaffold.create_profile``,
 never over another file), a changed one in place of its file (atomically, the previous text kept beside
 it as ``FILE.bak``), refusing to overwrite a file that changed since the form was filled.
 """
@@ -20,7 +20,7 @@ from ..errors import MatcherError, Problem, ProfileError
 from ..paths import seeds_for, write_text_atomic
 from .load import load_folder, parse_profile, read_text
 from .model import Profile
-from .scaffold import create_profile, render_profile, slugify
+from .scaffold import ProfileExists, create_profile, render_profile
 from .validate import check_sources
 
 LIST_FIELDS = ("aliases", "sectors", "capabilities", "needs", "partners")
@@ -99,7 +99,7 @@ def version(path: Path) -> str:
 def check_form(folder: Path, fields: dict, *, original: Path | None = None) -> FormCheck:
     """Every problem of the profile ``fields`` would make in ``folder`` (in place of ``original``)."""
     folder = Path(folder)
-    target = original or folder / f"{slugify(fields.get('name') or '')}.yaml"
+    target = original or folder / "new profile.yaml"  # where its problems are said to be: a form shows the field
     try:
         profile = parse_profile(render_profile(fields), target)
     except ProfileError as exc:
@@ -119,15 +119,6 @@ def check_form(folder: Path, fields: dict, *, original: Path | None = None) -> F
                     hint="names and aliases must be unique (ignoring case): choose another, or edit that profile",
                 )
             )
-    if original is None and target.exists() and not any(p.field == "name" for p in problems):
-        problems.append(
-            Problem(
-                target,
-                f"the file {target.name} is taken by another profile",
-                field="name",
-                hint="choose another name, or edit that profile",
-            )
-        )
     problems += check_sources(profile, seeds_for(folder))
     known = set(taken) | {n.casefold() for n in profile.names}
     for i, partner in enumerate(profile.partners):
@@ -155,7 +146,10 @@ def save_form(
         raise ProfileError(check.errors)
     warnings = [p for p in check.problems if p.severity != "error"]
     if original is None:
-        return create_profile(folder, fields), warnings
+        try:
+            return create_profile(folder, fields), warnings
+        except ProfileExists as exc:  # its file name is another profile's (EHANG! beside ehang.yaml)
+            raise ProfileError([Problem(Path(folder), str(exc).rstrip("."), field="name")]) from None
     original = Path(original)
     previous = read_text(original)
     if expected is not None and version(original) != expected:

@@ -11,7 +11,6 @@ from flask import Flask, abort, flash, redirect, request, url_for
 from ...errors import ProfileError
 from ...profiles.edit import ProfileChanged, fields_from_form, form_field, form_from_profile, save_form, version
 from ...profiles.load import load_profile
-from ...profiles.scaffold import ProfileExists
 from .. import auth
 from ..common import desk, find, library, page, workspace
 
@@ -54,8 +53,6 @@ def new_profile():
         path, warnings = save_form(folder, fields_from_form(request.form))
     except ProfileError as exc:
         return _form("Add a profile", request.form.to_dict(), exc.problems, status=400)
-    except ProfileExists as exc:  # written by someone else since the check
-        abort(409, str(exc))
     return _saved(path, warnings, "Added")
 
 
