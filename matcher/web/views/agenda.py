@@ -1,9 +1,11 @@
 """An event's agenda in the browser (``/agenda``): ``matcher schedule``'s options in a form, the plan on the
 page, and the agenda to download as CSV, JSON or printable HTML (``format=``), through the same library call
-(``workspace.plan_event``) and file writer (``output.files.write_agenda``) as the command."""
+(``workspace.plan_event``) and file writer (``output.files.write_agenda``) as the command: the page shows
+the meetings of the JSON agenda, column for column."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -13,8 +15,6 @@ from flask import Flask, abort, request
 from ...errors import MatcherError
 from ...office.agenda import slot_start
 from ...output.files import write_agenda
-from ...output.tables import agenda_rows, by_participant
-from ...output.text import reason_line
 from ...workspace import plan_event
 from ..common import download, int_arg, page, workspace
 
@@ -67,7 +67,7 @@ def _start(o: dict, slot: int) -> str:
 
 def agenda_page():
     if not request.args.get("slots"):
-        return page("event.html", event=None, o=_options(), rows=[], warnings=[], query={})
+        return page("event.html", event=None, agenda=None, o=_options(), warnings=[], query={})
     o, fmt = _options(), request.args.get("format", "")
     if fmt and fmt not in DOWNLOADS:
         abort(400, f"format={fmt!r}: use one of {', '.join(DOWNLOADS)}.")
@@ -90,12 +90,11 @@ def agenda_page():
         except MatcherError as exc:
             abort(400, str(exc).replace(f"{folder}/", "the list of "))
         starts = [_start(o, s) for s in range(1, o["slots"] + 1)]
-        if fmt:
-            path = folder / f"agenda.{fmt}"
-            write_agenda(path, event, starts, minutes=o["slot_minutes"], by=o["by"])
-            return download(path.read_text(encoding="utf-8"), f"agenda.{fmt}", DOWNLOADS[fmt])
-    reasons = {pair: reason_line(m) for pair, m in event.explanations.items()}
-    rows = agenda_rows(event.plan, event.names, starts, reasons)
-    rows = by_participant(rows) if o["by"] == "participant" else rows
+        path = folder / f"agenda.{fmt or 'json'}"  # the page shows what the JSON agenda holds
+        write_agenda(path, event, starts, minutes=o["slot_minutes"], by=o["by"])
+        text = path.read_text(encoding="utf-8")
+    if fmt:
+        return download(text, f"agenda.{fmt}", DOWNLOADS[fmt])
+    agenda = json.loads(text)
     query = {k: v for k, v in request.args.items() if k != "format"}
-    return page("event.html", event=event, o=o, rows=rows, warnings=warnings, query=query)
+    return page("event.html", event=event, agenda=agenda, o=o, warnings=warnings, query=query)
