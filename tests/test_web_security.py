@@ -120,7 +120,10 @@ def test_failed_logins_are_counted_and_slowed(client, office):
 
 
 def test_after_a_login_only_a_path_of_the_desk(client):
-    assert log_in(client, "Vi Viewer", next="//evil.example/x").location == "/"
+    asked = client.get("/org/Russian Academy of Sciences?top=20")
+    assert parse_qs(urlsplit(asked.location).query)["next"] == ["/org/Russian%20Academy%20of%20Sciences?top=20"]
+    for elsewhere in ("//evil.example/x", "/\t/evil.example", "https://evil.example", "/\\evil.example"):
+        assert log_in(client, "Vi Viewer", next=elsewhere).location == "/", elsewhere
     assert log_in(client, "Vi Viewer", next="/org/Ehang?top=20").location == "/org/Ehang?top=20"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import quote
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 
@@ -35,7 +36,9 @@ def load_user() -> object | None:
     if g.user is not None or request.endpoint in PUBLIC or request.endpoint is None:
         return None
     if request.method in ("GET", "HEAD"):
-        return redirect(url_for("login", next=request.full_path.rstrip("?")))
+        query = request.query_string.decode("ascii", "replace")
+        here = quote(request.path, safe="/") + (f"?{query}" if query else "")  # encoded: no space, no tab
+        return redirect(url_for("login", next=here))
     abort(401, "Log in first: this desk records every decision under the name of whoever made it.")
 
 
@@ -69,6 +72,7 @@ def requires(role: str) -> Callable:
 
 def safe_next(target: str | None) -> str:
     """Where to go after logging in: a path of this desk, never another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    bad = not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+    if bad or any(ord(c) <= 32 or ord(c) == 127 for c in target):  # "/\t/evil.example" is //evil.example to a browser
         return url_for("organisations")
     return target
