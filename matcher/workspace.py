@@ -8,15 +8,17 @@ the first time it is needed. The functions below are the library calls the CLI, 
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import MatcherError
 from .explanations.matching import Matcher
-from .explanations.results import Match, MatchList
+from .explanations.results import Match, MatchList, OrganisationPage
+from .explanations.strength import STRENGTHS
 from .index.catalog import Catalog, open_catalog
 from .index.store import cache_folder, is_store
 from .office.ledger import (
@@ -221,20 +223,47 @@ def match(
     new_only: bool = False,
     include_weak: bool = True,
     show_declined: bool = False,
+    strength: str | None = None,
 ) -> MatchList:
     """The ``top`` partners ``org`` should meet, explained, with the ledger's decisions applied
-    (``Matcher.match``)."""
+    (``Matcher.match``). ``strength`` is the weakest mark listed ("strong", "moderate" or "weak"; by
+    default ``include_weak`` says whether weak matches are)."""
+    if strength not in (None, *STRENGTHS):
+        raise MatcherError(f"{strength!r} is not a strength: use one of {', '.join(STRENGTHS)}.")
     matcher = workspace.matcher
     matcher.names.find(org)  # an unknown name is the error to report, before anything about the ledger
-    return matcher.match(
+    result = matcher.match(
         org,
         top=top,
         filters=filters,
         new_only=new_only,
-        include_weak=include_weak,
+        include_weak=include_weak if strength is None else strength == "weak",
         exclusions=workspace.exclusions(org),
         show_declined=show_declined,
     )
+    if strength == "strong":
+        result = dataclasses.replace(result, matches=[m for m in result.matches if m.strength == "strong"])
+    return result
+
+
+def organisations(
+    workspace: Workspace,
+    *,
+    name: str = "",
+    countries: Sequence[str] = (),
+    kinds: Sequence[str] = (),
+    page: int = 1,
+    per_page: int = 50,
+) -> OrganisationPage:
+    """One page of the organisations whose name (or, in a profile folder, an alias) holds ``name``, in
+    ``countries`` and of ``kinds`` where given, by name (``Directory.listing``: no record is read but the
+    page's, so a store's first page is as quick as a folder's)."""
+    matcher = workspace.matcher
+    page = max(1, page)
+    rows, total = matcher.names.listing(
+        name, countries=countries, kinds=kinds, offset=(page - 1) * per_page, limit=per_page
+    )
+    return OrganisationPage([matcher.profiles[r] for r in rows], total, page, per_page)
 
 
 def match_need(

@@ -220,3 +220,55 @@ def store(grants, tmp_path):
     out = tmp_path / "store"
     cordis.import_cordis(grants, "2023-01-01", out)
     return out
+
+
+DESK_ACCOUNTS = (("Ada Admin", "admin"), ("Ed Editor", "editor"), ("Vi Viewer", "viewer"))
+DESK_PASSWORD = "correct horse 1"
+
+
+@pytest.fixture(scope="session")
+def make_office():
+    """``make_office(folder)``: a copy of the bundled profiles in ``folder/profiles`` and a ledger
+    ``folder/matcher.db`` with an admin, an editor and a viewer (``DESK_ACCOUNTS``, password
+    ``DESK_PASSWORD``); returns ``(profiles, ledger, accounts, password)``."""
+    import shutil
+
+    from matcher.office.accounts import Accounts
+    from matcher.office.ledger import Ledger
+    from matcher.paths import bundled
+
+    def make(folder: Path):
+        profiles, ledger = folder / "profiles", folder / "matcher.db"
+        shutil.copytree(bundled("profiles"), profiles)
+        with Ledger(ledger) as book:
+            for name, role in DESK_ACCOUNTS:
+                Accounts(book).add(name, role, DESK_PASSWORD)
+        return profiles, ledger, DESK_ACCOUNTS, DESK_PASSWORD
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def serve_desk():
+    """``with serve_desk(settings) as url:`` the desk on waitress (``make_server``, as ``matcher serve`` runs
+    it) on a free port of 127.0.0.1, stopped when the block ends."""
+    import contextlib
+    import threading
+
+    from waitress.wasyncore import close_all
+
+    from matcher.web.app import make_server
+
+    @contextlib.contextmanager
+    def serve(settings, threads: int = 8):
+        server = make_server(settings, host="127.0.0.1", port=0, threads=threads)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.effective_port}"
+        finally:
+            server.task_dispatcher.shutdown()  # let requests in flight finish before the sockets close
+            server.trigger.pull_trigger(lambda: close_all(server._map))  # closed in its own thread: no select on
+            thread.join(10)  # a socket closed under it
+
+    return serve

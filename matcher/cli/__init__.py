@@ -1,8 +1,9 @@
 """The command-line interface: each command parses its options, makes one library call and renders the result.
 
-Commands live in one module per group (``matching``, ``profiles``, ``tables``, ``office``, ``data``, ``desk``),
-with the options and helpers they share in ``options``. A command's module is imported only when it runs (or
-when ``--help`` lists it), so that ``match`` starts without loading what ``schedule`` or ``serve`` need.
+Commands live in one module per group (``matching``, ``profiles``, ``tables``, ``office``, ``data``, ``desk``,
+``accounts``), with the options and helpers they share in ``options``. A command's module is imported only
+when it runs (or when ``--help`` lists it), so that ``match`` starts without loading what ``schedule`` or
+``serve`` need.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ COMMANDS = {
     "schedule": "office:schedule_command",
     "serve": "desk:serve_command",
     "show": "profiles:show_command",
+    "users": "accounts:users_group",
     "validate": "profiles:validate_command",
 }
 """Each command and where it is defined (module:function in this package)."""

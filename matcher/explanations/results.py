@@ -71,3 +71,17 @@ class ProfileView:
     partners: list[str]
     sources: list[Evidence]
     path: str | None
+
+
+@dataclass(frozen=True)
+class OrganisationPage:
+    """One page of a list of organisations (``workspace.organisations``): its profiles, and where it is."""
+
+    profiles: list  # the page's Profile records, by name
+    total: int  # organisations that passed the search and the filters
+    page: int  # 1 for the first
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))

@@ -9,7 +9,7 @@ from functools import cached_property
 import numpy as np
 
 from ..errors import AmbiguousOrganisation, UnknownOrganisation
-from ..profiles.model import Profile
+from ..profiles.model import KINDS, Profile
 from ..profiles.names import suggest
 from .model import Index
 
@@ -128,6 +128,40 @@ class Directory:
     def _name_words(self) -> list[list[str]]:
         """Every organisation's name as its words (read once per directory: ``tied`` runs for each match)."""
         return [re.findall(r"\w+", n.casefold()) for n in self.index.names]
+
+    def listing(
+        self, text: str = "", *, countries=(), kinds=(), offset: int = 0, limit: int | None = None
+    ) -> tuple[list[int], int]:
+        """The rows of the organisations whose name holds ``text`` (ignoring case; in a profile folder, an
+        alias too), in ``countries`` and of ``kinds`` (``profiles.model.KINDS`` names) where given, by name:
+        ``limit`` of them from ``offset``, and how many there are in all. Reads no profile record, so that a
+        page of a store of many organisations costs what a page of a folder does."""
+        idx = self.index
+        keep = np.ones(idx.n_orgs, dtype=bool)
+        if countries:
+            keep &= np.isin(np.asarray(idx.country), list(countries))
+        if kinds:
+            keep &= np.isin(np.asarray(idx.kind), [KINDS.index(k) for k in kinds if k in KINDS])
+        wanted = text.strip().casefold()
+        if wanted:
+            held = [wanted in n for n in self._searchable]
+            keep &= np.array(held, dtype=bool)
+        rows = self._by_name[keep[self._by_name]]
+        end = None if limit is None else offset + limit
+        return rows[offset:end].tolist(), len(rows)
+
+    @cached_property
+    def _by_name(self) -> np.ndarray:
+        """Every row, by name ignoring case (sorted once per directory)."""
+        names = [n.casefold() for n in self.index.names]
+        return np.array(sorted(range(len(names)), key=names.__getitem__), dtype=np.int64)
+
+    @cached_property
+    def _searchable(self) -> list[str]:
+        """Each organisation's names as one text to search in: its name and, in a profile folder, aliases."""
+        if not self.curated:  # a store's aliases are in its records: the names alone
+            return [n.casefold() for n in self.index.names]
+        return [" ".join(p.names).casefold() for p in self.index.profiles]
 
     def linked(self, a: int, b: int) -> bool:
         """True when ``a`` and ``b`` already work together (a listed partner, or past joint work)."""

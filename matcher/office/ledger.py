@@ -37,7 +37,7 @@ PARTNERS = ("signed", "implemented", "already-partners")
 EVENT_LEFT_OUT = OUTCOMES
 """An agenda leaves out every pair whose way through the pipeline ended: declined, not relevant, already partners."""
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the desk's accounts (``office.accounts``)
 APPLICATION_ID = 0x4D415443  # "MATC": marks the file as a matcher ledger
 ENV_LEDGER = "MATCHER_LEDGER"
 BUSY_MS = 10_000
@@ -129,6 +129,19 @@ _MIGRATIONS = {
         )""",
         "CREATE INDEX events_pair ON events (org_a, org_b, id)",
         "CREATE INDEX events_b ON events (org_b)",
+    ],
+    2: [  # the review desk's accounts: who may read, record and manage (office/accounts.py)
+        """CREATE TABLE users (
+            name TEXT PRIMARY KEY COLLATE NOCASE,
+            role TEXT NOT NULL,
+            password TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            changed_at TEXT NOT NULL,
+            failed_logins INTEGER NOT NULL DEFAULT 0,
+            failed_total INTEGER NOT NULL DEFAULT 0,
+            last_failed_at TEXT,
+            last_login_at TEXT
+        )""",
     ],
 }
 

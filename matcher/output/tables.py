@@ -141,3 +141,48 @@ def by_participant(rows: list[dict]) -> list[dict]:
             }
         )
     return sorted(out, key=lambda r: (r["participant"].casefold(), r["slot"]))
+
+
+MATCH_COLUMNS = ("rank", "name", "country", "kind", "score", "strength", "mutual", "stage", "stage_date", "why")
+
+
+def matches_frame(result):
+    """A match list (``MatchList``) as a DataFrame in MATCH_COLUMNS order: one row per partner, with the line
+    on why they should meet (``text.reason_line``)."""
+    import pandas as pd
+
+    from .text import reason_line
+
+    rows = [
+        {
+            "rank": m.rank,
+            "name": m.name,
+            "country": m.country,
+            "kind": m.kind,
+            "score": round(m.score, 6),
+            "strength": m.strength,
+            "mutual": "" if m.explanation.signals else ("yes" if m.explanation.mutual else "no"),
+            "stage": m.stage or "",
+            "stage_date": m.stage_date or "",
+            "why": reason_line(m),
+        }
+        for m in result.matches
+    ]
+    return pd.DataFrame(rows, columns=list(MATCH_COLUMNS))
+
+
+USER_COLUMNS = ("name", "role", "last_login_at", "failed_logins", "failed_total", "created_at")
+
+
+def render_users(users, fmt: str) -> str:
+    """The desk's accounts (``office.accounts.User``) as an aligned table, CSV or JSON records."""
+    import pandas as pd
+
+    frame = pd.DataFrame([{c: getattr(u, c) for c in USER_COLUMNS} for u in users], columns=list(USER_COLUMNS))
+    if fmt != "table":
+        return _records(frame, fmt)
+    if frame.empty:
+        return "No accounts.\n"
+    shown = frame.fillna("").rename(columns={"last_login_at": "last login", "failed_logins": "failed in a row"})
+    count = f"{len(frame)} account{'' if len(frame) == 1 else 's'}"
+    return _aligned(shown.drop(columns=["created_at", "failed_total"])) + f"\n{count}\n"

