@@ -7,10 +7,12 @@ from pathlib import Path
 
 import click
 
+from ..errors import UnreadableFile
 from ..explanations.results import MatchList
 from ..output.files import write_report
 from ..output.html import query_note
 from ..output.text import match_list_json, render_evaluation, render_explanation, render_matches, to_json
+from ..paths import read_limited
 from ..ranking.ranker import Filters
 from ..workspace import Workspace, evaluate, explain, match, match_need
 from .options import (
@@ -42,7 +44,12 @@ def read_need(need: str | None, need_file: Path | None) -> str | None:
             raise click.BadParameter("the need is empty; describe what is sought.", param_hint="--need")
         return need
     try:
-        raw = sys.stdin.buffer.read(MAX_NEED_BYTES + 1) if str(need_file) == "-" else need_file.read_bytes()
+        if str(need_file) == "-":
+            raw = sys.stdin.buffer.read(MAX_NEED_BYTES + 1)
+        else:
+            raw = read_limited(need_file, MAX_NEED_BYTES, what="need file")
+    except UnreadableFile as exc:
+        raise click.BadParameter(f"{exc}.", param_hint="--need-file") from None
     except OSError as exc:
         raise click.BadParameter(f"cannot read {need_file}: {exc.strerror}.", param_hint="--need-file") from None
     if len(raw) > MAX_NEED_BYTES or b"\0" in raw:

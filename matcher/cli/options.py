@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import AmbiguousOrganisation, InvalidProfiles, MatcherError, UnknownOrganisation
+from ..errors import AmbiguousOrganisation, DuplicateNames, InvalidProfiles, MatcherError, UnknownOrganisation
 from ..explanations.matching import Matcher
 from ..profiles.model import KINDS
 from ..profiles.schema import valid_country
@@ -93,6 +93,10 @@ def opened(ws: Workspace) -> Matcher:
         for problem in exc.problems:
             click.echo(f"Error: {problem}", err=True)
         raise click.ClickException(f"{exc} (--strict). Fix them, or run without --strict to skip them.") from None
+    except DuplicateNames as exc:
+        for problem in exc.problems:
+            click.echo(f"Error: {problem}", err=True)
+        raise click.ClickException(f"{exc}.") from None
     except MatcherError as exc:
         raise click.ClickException(str(exc)) from None
     for path, problems in ws.catalog.bad_files().items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InvalidProfiles, MatcherError, Problem, ProfilesNotFound
+from ..errors import DUPLICATE_NAME, DuplicateNames, InvalidProfiles, MatcherError, Problem, ProfilesNotFound
 from ..profiles.load import load_folder
 from .build import build_index
 from .model import Index
@@ -40,8 +40,17 @@ def _check(location: Path) -> None:
         raise ProfilesNotFound(f"'{location}' is not a folder of profile YAML files or a profile store.")
 
 
+def _unique_names(problems: list[Problem]) -> None:
+    """Two files that claim one name stop every command until the user keeps one: skipping the second (as
+    before) let a file named like a real organisation, sorted first, take its place with only a warning."""
+    clashes = [p for p in problems if p.code == DUPLICATE_NAME]
+    if clashes:
+        raise DuplicateNames(clashes)
+
+
 def _build(location: Path, strict: bool) -> tuple[Index, list[Problem]]:
     loaded = load_folder(location)
+    _unique_names(loaded.problems)
     if strict and loaded.errors:
         raise InvalidProfiles(loaded.errors)
     if not loaded.profiles:
@@ -87,6 +96,7 @@ def open_catalog(location: Path | str, *, strict: bool = False, cache: bool = Tr
                 tmp.replace(stamp)
             except OSError:
                 pass  # a read-only cache only costs speed
+    _unique_names(problems)
     if strict and any(p.severity == "error" for p in problems):
         raise InvalidProfiles([p for p in problems if p.severity == "error"])
     return Catalog(location, index, problems, cached)

@@ -48,6 +48,10 @@ _ARRAYS = (
 )
 
 
+CACHE_SALT = "names-unique"
+"""Changes the cached indexes' key where what a cache holds changed but not the store format (the problems
+of a cache from before duplicate names were told apart would not stop a command)."""
+
 RECORD_CACHE = 64
 """Decoded profile records a store keeps at hand (profiles are immutable, so a cached one is never stale)."""
 
@@ -344,9 +348,15 @@ def cache_root() -> Path:
 
 def fingerprint(folder: Path) -> str:
     """Changes whenever a profile file is added, removed, renamed or rewritten (name, size, times, inode)."""
-    h = hashlib.sha256(f"{FORMAT}:{__version__}".encode())
+    h = hashlib.sha256(f"{FORMAT}:{__version__}:{CACHE_SALT}".encode())
     for path in profile_files(folder):
-        st = path.stat()
+        try:
+            st = path.stat()
+        except OSError:  # a broken link or a loop of links: it does not load; its link changing counts
+            try:
+                st = path.lstat()
+            except OSError:  # gone since the folder was listed
+                continue
         h.update(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n".encode())
     return h.hexdigest()[:24]
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Problem
-from ..paths import seeds_for
+from ..errors import Problem, UnreadableFile
+from ..paths import read_limited, seeds_for
 from .load import load_files, load_folder, profile_files, raw_sources
 from .model import Profile
+
+MAX_ARTICLE_BYTES = 4 * 1024 * 1024
+"""A seed article is a news story or a web page's text: a few kilobytes."""
 
 
 @dataclass
@@ -34,20 +38,28 @@ class Report:
         return text + (f", {warnings} warning(s)" if warnings else "")
 
 
+def where(path: Path) -> Path:
+    """``path`` made absolute through its folder, the file itself as named: a profile that is a link is
+    checked with the folder it is in, and a broken link or a loop of links is a file that does not load
+    (``Path.resolve`` raised on a loop)."""
+    path = Path(path)
+    return Path(os.path.realpath(path.parent)) / path.name
+
+
 def validate(paths: Iterable[Path]) -> Report:
     """Check the given profile files and folders, each against the rest of its folder (names, partners)."""
     wanted: list[Path] = []
     for path in paths:
         path = Path(path)
         wanted += profile_files(path) if path.is_dir() else [path]
-    wanted_set = {p.resolve() for p in wanted}
+    wanted_set = {where(p) for p in wanted}
     problems: list[Problem] = []
-    folders = sorted({p.resolve().parent for p in wanted})
+    folders = sorted({where(p).parent for p in wanted})
     for folder in folders:
         loaded = load_folder(folder)
         # files given by name that the folder scan does not pick up (other suffix, hidden): load them on their own
-        scanned = {f.resolve() for f in profile_files(folder)}
-        extra = [p for p in wanted if p.resolve().parent == folder and p.resolve() not in scanned]
+        scanned = {where(f) for f in profile_files(folder)}
+        extra = [p for p in wanted if where(p).parent == folder and where(p) not in scanned]
         if extra:
             more = load_files(extra)
             loaded.profiles += more.profiles
@@ -55,16 +67,16 @@ def validate(paths: Iterable[Path]) -> Report:
         names = {n.casefold() for p in loaded.profiles for n in p.names}
         seeds = seeds_for(folder)
         for problem in loaded.problems:
-            if problem.path.resolve() in wanted_set or (problem.related and problem.related.resolve() in wanted_set):
+            if where(problem.path) in wanted_set or (problem.related and where(problem.related) in wanted_set):
                 problems.append(problem)
-        loaded_paths = {Path(p.path).resolve() for p in loaded.profiles if p.path}
-        for bad in sorted({p.path.resolve() for p in loaded.errors} & wanted_set - loaded_paths):
+        loaded_paths = {where(Path(p.path)) for p in loaded.profiles if p.path}
+        for bad in sorted({where(p.path) for p in loaded.errors} & wanted_set - loaded_paths):
             partial = raw_sources(bad)  # the file did not load: still check the sources it has
             if partial is not None:
                 problems += check_sources(partial, seeds)
         for profile in loaded.profiles:
             path = Path(profile.path or "")
-            if path.resolve() not in wanted_set:
+            if where(path) not in wanted_set:
                 continue
             problems += check_sources(profile, seeds)
             for i, partner in enumerate(profile.partners):
@@ -93,18 +105,32 @@ def check_sources(profile: Profile, seeds_dir: Path | None) -> list[Problem]:
     (sources with an empty article are skipped: ``raw_sources`` leaves them for the loader to report)."""
     problems: list[Problem] = []
     path = Path(profile.path or "<profile>")
-    cache: dict[str, str | None] = {}
+    cache: dict[str, str | UnreadableFile | None] = {}
     for i, src in enumerate(profile.sources):
         if not src.article:
             continue
         if src.article not in cache:
             article = (seeds_dir / src.article) if seeds_dir else None
-            if article is None or not article.is_file() or Path(src.article).name != src.article:
+            if article is None or not article.exists() or Path(src.article).name != src.article:
                 cache[src.article] = None
             else:
-                cache[src.article] = normalise_space(article.read_text(encoding="utf-8", errors="replace"))
+                try:
+                    raw = read_limited(article, MAX_ARTICLE_BYTES, what="seed article")
+                    cache[src.article] = normalise_space(raw.decode("utf-8", errors="replace"))
+                except UnreadableFile as exc:
+                    cache[src.article] = exc
         body = cache[src.article]
-        if body is None:
+        if isinstance(body, UnreadableFile):
+            problems.append(
+                Problem(
+                    path,
+                    f"article {body.path.name} {body.message}",
+                    profile.line_of(f"sources[{i}].article"),
+                    f"sources[{i}].article",
+                    body.hint,
+                )
+            )
+        elif body is None:
             problems.append(
                 Problem(
                     path,
