@@ -12,7 +12,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "matcher"
 
 LAYERS = [
-    ("matcher.errors",),
+    ("matcher.errors", "matcher.dates"),
     ("matcher.paths",),
     ("matcher.text",),
     ("matcher.profiles",),

@@ -35,6 +35,7 @@ def rank_all(
     (``tcp://HOST:8786``, or ``local:N`` to start N worker processes here), each worker opening the profiles
     at the same path. The cluster's client is closed when the block ends.
     """
+    top = max(1, min(top, workspace.matcher.index.n_orgs - 1))  # a partner is another organisation
     excluded = workspace.exclusions().by_row(new_only)
     extra = max(map(len, excluded.values()), default=0)
     with contextlib.ExitStack() as stack:

@@ -17,11 +17,13 @@ from ..ranking.ranker import Filters
 from ..workspace import Workspace, evaluate, explain, match, match_need
 from .options import (
     FORMATS,
+    MAX_TOP,
     country_option,
     exclude_country_option,
     kind_option,
     ledger_option,
     library_errors,
+    min_score_option,
     opened,
     profiles_option,
     resolve,
@@ -111,7 +113,7 @@ def ranked(ws: Workspace, org: str | None, need: str | None, tags, **query) -> M
 @country_option
 @exclude_country_option
 @kind_option
-@click.option("--min-score", default=0.0, show_default=True, type=click.FloatRange(min=0), help="Hide weaker matches.")
+@min_score_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @semantic_option
 @profiles_option
@@ -216,7 +218,7 @@ def explain_command(org_a, org_b, fmt, semantic, profiles, strict):
 @country_option
 @exclude_country_option
 @kind_option
-@click.option("--min-score", default=0.0, type=click.FloatRange(min=0), help="Hide weaker matches.")
+@min_score_option
 @semantic_option
 @ledger_option
 @profiles_option
@@ -269,7 +271,7 @@ def report_command(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="YAML of known partnerships. Default: seeds/partnerships.yaml beside the profiles.",
 )
-@click.option("--k", default=3, show_default=True, type=click.IntRange(min=1), help="Cut-off for Hits@k.")
+@click.option("--k", default=3, show_default=True, type=click.IntRange(1, MAX_TOP), help="Cut-off for Hits@k.")
 @semantic_option
 @profiles_option
 def evaluate_command(partnerships, k, semantic, profiles):

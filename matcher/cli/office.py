@@ -113,6 +113,8 @@ def funnel_command(org, since, fmt, plot, ledger_path, profiles):
     """
     if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
         raise click.BadParameter(f"{plot.name}: the chart is written as .png or .svg.", param_hint="--plot")
+    if plot is not None and not plot.parent.is_dir():
+        raise click.BadParameter(f"folder {plot.parent} does not exist: create it first.", param_hint="--plot")
     ws = workspace(profiles, ledger=ledger_path)
     if org:
         opened(ws)
@@ -125,6 +127,8 @@ def funnel_command(org, since, fmt, plot, ledger_path, profiles):
             plot_funnel(result, plot)
         except PlotUnavailable as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {plot}: {exc.strerror or exc}; give another --plot.") from None
         click.echo(f"Wrote {plot}.", err=True)
 
 

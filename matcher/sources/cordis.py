@@ -20,6 +20,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..dates import iso_day
 from ..errors import MatcherError
 from ..index.store import load_index
 from ..index.stream import build_store
@@ -85,10 +86,9 @@ def read_tables(data_dir: Path | str) -> Tables:
 def check_date(value: str, option: str) -> str:
     """``value`` if it is a YYYY-MM-DD date, else a CordisError naming the option."""
     try:
-        dt.date.fromisoformat(value)
+        return iso_day(value).isoformat()
     except (TypeError, ValueError):
         raise CordisError(f"{option}: {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2023-07-01.") from None
-    return value
 
 
 def grant_text(row, *, topic: bool = True) -> str:
