@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DUPLICATE_NAME, DuplicateNames, InvalidProfiles, MatcherError, Problem, ProfilesNotFound
+from ..paths import tidy, write_text_atomic
 from ..profiles.load import load_folder
 from .build import build_index
 from .model import Index
@@ -32,6 +33,8 @@ class Catalog:
 
 
 def _check(location: Path) -> None:
+    if not location.exists():
+        tidy(location)  # a store whose replacement was killed halfway (no RENAME_EXCHANGE here): put it back
     if not location.exists():
         raise ProfilesNotFound(
             f"Profiles folder '{location}' does not exist. Give --profiles DIR or set MATCHER_PROFILES."
@@ -72,6 +75,7 @@ def open_catalog(location: Path | str, *, strict: bool = False, cache: bool = Tr
     location = Path(location)
     _check(location)
     if is_store(location):  # a bulk store (e.g. from 'matcher import-cordis') is its own index
+        tidy(location)  # what killed imports left beside it (hundreds of MB)
         index, problems = load_index(location)
         return Catalog(location, index, problems, cached=True, store=True)
     index = None
@@ -91,9 +95,7 @@ def open_catalog(location: Path | str, *, strict: bool = False, cache: bool = Tr
         if cache:
             try:
                 save_index(index, folder / "index", problems)
-                tmp = stamp.with_suffix(".tmp")
-                tmp.write_text(key)
-                tmp.replace(stamp)
+                write_text_atomic(stamp, key, durable=False)
             except OSError:
                 pass  # a read-only cache only costs speed
     _unique_names(problems)
