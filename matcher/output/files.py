@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import NothingRanked
 from ..paths import replacing, write_text_atomic
+from ..text.cells import escape_cell, escape_row
 from .html import agenda_html, report_html
 from .tables import AGENDA_COLUMNS, agenda_rows, by_participant
 from .text import reason_line
@@ -183,8 +184,8 @@ def _text_blocks(partners, names: Sequence[str], fmt: str):
     organisations at a time: assembled by Arrow for a large set where pyarrow is installed (about three
     times faster at a million rows), else by ``_csv_lines`` or ``_json_lines``, to the same bytes."""
     # names are quoted once, not once per row: at 100,000 organisations that is a million rows
-    if fmt == "csv":
-        lines, encoded, missing, pieces = _csv_lines, [_csv_field(x) for x in names], "", _CSV_PIECES
+    if fmt == "csv":  # a name like =HYPERLINK(...) is text to a spreadsheet, not a formula (OWASP)
+        lines, encoded, missing, pieces = _csv_lines, [_csv_field(escape_cell(x)) for x in names], "", _CSV_PIECES
         yield (",".join(BATCH_COLUMNS) + "\r\n").encode("utf-8"), 0
     else:
         encoded = [json.dumps(x, ensure_ascii=False) for x in names]
@@ -217,7 +218,7 @@ def write_agenda(path, event, starts: Sequence[str], *, minutes: int, by: str = 
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else list(AGENDA_COLUMNS))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(escape_row(row) for row in rows)
         text = buffer.getvalue()
     elif fmt == "json":
         summary = {
