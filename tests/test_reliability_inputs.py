@@ -218,3 +218,15 @@ def test_two_files_claiming_one_name_stop_every_command_until_one_is_chosen(tiny
     impostor.rename(impostor.with_name("a-beta.yaml.off"))  # the user chooses: the real Beta wins
     result = invoke("match", "--org", "Alpha", "--profiles", str(tiny))
     assert result.exit_code == 0 and "1. Beta" in result.output
+
+
+def test_cordis_names_lose_invisible_direction_controls(grants, tmp_path):
+    """A profile file with one is refused (profiles.schema); a store's million names are cleaned instead."""
+    from matcher.sources import cordis
+
+    orgs = grants / "organisations.csv"
+    orgs.write_text(
+        orgs.read_text(encoding="utf-8").replace("Beta Institute", "Beta \u202eetutitsnI"), encoding="utf-8"
+    )
+    index = cordis.import_cordis(grants, "2023-01-01", tmp_path / "store")
+    assert "Beta etutitsnI" in [p.name for p in index.profiles]
