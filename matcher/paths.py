@@ -153,6 +153,18 @@ def _unreadable(path: Path, exc: OSError) -> UnreadableFile:
     return UnreadableFile(path, f"cannot be read ({exc.strerror or exc})", "check the file and its permissions")
 
 
+def check_regular(path: str | os.PathLike, *, what: str = "file") -> None:
+    """Raise ``UnreadableFile`` unless ``path`` is a regular file (or a link to one): for files too big to
+    read whole at once (a CORDIS table), where a device or a pipe would be read forever or wait forever."""
+    path = Path(path)
+    try:
+        kind = _not_regular(os.stat(path).st_mode)
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    if kind is not None:
+        raise UnreadableFile(path, f"is {kind}, not a {what}", "give the path of a regular file", reason="kind")
+
+
 def read_limited(path: str | os.PathLike, limit: int, *, what: str = "file") -> bytes:
     """The bytes of the regular file ``path`` (a link to one included), at most ``limit`` of them: a device
     (``/dev/zero``), a named pipe, a socket or a folder is refused without being read (a pipe would wait

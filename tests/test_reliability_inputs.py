@@ -230,3 +230,14 @@ def test_cordis_names_lose_invisible_direction_controls(grants, tmp_path):
     )
     index = cordis.import_cordis(grants, "2023-01-01", tmp_path / "store")
     assert "Beta etutitsnI" in [p.name for p in index.profiles]
+
+
+@posix_only
+def test_a_cordis_table_that_is_a_device_is_refused(grants, tmp_path):
+    (grants / "projects.csv").unlink()
+    (grants / "projects.csv").symlink_to("/dev/zero")
+    result = limited_run("import-cordis", str(grants), "--before", "2023-01-01", "-o", "store", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"Error: {grants / 'projects.csv'}: is a device, not a CORDIS table — give the path of a regular file.\n"
+    )

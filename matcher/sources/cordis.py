@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..dates import iso_day
-from ..errors import MatcherError
+from ..errors import MatcherError, UnreadableFile
 from ..index.store import load_index
 from ..index.stream import build_store
+from ..paths import check_regular
 from ..profiles.model import Profile, Source
 from ..profiles.schema import BIDI_CONTROLS
 
@@ -69,7 +70,10 @@ def read_tables(data_dir: Path | str) -> Tables:
         if not path.exists():
             raise CordisError(f"{data_dir}: no {name}.csv.gz. Give the folder that holds the CORDIS export.")
         try:
+            check_regular(path, what="CORDIS table")  # a link to /dev/zero would be read until memory ran out
             df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        except UnreadableFile as exc:
+            raise CordisError(f"{exc}.") from None
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             raise CordisError(f"{path}: cannot be read as CSV ({exc}).") from None
         missing = [c for c in required if c not in df.columns]
