@@ -47,13 +47,17 @@ def invoke(*args: str):
     return CliRunner().invoke(cli, list(args))
 
 
-def test_first_writers_of_a_new_ledger_do_not_race(tmp_path):
-    """4 writers x 300 events from no file at all: 8 rounds in 125 once failed with "not a matcher ledger"."""
+@pytest.mark.parametrize("start_from, events", [("no file", EVENTS), ("an empty file", 50)])
+def test_first_writers_of_a_new_ledger_do_not_race(tmp_path, start_from, events):
+    """4 writers x 300 events from no file at all (and x 50 from an empty one: the race is in the first
+    events): 8 rounds in 125 once failed with "not a matcher ledger" or "database is locked"."""
     db = tmp_path / "new.db"
+    if start_from == "an empty file":
+        db.touch()
     start = time.time() + 2.0  # past every writer's start-up
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(db), str(w), str(EVENTS), str(start)],
+            [sys.executable, "-c", WRITER, str(db), str(w), str(events), str(start)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -63,9 +67,51 @@ def test_first_writers_of_a_new_ledger_do_not_race(tmp_path):
     results = [p.communicate(timeout=240) for p in procs]
     assert [out.strip() for out, _ in results] == ["0"] * WRITERS, [err for _, err in results]
     with Ledger(db, read_only=True) as book:
-        events = book.history()
-    assert len(events) == WRITERS * EVENTS
-    assert len({e.id for e in events}) == WRITERS * EVENTS
+        recorded = book.history()
+    assert len(recorded) == WRITERS * events
+    assert len({e.id for e in recorded}) == WRITERS * events
+
+
+ROUNDS = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from matcher.office.ledger import Ledger, LedgerError
+    folder, who, rounds, start, gap = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), 0.2
+    errors = 0
+    for r in range(rounds):
+        while time.time() < start + r * gap:  # all writers at once, on a new file each round
+            pass
+        for i in range(3):
+            try:
+                with Ledger(folder / f"round-{r}.db") as book:
+                    book.record(f"Org {who}", f"Partner {i}", "proposed", when="2026-01-01")
+            except LedgerError as exc:
+                errors += 1
+                print(exc, file=sys.stderr)
+    print(errors)
+    """
+)
+
+
+def test_first_writers_of_many_new_ledgers_do_not_race(tmp_path):
+    """The race is in a file's first moments: 20 new files, each with 4 first writers at the same instant
+    (the old code failed this test 2 times in 3)."""
+    rounds, start = 20, time.time() + 2.0
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", ROUNDS, str(tmp_path), str(w), str(rounds), str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for w in range(WRITERS)
+    ]
+    results = [p.communicate(timeout=240) for p in procs]
+    assert [out.strip() for out, _ in results] == ["0"] * WRITERS, [err for _, err in results]
+    for r in range(rounds):
+        with Ledger(tmp_path / f"round-{r}.db", read_only=True) as book:
+            assert len(book.history()) == 3 * WRITERS
 
 
 def test_a_new_ledger_takes_the_umasks_permissions(tmp_path):
