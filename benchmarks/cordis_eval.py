@@ -32,6 +32,7 @@ import numpy as np
 
 from matcher.index.vectors import CAPABILITY, dot_all
 from matcher.ranking.evaluation import Judged, evaluate, format_table
+from matcher.ranking.ranker import Ranking
 from matcher.ranking.signals import Need, recent_need
 from matcher.sources import cordis
 from matcher.workspace import open_workspace
@@ -153,6 +154,7 @@ def org_mode(tables, catalog, cutoff: str, until: str, limit: int | None = None)
     """Every method on the organisation queries: whom each organisation worked with next."""
     matcher = catalog.matcher
     index = matcher.index
+    popular = Ranking(index, popular=True)  # the ranking as the model was fitted, without the popularity discount
     n = index.n_orgs
     queries, judged = org_judged(index, tables, cutoff, until)
     if limit:
@@ -182,6 +184,7 @@ def org_mode(tables, catalog, cutoff: str, until: str, limit: int | None = None)
         "tfidf+past": lambda i: dense(tfidf[i], n) + past_of(judged[i], n),
         "bm25": lambda i: dot_all(recent[i].vector, index.postings[CAPABILITY]),
         "matcher": lambda i: matcher.ranking.recent_scores(judged[i].seeker),
+        "matcher --popular": lambda i: popular.recent_scores(judged[i].seeker),
     }
     return len(queries), evaluate(judged, methods)
 

@@ -55,6 +55,18 @@ class InvalidProfiles(MatcherError):
         super().__init__(f"{files} profile file(s) could not be loaded")
 
 
+class UnbackedQuotes(InvalidProfiles):
+    """Some profiles quote text that is not in the article they cite, and the caller asked for strict loading."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(problems)
+        files = len({p.path for p in self.problems})
+        self.args = (f"{files} profile file(s) quote text that is not in the article cited",)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
 class UnknownOrganisation(MatcherError):
     """No profile has this name or alias."""
 
@@ -108,6 +120,23 @@ class DuplicateNames(MatcherError):
 
 class StoreError(MatcherError):
     """A profile store or cached index is unreadable."""
+
+
+class TableError(MatcherError):
+    """A table could not be read, or rows of it are not valid profiles; carries every problem (RowProblem)."""
+
+    def __init__(self, problems: list, *, rows: bool = False):
+        self.problems = list(problems)
+        self.rows = rows  # the problems are with rows, which import_table(skip_invalid=True) leaves out
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @property
+    def errors(self) -> list:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+class BadMapping(MatcherError):
+    """A --map option is not HEADER=FIELD with a profile field."""
 
 
 class NothingRanked(MatcherError):

@@ -51,7 +51,8 @@ class Workspace:
     is matched on its words alone). ``progress(total)``
     is called before ``total`` statements are embedded and may return a callback given the number embedded
     since its last call. A ledger named with ``ledger`` must exist unless something is recorded
-    (``ledger_required``, by default whether one was named).
+    (``ledger_required``, by default whether one was named). ``popular`` ranks a store's ``match --org`` as its
+    model was fitted, without the popularity discount (``ranking.signals.POPULARITY_DISCOUNT``).
     """
 
     def __init__(
@@ -65,6 +66,7 @@ class Workspace:
         compiled: bool | None = None,
         progress: Progress | None = None,
         ledger_required: bool | None = None,
+        popular: bool = False,
     ):
         self.location, self.source = profiles_location(profiles)
         self.ledger_path = ledger_location(ledger, self.location, self.source == BUNDLED)
@@ -72,6 +74,7 @@ class Workspace:
         if semantic is None:
             semantic = _env_flag("MATCHER_SEMANTIC")
         self.strict, self.semantic, self.cache, self.compiled = strict, semantic, cache, compiled
+        self.popular = popular
         self.progress = progress
 
     @property
@@ -98,7 +101,9 @@ class Workspace:
     def matcher(self) -> Matcher:
         """The profiles ready to match: names, ranking (with the meaning signal where asked) and explainer."""
         catalog = self.catalog
-        matcher = Matcher(catalog.index, compiled=self.compiled, curated_aliases=not catalog.store)
+        matcher = Matcher(
+            catalog.index, compiled=self.compiled, curated_aliases=not catalog.store, popular=self.popular
+        )
         if self.semantic is not False and not catalog.store:
             matcher.ranking.semantic = self._meaning(catalog)
         return matcher

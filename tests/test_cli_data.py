@@ -23,11 +23,18 @@ def test_batch_writes_every_organisations_top_partners(tiny, tmp_path):
     alpha = [(r["rank"], r["partner"]) for r in rows if r["org"] == "Alpha"]
     assert alpha == [("1", "Beta"), ("2", "Epsilon"), ("3", "Gamma")]  # as match ranks them
     assert [float(r["score"]) for r in rows if r["org"] == "Alpha"] == pytest.approx([1.0, 1.0, 0.25])
-    assert [r["partner"] for r in rows if r["org"] == "Delta"] == ["Gamma"]  # Gamma needs the fish farming it offers
+    assert [(r["strength"], r["relation"]) for r in rows if r["org"] == "Alpha"] == [("strong", "")] * 3
+    assert rows[0]["reason"] == "Alpha needs “laser scanning”; Beta offers “laser scanning”"
+    # Gamma needs the fish farming Delta offers, only generic words in common: weak, left out as match leaves it
+    assert [r["partner"] for r in rows if r["org"] == "Delta"] == []
+    everything = tmp_path / "all.csv"
+    assert invoke("batch", "--profiles", str(tiny), "-o", str(everything), "--top", "3", "--all").exit_code == 0
+    delta = [r for r in csv.DictReader(everything.open(encoding="utf-8")) if r["org"] == "Delta"]
+    assert [(r["partner"], r["strength"]) for r in delta] == [("Gamma", "weak")]
     jsonl = tmp_path / "p.jsonl"
     assert CliRunner().invoke(cli, ["batch", "--profiles", str(tiny), "-o", str(jsonl)]).exit_code == 0
     first = json.loads(jsonl.read_text().splitlines()[0])
-    assert list(first) == ["org", "rank", "partner", "score", "forward", "backward"]
+    assert list(first) == ["org", "rank", "partner", "score", "strength", "relation", "reason"]
     assert first["org"] == "Alpha" and first["partner"] == "Beta" and first["rank"] == 1
     assert rows[0].keys() == first.keys()
 

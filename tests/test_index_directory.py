@@ -67,32 +67,41 @@ def invoke(*args):
     return CliRunner().invoke(cli, list(args))
 
 
-def test_short_name_shared_with_a_bigger_organisation_is_ambiguous():
+def test_an_exact_alias_wins_and_the_note_names_the_others():
+    """'Fraunhofer' is the Portuguese association's alias: it is taken (an exact alias always wins), and the
+    note names the Gesellschaft, whose name holds the word, with its id to choose it instead."""
     matcher = store_like(
         ("ASSOCIACAO FRAUNHOFER PORTUGAL RESEARCH", ("FRAUNHOFER", "997592427"), 4),
         ("FRAUNHOFER GESELLSCHAFT ZUR FORDERUNG DER ANGEWANDTEN FORSCHUNG EV", ("999984059",), 9),
         ("MAX-PLANCK-GESELLSCHAFT", (), 3),
     )
-    with pytest.raises(AmbiguousOrganisation) as err:
-        matcher.names.find("Fraunhofer")
-    assert err.value.candidates == [
-        "FRAUNHOFER GESELLSCHAFT ZUR FORDERUNG DER ANGEWANDTEN FORSCHUNG EV (also 999984059) — DE,"
-        " research-institute, 9 grants",
-        "ASSOCIACAO FRAUNHOFER PORTUGAL RESEARCH (also FRAUNHOFER, 997592427) — DE, research-institute, 4 grants",
-    ]
-    assert matcher.names.find("999984059") == 1  # an id is never ambiguous
-    assert matcher.names.find("Associacao Fraunhofer Portugal Research") == 0  # nor is a full name
+    assert matcher.names.find("Fraunhofer") == 0
+    assert matcher.names.alias_note("Fraunhofer") == (
+        "'Fraunhofer' is the alias of ASSOCIACAO FRAUNHOFER PORTUGAL RESEARCH; it is also in the name of:"
+        " FRAUNHOFER GESELLSCHAFT ZUR FORDERUNG DER ANGEWANDTEN FORSCHUNG EV (also 999984059) — DE,"
+        " research-institute, 9 grants. Give a full name or id to choose another."
+    )
+    assert matcher.names.find("999984059") == 1 and matcher.names.alias_note("999984059") is None
+    assert matcher.names.alias_note("Associacao Fraunhofer Portugal Research") is None  # a full name
 
 
-def test_an_acronym_that_is_another_organisations_initials_is_ambiguous():
+def test_an_acronym_alias_wins_over_another_organisations_initials():
     matcher = store_like(
         ("COMPAGNIE NATIONALE DU RHONE SA", ("CNR",), 1), ("CONSIGLIO NAZIONALE DELLE RICERCHE", (), 5)
     )
+    assert matcher.names.find("cnr") == 0
+    assert "CONSIGLIO NAZIONALE DELLE RICERCHE" in matcher.names.alias_note("cnr")
+
+
+def test_an_alias_two_organisations_hold_is_ambiguous():
+    matcher = store_like(
+        ("HUAWEI TECHNOLOGIES FRANCE", ("HUAWEI",), 2), ("HUAWEI TECHNOLOGIES SWEDEN AB", ("HUAWEI",), 5)
+    )
     with pytest.raises(AmbiguousOrganisation) as err:
-        matcher.names.find("cnr")
-    assert [c.split(" (")[0].split(" — ")[0] for c in err.value.candidates] == [
-        "CONSIGLIO NAZIONALE DELLE RICERCHE",
-        "COMPAGNIE NATIONALE DU RHONE SA",
+        matcher.names.find("Huawei")
+    assert [c.split(" (")[0] for c in err.value.candidates] == [
+        "HUAWEI TECHNOLOGIES SWEDEN AB",
+        "HUAWEI TECHNOLOGIES FRANCE",
     ]
 
 

@@ -18,20 +18,30 @@ NAMES = ["Plain", "Comma, Inc.", 'Say "hi"', "Line\nbreak", "Ünïcode 北京", 
 
 
 def some_partners():
-    """Three organisations' partners: one with both sides, one listing no needs, one with no partner."""
+    """Three organisations' partners: one annotated (a weak row left out, so ranks 1 and 3), one not, one with none."""
     from matcher.batch.local import Partners
 
     return [
-        Partners(0, np.array([1, 2]), np.array([0.5, 1 / 3]), np.array([0.25, 0.1]), np.array([np.nan, 0.2])),
+        Partners(
+            0,
+            np.array([1, 2]),
+            np.array([0.5, 1 / 3]),
+            np.array([0.25, 0.1]),
+            np.array([np.nan, 0.2]),
+            rank=np.array([1, 3]),
+            strength=["strong", "moderate"],
+            relation=["already partners", ""],
+            reason=['=HYPERLINK("http://x")', "A needs “b”; C offers “d, e”"],
+        ),
         Partners(3, np.array([5]), np.array([0.125]), None, np.array([1e-07])),
         Partners(4, np.array([], dtype=np.int64), np.array([]), None, np.array([])),
     ]
 
 
 EXPECTED = [
-    ("Plain", 1, "Comma, Inc.", 0.5, 0.25, None),
-    ("Plain", 2, 'Say "hi"', 1 / 3, 0.1, 0.2),
-    ("Line\nbreak", 1, "Carriage\rreturn", 0.125, None, 1e-07),
+    ("Plain", 1, "Comma, Inc.", 0.5, "strong", "already partners", '=HYPERLINK("http://x")'),
+    ("Plain", 3, 'Say "hi"', 0.3333, "moderate", "", "A needs “b”; C offers “d, e”"),
+    ("Line\nbreak", 1, "Carriage\rreturn", 0.125, "", "", ""),
 ]
 
 
@@ -46,50 +56,26 @@ def umask_022():
     os.umask(old)
 
 
-@pytest.mark.parametrize("arrow", [True, False], ids=["pyarrow", "python"])
-def test_batch_csv_and_json_lines_are_what_the_standard_modules_write(tmp_path, monkeypatch, arrow):
-    """Names with commas, quotes and line breaks, missing sides and full-precision floats, in the bytes
-    that csv.writer and json.dumps give, and read back exactly: the same whether pyarrow assembles the
-    rows or Python does."""
-    from matcher.output import files as report
+def test_batch_csv_and_json_lines_are_what_the_standard_modules_write(tmp_path):
+    """Names with commas, quotes and line breaks, scores to 4 decimals, ranks as in the full list, in the bytes
+    that csv.writer and json.dumps give; a reason that a spreadsheet would run as a formula is escaped in the
+    CSV (OWASP: a leading quote), and kept as it is in JSON."""
     from matcher.output.files import BATCH_COLUMNS, write_batch
-
-    if arrow:
-        pytest.importorskip("pyarrow")
-        monkeypatch.setattr(report, "ARROW_MIN", 0)
-    else:
-        monkeypatch.setattr(report, "_pyarrow", lambda: None)
-    monkeypatch.setattr(report, "BLOCK_ORGS", 2)  # three organisations: two blocks, joined seamlessly
 
     out = tmp_path / "p.csv"
     assert write_batch(iter(some_partners()), NAMES, out, "csv") == 3
     reference = io.StringIO(newline="")
-    csv.writer(reference).writerows([BATCH_COLUMNS, *EXPECTED])
+    escaped = [(*EXPECTED[0][:6], "'" + EXPECTED[0][6]), *EXPECTED[1:]]
+    csv.writer(reference).writerows([BATCH_COLUMNS, *escaped])
     assert out.read_bytes() == reference.getvalue().encode("utf-8")
     back = list(csv.reader(out.open(encoding="utf-8", newline="")))[1:]
-    assert [(o, int(r), p, float(s)) for o, r, p, s, _, _ in back] == [row[:4] for row in EXPECTED]
+    assert [(o, int(r), p, float(s)) for o, r, p, s, *_ in back] == [row[:4] for row in EXPECTED]
 
     out = tmp_path / "p.jsonl"
     assert write_batch(iter(some_partners()), NAMES, out, "jsonl") == 3
     lines = out.read_text(encoding="utf-8").split("\n")
     assert lines[:-1] == [json.dumps(dict(zip(BATCH_COLUMNS, row)), ensure_ascii=False) for row in EXPECTED]
     assert lines[-1] == ""
-
-
-def test_arrow_writes_floats_as_repr_does():
-    """Arrow's text of a float must be ``repr``'s, whatever the value: scores' range at random, and the
-    values where the two notations part (0, 1, exponents, subnormals), with NaN as the missing text."""
-    pa = pytest.importorskip("pyarrow")
-    import pyarrow.compute as pc
-
-    from matcher.output.files import _float_texts
-
-    rng = np.random.default_rng(0)
-    bits = (rng.integers(0, 2**52, 20_000, dtype=np.int64) | (1023 << 52)).view(np.float64)  # [1, 2)
-    edges = [0.0, 1.0, 2.0, 1e-4, np.nextafter(1e-4, 0), 1e-5, 5e-324, 1e-300, 0.999999999999, 1e16, np.nan]
-    x = np.concatenate([rng.random(20_000), np.exp(rng.uniform(-25, 0, 20_000)), bits - 1, bits, edges])
-    got = _float_texts(x, "", pa, pc).to_pylist()
-    assert got == ["" if v != v else repr(v) for v in x.tolist()]
 
 
 def test_batch_parquet_holds_the_same_rows(tmp_path):
@@ -101,8 +87,7 @@ def test_batch_parquet_holds_the_same_rows(tmp_path):
     assert write_batch(iter(some_partners()), NAMES, out, "parquet") == 3
     frame = pd.read_parquet(out)
     assert list(frame.columns) == list(BATCH_COLUMNS)
-    got = [tuple(None if isinstance(v, float) and v != v else v for v in row) for row in frame.itertuples(index=False)]
-    assert got == EXPECTED
+    assert [tuple(row) for row in frame.itertuples(index=False)] == EXPECTED
     assert write_batch(iter([]), NAMES, tmp_path / "none.parquet", "parquet") == 0
 
 
@@ -116,8 +101,9 @@ def test_match_is_compact_and_fits_80_columns():
     compact, detail = render_matches(result, width=80), render_matches(result, detail=True, width=80)
     assert max(len(line) for line in compact.splitlines()) <= 80
     assert max(len(line) for line in detail.splitlines()) <= 80
-    assert compact.count("needs “") == len(result.matches)  # one pair per partner
-    assert detail.count("needs “") > compact.count("needs “")
+    pairs = [line for line in compact.splitlines() if line.startswith("    — ")]
+    assert len(pairs) == len(result.matches)  # one pair per partner
+    assert detail.count("\n      — ") > len(pairs)
     assert "as reported: “" in detail and "as reported" not in compact
 
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from matcher.errors import ProfileError
 from matcher.paths import bundled
+from matcher.profiles.articles import check_sources, normalise_space
 from matcher.profiles.load import load_folder, parse_profile
-from matcher.profiles.validate import check_sources, normalise_space
 
 ROOT = Path(__file__).resolve().parents[1]
 

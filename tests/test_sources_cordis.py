@@ -12,6 +12,11 @@ from matcher.ranking.signals import Need, model_weights, recent_need, score_need
 from matcher.sources import cordis
 from matcher.workspace import open_workspace
 
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
 ID = {"A": "100", "B": "200", "C": "300", "D": "400", "E": "500"}
 
 
@@ -209,20 +214,26 @@ def test_batch_on_a_store_gives_each_organisation_its_match_ranking(store, tmp_p
     assert r.exit_code == 0, r.output
     import pandas as pd
 
-    rows = pd.read_csv(out)
+    rows = pd.read_csv(out, keep_default_na=False)
     matcher = open_workspace(store).matcher
-    for org, group in rows.groupby("org", sort=False):
-        ranked = matcher.match(org, top=2)
-        assert group["partner"].tolist() == [m.name for m in ranked.matches]
-        assert group["score"].tolist() == pytest.approx([m.score for m in ranked.matches])
-    assert rows["backward"].isna().all()  # nobody lists needs: only the need side is scored
-    assert len(rows) == 10
+    listed = 0
+    for a in range(matcher.index.n_orgs):  # row for row what match shows, weak matches left out as there
+        org = matcher.index.names[a]
+        ranked = matcher.match(org, top=2, include_weak=False).matches
+        group = rows[rows["org"] == org]
+        assert group["partner"].tolist() == [m.name for m in ranked]
+        assert group["rank"].tolist() == [m.rank for m in ranked]
+        assert group["score"].tolist() == pytest.approx([round(m.score, 4) for m in ranked])
+        assert group["strength"].tolist() == [m.strength for m in ranked]
+        listed += len(ranked)
+    assert len(rows) == listed
 
 
 def test_a_model_may_weigh_recent_needs_apart():
     model = {"weights": {"text": 1.0, "past": 2.0}, "recent_weights": {"text": 0.5, "size": 1.0}}
     assert model_weights(model) == {"text": 1.0, "past": 2.0}
-    assert model_weights(model, recent=True) == {"text": 0.5, "size": 1.0}
+    assert model_weights(model, recent=True, popular=True) == {"text": 0.5, "size": 1.0}
+    assert model_weights(model, recent=True) == {"text": 0.5, "size": -0.13}  # the popularity discount
     assert model_weights({"weights": {"text": 1.0}}, recent=True) == {"text": 1.0}
     assert model_weights(None) == {"text": 1.0}
 
@@ -261,3 +272,43 @@ def test_partners_of_partners_by_hand(store):
     want = np.zeros(index.n_orgs)
     want[e] = 1 / np.log(4.0)
     assert got.tolist() == pytest.approx(want.tolist())
+
+
+def test_past_partners_on_a_store_are_marked_with_their_joint_grants(store, tmp_path):
+    """Beta Institute shared grant 1 (2022) with Alpha Energy and grant 3 (2022) with Epsilon Labs: both are
+    already partners, with the count and the year, in match, in the text, and in the batch; --new-only leaves
+    them out."""
+    matcher = open_workspace(store).matcher
+    result = matcher.match("Beta Institute")
+    marked = {m.name: (m.relation, m.relation_note) for m in result.matches}
+    assert marked["Alpha Energy"] == ("partner", "1 joint grant, latest 2022")
+    assert marked["Epsilon Labs"] == ("partner", "1 joint grant, latest 2022")
+    assert marked["Gamma University"] == (None, None)
+    text = " ".join(invoke("match", "--profiles", str(store), "--org", "Beta Institute", "--all").output.split())
+    assert "1. Epsilon Labs (DE, research-institute) — ranked above 75.00% of 4 candidates (score" in text
+    assert "· strong · already partners (1 joint grant, latest 2022)" in text
+    out = tmp_path / "b.csv"
+    assert invoke("batch", "--profiles", str(store), "-o", str(out), "--all").exit_code == 0
+    import pandas as pd
+
+    rows = pd.read_csv(out, keep_default_na=False)
+    beta = rows[rows["org"] == "Beta Institute"].set_index("partner")
+    assert beta.loc["Alpha Energy", "relation"] == "already partners (1 joint grant, latest 2022)"
+    assert beta.loc["Gamma University", "relation"] == ""
+    assert beta.loc["Alpha Energy", "reason"].startswith("closest project: “ACR1: Hydrogen storage in salt caverns”")
+    fresh = [m.name for m in matcher.match("Beta Institute", new_only=True).matches]
+    assert "Alpha Energy" not in fresh and "Epsilon Labs" not in fresh
+
+
+def test_store_strength_follows_the_closest_project():
+    from matcher.explanations.stores import MODERATE_COSINE, STRONG_COSINE, store_strength
+
+    assert store_strength(STRONG_COSINE) == "strong"
+    assert store_strength(STRONG_COSINE - 1e-9) == store_strength(MODERATE_COSINE) == "moderate"
+    assert store_strength(MODERATE_COSINE - 1e-9) == store_strength(0.0) == "weak"
+
+
+def test_an_exact_alias_on_a_store_is_taken(store):
+    result = invoke("match", "--profiles", str(store), "--org", "AE", "--all")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Partners for Alpha Energy (DE")

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..workspace import Workspace
 from . import cluster
+from .annotate import annotated
 from .local import Partners, all_top_partners
 
 
@@ -27,13 +28,16 @@ def rank_all(
     workers: int | None = None,
     dask: str | None = None,
     progress: Callable[[int], None] | None = None,
+    include_weak: bool = False,
 ) -> Iterator[Iterator[Partners]]:
     """Every organisation's ``top`` best partners (``local.Partners``, in organisation order), the pairs the
     ledger left out (and with ``new_only`` those already partners) dropped.
 
     ``workers`` run them on this machine (``local.all_top_partners``); ``dask`` names a cluster
     (``tcp://HOST:8786``, or ``local:N`` to start N worker processes here), each worker opening the profiles
-    at the same path. The cluster's client is closed when the block ends.
+    at the same path. The cluster's client is closed when the block ends. Each list is then what ``match``
+    shows (``annotate.annotated``): every partner with its strength, relation and reason, weak ones left out
+    unless ``include_weak``.
     """
     top = max(1, min(top, workspace.matcher.index.n_orgs - 1))  # a partner is another organisation
     excluded = workspace.exclusions().by_row(new_only)
@@ -44,7 +48,8 @@ def rank_all(
         else:
             ranking = workspace.matcher.ranking
             partners = all_top_partners(ranking, top=top + extra, new_only=new_only, workers=workers, progress=progress)
-        yield _without(partners, excluded, top) if excluded else partners
+        partners = _without(partners, excluded, top) if excluded else partners
+        yield annotated(workspace.matcher, partners, include_weak=include_weak)
 
 
 def _on_cluster(stack: contextlib.ExitStack, address: str, workspace: Workspace, top: int, new_only: bool, progress):
@@ -55,7 +60,8 @@ def _on_cluster(stack: contextlib.ExitStack, address: str, workspace: Workspace,
         stack.callback(local.close)
     matcher = workspace.matcher
     semantic = matcher.ranking.semantic is not None
-    job = cluster.Job(str(Path(workspace.location).resolve()), top, new_only, workspace.strict, semantic)
+    location = str(Path(workspace.location).resolve())
+    job = cluster.Job(location, top, new_only, workspace.strict, semantic, workspace.popular)
     return cluster.top_partners(job, matcher.index.n_orgs, client, progress=progress)
 
 

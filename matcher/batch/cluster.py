@@ -50,6 +50,7 @@ class Job:
     new_only: bool
     strict: bool
     semantic: bool
+    popular: bool = False  # a store's match --org as fitted, without the popularity discount
 
 
 def parse_address(address: str) -> tuple[str, int | str]:
@@ -99,15 +100,15 @@ def partitions(n: int, parts: int) -> list[np.ndarray]:
 
 
 @functools.lru_cache(maxsize=4)
-def _ranking(location: str, strict: bool, semantic: bool):
+def _ranking(location: str, strict: bool, semantic: bool, popular: bool = False):
     """The worker's open profiles' ranking, kept for its later tasks (a store's arrays stay memory-mapped)."""
-    return Workspace(Path(location), strict=strict, semantic=semantic).matcher.ranking
+    return Workspace(Path(location), strict=strict, semantic=semantic, popular=popular).matcher.ranking
 
 
 def run_partition(job: Job, rows: np.ndarray, threads: int) -> dict[str, np.ndarray]:
     """One partition's ``batch.Partners``, on the worker: the single-process batch's code on its rows,
     sent back as a few flat arrays (``unpack`` makes them ``Partners`` again), not one object each."""
-    ranking = _ranking(job.location, job.strict, job.semantic)
+    ranking = _ranking(job.location, job.strict, job.semantic, job.popular)
     found = list(all_top_partners(ranking, top=job.top, new_only=job.new_only, workers=threads, orgs=rows))
     nan = np.full(0, np.nan)
     return {

@@ -50,6 +50,11 @@ class Partners:
     score: np.ndarray
     forward: np.ndarray | None  # None when the organisation lists no needs
     backward: np.ndarray  # NaN where the partner lists no needs
+    # what ``match`` says of each (``annotate.annotated``): its rank in the full list, strength, relation, reason
+    rank: np.ndarray | None = None
+    strength: list[str] | None = None
+    relation: list[str] | None = None
+    reason: list[str] | None = None
 
 
 def default_workers() -> int:

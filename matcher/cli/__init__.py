@@ -1,8 +1,8 @@
 """The command-line interface: each command parses its options, makes one library call and renders the result.
 
-Commands live in one module per group (``matching``, ``profiles``, ``office``, ``data``, ``desk``), with the
-options and helpers they share in ``options``. A command's module is imported only when it runs (or when
-``--help`` lists it), so that ``match`` starts without loading what ``schedule`` or ``serve`` need.
+Commands live in one module per group (``matching``, ``profiles``, ``tables``, ``office``, ``data``, ``desk``),
+with the options and helpers they share in ``options``. A command's module is imported only when it runs (or
+when ``--help`` lists it), so that ``match`` starts without loading what ``schedule`` or ``serve`` need.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ COMMANDS = {
     "batch": "data:batch_command",
     "evaluate": "matching:evaluate_command",
     "explain": "matching:explain_command",
+    "export-table": "tables:export_table_command",
     "funnel": "office:funnel_command",
     "history": "office:history_command",
     "import-cordis": "data:import_cordis_command",
+    "import-table": "tables:import_table_command",
     "list": "profiles:list_command",
     "match": "matching:match_command",
     "new": "profiles:new_command",

@@ -19,6 +19,7 @@ from .options import (
     ledger_option,
     library_errors,
     opened,
+    popular_option,
     profiles_option,
     progressbar,
     semantic_option,
@@ -52,11 +53,13 @@ BATCH_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
     help="Run on the Dask cluster at ADDRESS (tcp://HOST:8786), or local:N to start N worker processes here"
     " (pip install 'matcher[dask]'). Every worker reads --profiles at the same path.",
 )
+@click.option("--all", "show_all", is_flag=True, help="List weak matches too, as match --all does.")
 @semantic_option
+@popular_option
 @ledger_option
 @profiles_option
 @strict_option
-def batch_command(out, top, fmt, new_only, workers, dask, semantic, ledger_path, profiles, strict):
+def batch_command(out, top, fmt, new_only, workers, dask, show_all, semantic, popular, ledger_path, profiles, strict):
     """Write the top partners of every organisation to one file (CSV, JSON lines or Parquet).
 
     One row per (organisation, partner): org, rank, partner, score, forward,
@@ -81,11 +84,13 @@ def batch_command(out, top, fmt, new_only, workers, dask, semantic, ledger_path,
         raise click.BadParameter(f"folder {out.parent} does not exist.", param_hint="--output")
     if dask and workers:
         raise click.UsageError("--workers is for this machine; with --dask each Dask worker runs its own threads.")
-    ws = workspace(profiles, ledger=ledger_path, strict=strict, semantic=semantic)
+    ws = workspace(profiles, ledger=ledger_path, strict=strict, semantic=semantic, popular=popular)
     names = opened(ws).index.names
     with progressbar(len(names), "Ranking") as bar, contextlib.ExitStack() as stack:
         with library_errors():
-            ranked = rank_all(ws, top=top, new_only=new_only, workers=workers, dask=dask, progress=bar.update)
+            ranked = rank_all(
+                ws, top=top, new_only=new_only, workers=workers, dask=dask, progress=bar.update, include_weak=show_all
+            )
             partners = stack.enter_context(ranked)
         try:
             n = write_batch(partners, names, out, fmt, empty_ok=False)

@@ -25,6 +25,7 @@ from .options import (
     library_errors,
     min_score_option,
     opened,
+    popular_option,
     profiles_option,
     resolve,
     semantic_option,
@@ -116,6 +117,7 @@ def ranked(ws: Workspace, org: str | None, need: str | None, tags, **query) -> M
 @min_score_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @semantic_option
+@popular_option
 @profiles_option
 @strict_option
 def match_command(
@@ -135,6 +137,7 @@ def match_command(
     min_score,
     fmt,
     semantic,
+    popular,
     profiles,
     strict,
 ):
@@ -163,7 +166,7 @@ def match_command(
         raise click.UsageError("Give --org NAME, --need TEXT or --need-file FILE.")
     if tags and need is None:
         raise click.UsageError("--tag goes with --need or --need-file.")
-    ws = workspace(profiles, ledger=ledger_path, strict=strict, semantic=semantic, compiled=False)
+    ws = workspace(profiles, ledger=ledger_path, strict=strict, semantic=semantic, compiled=False, popular=popular)
     opened(ws)
     filters = Filters.make(country, exclude_country, kind, min_score)
     query = dict(top=top, filters=filters, new_only=new_only, include_weak=show_all, show_declined=show_declined)
@@ -172,6 +175,9 @@ def match_command(
         click.echo(match_list_json(result))
     else:
         click.echo(render_matches(result, detail=detail, width=width()), nl=False)
+    note = ws.matcher.names.alias_note(org) if org is not None else None
+    if note:
+        click.echo(f"Note: {note}", err=True)
     if need is None and not result.matches and not ws.matcher.index.has_needs.any():
         click.echo(
             "Hint: no profile here lists needs (a store of past projects lists capabilities only);"
@@ -220,6 +226,7 @@ def explain_command(org_a, org_b, fmt, semantic, profiles, strict):
 @kind_option
 @min_score_option
 @semantic_option
+@popular_option
 @ledger_option
 @profiles_option
 def report_command(
@@ -235,6 +242,7 @@ def report_command(
     kind,
     min_score,
     semantic,
+    popular,
     ledger_path,
     profiles,
 ):
@@ -255,7 +263,7 @@ def report_command(
         raise click.BadParameter(f"{out.name}: the report is an HTML file; name it .html.", param_hint="--output")
     if not out.parent.is_dir():
         raise click.BadParameter(f"folder {out.parent} does not exist.", param_hint="--output")
-    ws = workspace(profiles, ledger=ledger_path, semantic=semantic, compiled=False)
+    ws = workspace(profiles, ledger=ledger_path, semantic=semantic, compiled=False, popular=popular)
     opened(ws)
     filters = Filters.make(country, exclude_country, kind, min_score)
     query = dict(top=top, filters=filters, new_only=new_only, include_weak=show_all, show_declined=show_declined)

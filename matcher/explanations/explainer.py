@@ -3,6 +3,8 @@ profile as the matcher reads it. Every number is a part of a score (``directions
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from ..index.directory import Directory
@@ -14,15 +16,16 @@ from ..ranking.signals import CLOSEST, STATEMENT_SIGNALS, seeker_documents, sign
 from ..text.layout import clip
 from .directions import (
     Direction,
-    Evidence,
     Explanation,
     SemanticPair,
     SignalShare,
+    cite,
     evidence_for,
     explain_direction,
     term_shares,
 )
 from .results import Match, ProfileView, Statement
+from .stores import joint_work, store_strength
 from .strength import strength
 
 
@@ -81,6 +84,8 @@ class Explainer:
                 0.0,
                 percentile,
                 close,
+                evidence_for(idx, n),
+                evidence_for(idx, c),
             )
             for n, c, similarity, percentile, close in sem.pairs(seeker, provider)
         ]
@@ -103,7 +108,7 @@ class Explainer:
         shares = self._signal_shares(b, ranked, score)
         profile = idx.profiles[b]
         backward = Direction(seeker_name, profile.name, False, 0.0, 0.0, 0.0, [], [])
-        return Match(
+        match = Match(
             rank=rank,
             name=profile.name,
             country=profile.country,
@@ -112,6 +117,26 @@ class Explainer:
             forward=forward.score,
             backward=None,
             explanation=Explanation(forward, backward, mutual=False, signals=shares),
+        )
+        return self._in_store(match, need.seeker, b, ranked) if idx.model is not None else match
+
+    def _in_store(self, match: Match, seeker: int | None, b: int, ranked: NeedRanking) -> Match:
+        """A store's match with what it rests on: past joint work with the seeker (``already partners``, how many
+        grants, the latest year), the candidate's closest project, and the store's strength label."""
+        joint = joint_work(self.index, seeker, b) if seeker is not None else None
+        closest, cosine = None, 0.0
+        if ranked.doc_vector is not None:
+            found = statement_terms(self.index, b, ranked.doc_vector)[0]
+            if found:
+                closest, cosine = clip(self.index.statement_text(found[0][0]), 90), found[0][1]
+        linked = joint is not None or (seeker is not None and self.names.linked(seeker, b))
+        return dataclasses.replace(
+            match,
+            strength=store_strength(cosine),
+            relation="partner" if linked else None,
+            relation_note=joint.describe() if joint is not None else None,
+            closest=closest,
+            closest_cosine=cosine,
         )
 
     def _meaning_detail(self, b: int, similarity: float, close_at: float, closest) -> str:
@@ -134,7 +159,7 @@ class Explainer:
         statements = None
         for name, w in ranked.weights.items():
             value = float(sig[name][b])
-            if w * value <= 0:
+            if w * value == 0:  # a discounted signal (size, POPULARITY_DISCOUNT) counts against: shown too
                 continue
             detail, terms = None, {}
             if name in ("past", "past_any") and need.seeker is not None:
@@ -198,7 +223,7 @@ class Explainer:
             capabilities=statements(CAPABILITY),
             needs=statements(NEED),
             partners=list(p.partners),
-            sources=[Evidence(s.article, s.quote, s.speaker) for s in p.sources],
+            sources=[cite(s, p.path) for s in p.sources],
             path=p.path,
         )
 

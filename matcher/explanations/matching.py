@@ -39,10 +39,11 @@ class Matcher:
         compiled: bool | None = None,
         semantic: Semantic | None = None,
         curated_aliases: bool = True,
+        popular: bool = False,
     ):
         self.index = index
         self.names = Directory(index, curated=curated_aliases)
-        self.ranking = Ranking(index, compiled=compiled, semantic=semantic)
+        self.ranking = Ranking(index, compiled=compiled, semantic=semantic, popular=popular)
         self.explainer = Explainer(index, self.names, self.ranking)
 
     @classmethod
@@ -78,7 +79,7 @@ class Matcher:
             a, filters, new_only, exclusions, tied=tied, keep_left_out=show_declined
         )
         if self.ranking.seeks_by_record(a):
-            return self._match_recent(a, top, allowed, filters, exclusions, declined)
+            return self._match_recent(a, top, allowed, filters, exclusions, declined, include_weak)
         profile = self.index.profiles[a]
         rows, score, _, _ = self.ranking.top_of(a, top, allowed)
         rows = rows[score >= filters.min_score]
@@ -95,7 +96,14 @@ class Matcher:
         )
 
     def _match_recent(
-        self, a: int, top: int, allowed: np.ndarray, filters: Filters, exclusions: Exclusions, declined: int
+        self,
+        a: int,
+        top: int,
+        allowed: np.ndarray,
+        filters: Filters,
+        exclusions: Exclusions,
+        declined: int,
+        include_weak: bool = True,
     ) -> MatchList:
         """``match`` of an organisation whose newest records stand for its needs: a need query for them."""
         recent, ranked = self.ranking.recent(a)
@@ -103,14 +111,16 @@ class Matcher:
         rows = top_k(np.where(score >= filters.min_score, score, 0.0), top, np.flatnonzero(allowed))
         found = self.explainer.recent_matches(a, rows, ranked)
         matches = [_with_stage(m, a, int(b), exclusions) for m, b in zip(found, rows)]
+        kept = matches if include_weak else [m for m in matches if m.strength != "weak"]
         profile = self.index.profiles[a]
         return MatchList(
             profile.name,
             profile.country,
             profile.kind,
             int(allowed.sum()),
-            matches,
+            kept,
             recent.need.text,
+            weak_left_out=len(matches) - len(kept),
             declined_left_out=declined,
             needs_from=tuple(self.explainer.record_label(r) for r in recent.rows),
         )

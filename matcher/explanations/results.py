@@ -26,6 +26,9 @@ class Match:
     relation: str | None = None  # "partner": they already work together (listed partners, past joint work)
     stage: str | None = None  # the pair's current stage in the ledger ("met"), if it has one
     stage_date: str | None = None  # when it reached it (YYYY-MM-DD)
+    relation_note: str | None = None  # in a store, the past joint work: "36 joint grants, latest 2023"
+    closest: str | None = None  # in a store, the candidate's project closest to the need
+    closest_cosine: float = 0.0  # and that project's cosine with it (the strength label's measure)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import DUPLICATE_NAME, DuplicateNames, InvalidProfiles, MatcherError, Problem, ProfilesNotFound
+from ..errors import (
+    DUPLICATE_NAME,
+    DuplicateNames,
+    InvalidProfiles,
+    MatcherError,
+    Problem,
+    ProfilesNotFound,
+    UnbackedQuotes,
+)
 from ..paths import tidy, write_text_atomic
+from ..profiles.articles import quote_problems
 from ..profiles.load import load_folder
 from .build import build_index
 from .model import Index
@@ -70,7 +79,9 @@ def open_catalog(location: Path | str, *, strict: bool = False, cache: bool = Tr
 
     The index is cached per folder and reused while no profile file has changed; any added, edited or
     removed file changes the folder's fingerprint and the index is rebuilt before it is used. A store is
-    its own index.
+    its own index. ``strict`` raises InvalidProfiles where a file cannot be loaded, and UnbackedQuotes where a
+    profile quotes text that is not in the article it cites (checked against the seeds as they are now, never
+    cached).
     """
     location = Path(location)
     _check(location)
@@ -101,4 +112,8 @@ def open_catalog(location: Path | str, *, strict: bool = False, cache: bool = Tr
     _unique_names(problems)
     if strict and any(p.severity == "error" for p in problems):
         raise InvalidProfiles([p for p in problems if p.severity == "error"])
+    if strict:
+        unbacked = quote_problems(index.profiles)
+        if unbacked:
+            raise UnbackedQuotes(unbacked)
     return Catalog(location, index, problems, cached)

@@ -31,11 +31,11 @@ class Directory:
     def find(self, name: str) -> int:
         """Row of the organisation with this name or alias (case-insensitive).
 
-        A full name is always taken, and so is a profile folder's alias (they are unique). In a store, an
-        alias is taken when it is no other organisation's alias and no other organisation's name holds all
-        its words or has it as initials ("Fraunhofer", the short name of the Portuguese association, is also
-        in the Fraunhofer-Gesellschaft's name): else ``AmbiguousOrganisation`` lists them all, the
-        organisations with the most records first. An id (digits) is never ambiguous.
+        An exact name or alias always wins: a full name held by one organisation, else an alias (or id) held by
+        one. Only where several organisations hold the same name or alias does ``AmbiguousOrganisation`` list
+        them, the organisations with the most records first. In a store, where aliases are imported short names
+        ("FRAUNHOFER" for one of five Fraunhofer bodies), ``alias_note`` says which others the name may have
+        meant.
         """
         idx = self.index
         rows = idx.find_rows(name)
@@ -43,14 +43,31 @@ class Directory:
         full = [r for r in rows if idx.names[r].casefold() == wanted]
         if len(full) == 1:
             return full[0]
-        if len(rows) == 1 and (self.curated or full or not self._named_alike(wanted, rows[0])):
+        if len(rows) == 1:
             return rows[0]
         if not rows:
             raise UnknownOrganisation(name, self.suggest(name))
-        others = [] if len(rows) > 1 else self._names_holding(wanted)
-        candidates = list(dict.fromkeys(rows + others))
-        candidates.sort(key=lambda r: (-int(idx.n_capabilities[r]), idx.names[r].casefold()))
+        candidates = sorted(rows, key=lambda r: (-int(idx.n_capabilities[r]), idx.names[r].casefold()))
         raise AmbiguousOrganisation(name, [self._describe(r) for r in candidates[:10]])
+
+    def alias_note(self, name: str) -> str | None:
+        """Where ``name`` is a store organisation's alias that other organisations' names also hold (every word,
+        or as initials): a sentence naming the one taken and the others, with how to choose one of them."""
+        if self.curated:
+            return None
+        row = self.find(name)
+        wanted = name.strip().casefold()
+        if self.index.names[row].casefold() == wanted or wanted.isdigit():
+            return None
+        idx = self.index
+        others = sorted((r for r in self._names_holding(wanted) if r != row), key=lambda r: -int(idx.n_capabilities[r]))
+        if not others:
+            return None
+        listed = "; ".join(self._describe(r) for r in others[:3])
+        return (
+            f"{name!r} is the alias of {idx.names[row]}; it is also in the name of: {listed}. Give a full name or id"
+            " to choose another."
+        )
 
     def get(self, name: str) -> Profile:
         """The profile with this name or alias (``find``)."""
@@ -59,11 +76,6 @@ class Directory:
     def name_of(self, name: str) -> str:
         """The profile's own name for a name or alias (``find``): what the ledger records."""
         return self.get(name).name
-
-    def _named_alike(self, wanted: str, row: int) -> bool:
-        """True when an organisation other than ``row`` has every word of ``wanted`` in its name, or
-        ``wanted`` is the acronym of its name."""
-        return not wanted.isdigit() and any(r != row for r in self._names_holding(wanted))
 
     def _names_holding(self, wanted: str) -> list[int]:
         """Rows whose name holds every word of ``wanted``, or whose initials it is ("CNR": Consiglio

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
-import re
 from collections.abc import Sequence
 from pathlib import Path
-
-import numpy as np
 
 from ..errors import NothingRanked
 from ..paths import replacing, write_text_atomic
@@ -20,143 +16,28 @@ from .html import agenda_html, report_html
 from .tables import AGENDA_COLUMNS, agenda_rows, by_participant
 from .text import reason_line
 
-BATCH_COLUMNS = ("org", "rank", "partner", "score", "forward", "backward")
+BATCH_COLUMNS = ("org", "rank", "partner", "score", "strength", "relation", "reason")
+"""A row of ``matcher batch``: what ``match`` lists, with its rank in the full list, the score to 4 decimals,
+the strength, the relation ("already partners", ...) and the reason to meet."""
 
 
-_CSV_SPECIAL = re.compile('[,"\r\n]')
-
-
-def _csv_field(text: str) -> str:
-    """``text`` as the csv module's default dialect writes it: quoted where it holds a comma, a quote or a
-    line break, with its quotes doubled."""
-    if _CSV_SPECIAL.search(text):
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
-def _csv_lines(p, names: Sequence[str]) -> str:
-    """One organisation's rows (``batch.Partners``) as CSV lines, ``names`` already quoted.
-
-    ``_json_lines`` is its twin on purpose: one function with a row template per format (``str.format``)
-    wrote a million rows 10-40% slower than these f-strings. They write the rows of small sets, and of every
-    set where pyarrow is not installed; ``_CSV_PIECES`` and ``_JSON_PIECES`` are the same layouts for
-    ``_arrow_block``, and a test holds both writers to the csv and json modules' bytes."""
-    org = names[p.org]
-    forward = map(repr, p.forward.tolist()) if p.forward is not None else itertools.repeat("")
-    backward = ("" if b != b else repr(b) for b in p.backward.tolist())  # NaN: the partner lists no needs
-    rows = zip(p.rows.tolist(), p.score.tolist(), forward, backward)
-    return "".join(f"{org},{r},{names[b]},{s!r},{f},{bk}\r\n" for r, (b, s, f, bk) in enumerate(rows, 1))
-
-
-def _json_lines(p, names: Sequence[str]) -> str:
-    """One organisation's rows as JSON lines, ``names`` already JSON-encoded; a missing side is null."""
-    org = names[p.org]
-    forward = map(repr, p.forward.tolist()) if p.forward is not None else itertools.repeat("null")
-    backward = ("null" if b != b else repr(b) for b in p.backward.tolist())
-    rows = zip(p.rows.tolist(), p.score.tolist(), forward, backward)
-    return "".join(
-        f'{{"org": {org}, "rank": {r}, "partner": {names[b]}, "score": {s!r}, "forward": {f}, "backward": {bk}}}\n'
-        for r, (b, s, f, bk) in enumerate(rows, 1)
-    )
-
-
-def _batch_columns(partners) -> tuple:
-    """The rows of ``partners`` (``batch.Partners``) as arrays in BATCH_COLUMNS order, organisations and
-    partners by row number (NaN where a side is missing)."""
-    counts = np.array([len(p.rows) for p in partners], dtype=np.int64)
-    org = np.repeat(np.array([p.org for p in partners], dtype=np.int64), counts)
-    rank = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + 1
-
-    def column(values, dtype) -> np.ndarray:
-        return np.concatenate(list(values)).astype(dtype) if partners else np.zeros(0, dtype)
-
-    forward = (p.forward if p.forward is not None else np.full(len(p.rows), np.nan) for p in partners)
-    return (
-        org,
-        rank,
-        column((p.rows for p in partners), np.int64),
-        column((p.score for p in partners), float),
-        column(forward, float),
-        column((p.backward for p in partners), float),
-    )
-
-
-def _batch_frame(partners, names: Sequence[str]):
-    """Every organisation's rows as one DataFrame in BATCH_COLUMNS order (NaN where a side is missing)."""
-    import pandas as pd
-
-    org, rank, partner, *values = _batch_columns(list(partners))
-    label = np.asarray(list(names), dtype=object)
-    return pd.DataFrame(dict(zip(BATCH_COLUMNS, [label[org], rank, label[partner], *values])))
-
-
-def _pyarrow():
-    """``(pyarrow, pyarrow.compute)`` to write batch rows with, or None where pyarrow is not installed or
-    its version writes floats otherwise than ``repr`` (checked on a few values, see ``_float_texts``)."""
-    try:
-        import pyarrow
-        import pyarrow.compute
-    except ImportError:
-        return None
-    probe = np.array([0.1, 1 / 3, 0.5, 2 / 3, 0.123456789012345, 1e-4, 0.999999999999])
-    if pyarrow.compute.cast(pyarrow.array(probe), pyarrow.string()).to_pylist() != list(map(repr, probe.tolist())):
-        return None
-    return pyarrow, pyarrow.compute
-
-
-BLOCK_ORGS = 2048
-"""Organisations whose rows ``write_batch`` formats at a time."""
-ARROW_MIN = 20_000
-"""Organisations from which ``write_batch`` formats rows with pyarrow: importing it (and pandas, which it
-loads) takes about 0.4 s, more than Python takes to format the rows of a smaller set."""
-
-
-def _float_texts(x, missing: str, pa, pc):
-    """``repr`` of each float of ``x`` as an Arrow string array, ``missing`` for NaN.
-
-    Arrow's text of a float is its shortest round-trip form, as ``repr``'s; the two differ only in when
-    they use an exponent (``1e-05`` against ``0.00001``) and in integral values (``1.0`` against ``1``).
-    From 1e-4 up to 1 (scores' range) they agreed on 40 million random floats, and a test checks a
-    spread of them; every other value, rare in a batch but for 0, goes through ``repr`` itself."""
-    text = pc.cast(pa.array(x), pa.string())
-    odd = ~((x >= 1e-4) & (x < 1.0))  # NaN included
-    if odd.any():
-        fixed = [missing if v != v else repr(v) for v in x[odd].tolist()]
-        text = pc.replace_with_mask(text, pa.array(odd), pa.array(fixed, pa.string()))
-    return text
-
-
-def _arrow_block(partners, names, missing: str, pieces, arrow) -> bytes:
-    """Rows of ``partners`` as text, assembled by Arrow: ``names`` (an Arrow array) already quoted or
-    JSON-encoded, each row the values of BATCH_COLUMNS between the ``pieces`` of text around them."""
-    pa, pc = arrow
-    org, rank, partner, score, forward, backward = _batch_columns(partners)
-    if not len(org):
-        return b""
-    values = [
-        names.take(pa.array(org)),
-        pc.cast(pa.array(rank), pa.string()),
-        names.take(pa.array(partner)),
-        _float_texts(score, missing, pa, pc),
-        _float_texts(forward, missing, pa, pc),
-        _float_texts(backward, missing, pa, pc),
-    ]
-    args = [pa.scalar(pieces[0])]
-    for value, piece in zip(values, pieces[1:]):
-        args += [value, pa.scalar(piece)]
-    lines = pc.binary_join_element_wise(*args, "")
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=4 * lines.offset)
-    return memoryview(lines.buffers()[2])[offsets[0] : offsets[-1]].tobytes()
-
-
-_CSV_PIECES = ("", ",", ",", ",", ",", ",", "\r\n")
-_JSON_PIECES = ('{"org": ', ', "rank": ', ', "partner": ', ', "score": ', ', "forward": ', ', "backward": ', "}\n")
+def batch_rows(partners, names: Sequence[str]):
+    """The rows of ``partners`` (``batch.Partners``) as tuples in BATCH_COLUMNS order."""
+    for p in partners:
+        n = len(p.rows)
+        rank = p.rank.tolist() if p.rank is not None else range(1, n + 1)
+        strength = p.strength if p.strength is not None else [""] * n
+        relation = p.relation if p.relation is not None else [""] * n
+        reason = p.reason if p.reason is not None else [""] * n
+        org = names[p.org]
+        for r, b, s, st, rel, why in zip(rank, p.rows.tolist(), p.score.tolist(), strength, relation, reason):
+            yield org, r, names[b], round(s, 4), st, rel, why
 
 
 def write_batch(partners, names: Sequence[str], path, fmt: str, *, empty_ok: bool = True) -> int:
-    """Write every organisation's top partners (``batch.Partners``, one per organisation) to ``path`` in
-    ``fmt`` ("csv", "jsonl" or "parquet"), one row per (organisation, partner) in BATCH_COLUMNS order;
-    ``names`` are the organisations' names, by row.
+    """Write every organisation's partners (``batch.Partners``, one per organisation) to ``path`` in ``fmt``
+    ("csv", "jsonl" or "parquet"), one row per (organisation, partner) in BATCH_COLUMNS order; ``names`` are
+    the organisations' names, by row. Text cells that a spreadsheet would read as a formula are escaped.
 
     The file is written under a temporary name and renamed into place when complete: an error or Ctrl-C
     while writing leaves no file at ``path`` (and removes the temporary file). Returns the number of rows.
@@ -165,40 +46,35 @@ def write_batch(partners, names: Sequence[str], path, fmt: str, *, empty_ok: boo
     """
     n = 0
     with replacing(path) as tmp:
+        rows = batch_rows(partners, names)
         if fmt == "parquet":
-            frame = _batch_frame(partners, names)
+            import pandas as pd
+
+            frame = pd.DataFrame(list(rows), columns=list(BATCH_COLUMNS))
             n = len(frame)
             frame.to_parquet(tmp, index=False)
         else:
-            with open(tmp, "wb") as f:
-                for text, rows in _text_blocks(partners, names, fmt):
-                    f.write(text)
-                    n += rows
+            with open(tmp, "w", encoding="utf-8", newline="") as f:
+                n = _write_rows(f, rows, fmt)
         if n == 0 and not empty_ok:
             raise NothingRanked(f"No organisation could be ranked, so {path} was not written.")
     return n
 
 
-def _text_blocks(partners, names: Sequence[str], fmt: str):
-    """``(bytes, rows)`` of the CSV (with its header) or JSON lines of ``partners``, ``BLOCK_ORGS``
-    organisations at a time: assembled by Arrow for a large set where pyarrow is installed (about three
-    times faster at a million rows), else by ``_csv_lines`` or ``_json_lines``, to the same bytes."""
-    # names are quoted once, not once per row: at 100,000 organisations that is a million rows
-    if fmt == "csv":  # a name like =HYPERLINK(...) is text to a spreadsheet, not a formula (OWASP)
-        lines, encoded, missing, pieces = _csv_lines, [_csv_field(escape_cell(x)) for x in names], "", _CSV_PIECES
-        yield (",".join(BATCH_COLUMNS) + "\r\n").encode("utf-8"), 0
-    else:
-        encoded = [json.dumps(x, ensure_ascii=False) for x in names]
-        lines, missing, pieces = _json_lines, "null", _JSON_PIECES
-    arrow = _pyarrow() if len(names) >= ARROW_MIN else None
-    encoded_array = arrow[0].array(encoded, arrow[0].string()) if arrow else None
-    partners = iter(partners)
-    while block := list(itertools.islice(partners, BLOCK_ORGS)):
-        rows = sum(len(p.rows) for p in block)
-        if arrow:
-            yield _arrow_block(block, encoded_array, missing, pieces, arrow), rows
-        else:
-            yield "".join(lines(p, encoded) for p in block).encode("utf-8"), rows
+def _write_rows(f, rows, fmt: str) -> int:
+    """CSV (with its header) or JSON lines of ``rows`` to the open file ``f``; the number of rows."""
+    n = 0
+    if fmt == "csv":
+        writer = csv.writer(f)
+        writer.writerow(BATCH_COLUMNS)
+        for row in rows:
+            writer.writerow([escape_cell(v) for v in row])
+            n += 1
+        return n
+    for row in rows:
+        f.write(json.dumps(dict(zip(BATCH_COLUMNS, row)), ensure_ascii=False) + "\n")
+        n += 1
+    return n
 
 
 AGENDA_FORMATS = {".csv": "csv", ".json": "json", ".html": "html", ".htm": "html"}

@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .. import __version__
+from .attribution import citation, claim, credit, unshown
 
 HERE = Path(__file__).resolve().parent
 
@@ -24,6 +25,7 @@ def environment():
         lstrip_blocks=True,
     )
     env.globals["pct"] = lambda x: f"{x:.0%}"
+    env.globals.update(claim=claim, credit=credit, citation=citation, unshown=unshown)  # whose words (attribution)
     return env
 
 

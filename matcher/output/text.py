@@ -12,6 +12,7 @@ from ..explanations.directions import Direction, Evidence, SignalShare, Statemen
 from ..explanations.results import Match, MatchList, ProfileView
 from ..text.cells import escape_cell
 from ..text.layout import clip, snippet, wrap
+from .attribution import citation, claim, evidence_line, unshown
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -39,14 +40,13 @@ def _terms(stmt: StatementMatch | SignalShare, n: int | None = 4) -> str:
 
 
 def _evidence(label: str, ev: Evidence | None, width: int | None, terms=()) -> list[str]:
-    """A statement's quote, cut to ``width`` around the first matched term, credited to its speaker where
-    the profile names one (a quote is the article's report, not always the organisation's own words)."""
+    """A statement's quote, cut to ``width`` around the first matched term, with whose words it is and where
+    it was published (``attribution.evidence_line``); a quote that is not in its article is not shown."""
     if ev is None:
         return []
     words = [w for t in terms for w in t.term.split(" ")]
     quote = ev.quote if width is None else snippet(ev.quote, words, width)
-    who = f" (said by {ev.speaker})" if ev.speaker else ", as reported"
-    return [f"{label}{who}: “{quote}” [{ev.article}]"]
+    return [evidence_line(label, ev, quote)]
 
 
 def render_direction(d: Direction, *, pairs: int | None = 2, width: int | None = 110) -> list[str]:
@@ -61,8 +61,8 @@ def render_direction(d: Direction, *, pairs: int | None = 2, width: int | None =
     lines = [head]
     shown = d.pairs if pairs is None else d.pairs[:pairs]
     for stmt in shown:
-        lines.append(f"  {d.seeker} needs “{stmt.need}”")
-        lines.append(f"  — {d.provider} offers “{stmt.capability}”")
+        lines.append(f"  {claim(d.seeker, 'needs', stmt.need_evidence)} “{stmt.need}”")
+        lines.append(f"  — {claim(d.provider, 'offers', stmt.capability_evidence)} “{stmt.capability}”")
         lines.append(f"    {stmt.share:.0%} of this side, through {_terms(stmt, None if pairs is None else 4)}")
         lines += ["    " + s for s in _evidence("need", stmt.need_evidence, width, stmt.terms)]
         lines += ["    " + s for s in _evidence("offer", stmt.capability_evidence, width, stmt.terms)]
@@ -72,21 +72,25 @@ def render_direction(d: Direction, *, pairs: int | None = 2, width: int | None =
             f"  (+{more} more matching statement pair{'s' if more > 1 else ''}:"
             f" matcher explain {_arg(d.seeker)} {_arg(d.provider)})"
         )
-    lines += _render_semantic(d, pairs)
+    lines += _render_semantic(d, pairs, width)
     return lines
 
 
-def _render_semantic(d: Direction, pairs: int | None) -> list[str]:
-    """The meaning part of a direction: its share, and each need with the capability closest in meaning."""
+def _render_semantic(d: Direction, pairs: int | None, width: int | None) -> list[str]:
+    """The meaning part of a direction: its share, and each need with the capability closest in meaning,
+    with their quotes."""
     if not d.semantic_pairs:
         return []
     lines = [f"  by meaning: {d.semantic / d.score:.0%} of this side" if d.score > 0 else "  by meaning:"]
     shown = d.semantic_pairs if pairs is None else d.semantic_pairs[:pairs]
     for p in shown:
-        lines.append(f"    “{p.need}” [{p.need_language}]")
+        lines.append(f"    {claim(d.seeker, 'needs', p.need_evidence)} “{p.need}” [{p.need_language}]")
         lines.append(
-            f"    ~ “{p.capability}” [{p.capability_language}]: {p.share:.0%} of this side, {meaning_words(p)}"
+            f"    ~ {claim(d.provider, 'offers', p.capability_evidence)} “{p.capability}” [{p.capability_language}]:"
+            f" {p.share:.0%} of this side, {meaning_words(p)}"
         )
+        lines += ["      " + s for s in _evidence("need", p.need_evidence, width)]
+        lines += ["      " + s for s in _evidence("offer", p.capability_evidence, width)]
     if len(d.semantic_pairs) > len(shown):
         lines.append(
             f"    (+{len(d.semantic_pairs) - len(shown)} more: matcher explain {_arg(d.seeker)} {_arg(d.provider)})"
@@ -108,9 +112,7 @@ def _arg(name: str) -> str:
 
 def _headline(m: Match) -> str:
     kind = "mutual" if m.explanation.mutual else "one-sided"
-    relation = {"partner": " · already partners", "related": " · related organisation"}.get(m.relation or "", "")
-    stage = f" · {m.stage} {m.stage_date}" if getattr(m, "stage", None) else ""
-    return f"score {m.score:.3f} · {kind}" + (f" · {m.strength}" if m.strength else "") + relation + stage
+    return f"score {m.score:.3f} · {kind}" + (f" · {m.strength}" if m.strength else "") + _relation(m) + _stage(m)
 
 
 def render_match(m: Match, *, pairs: int | None = 2, width: int | None = 110) -> str:
@@ -131,9 +133,10 @@ def render_need_match(m: Match, *, pairs: int | None = 2, width: int | None = 11
             lines.append("no capability shares a term with the need; ranked on the other signals")
         shown = d.pairs if pairs is None else d.pairs[:pairs]
         for stmt in shown:
-            lines.append(f"  offers “{stmt.capability if width is None else clip(stmt.capability, width)}”")
+            text = stmt.capability if width is None else clip(stmt.capability, width)
+            lines.append(f"  {claim(None, 'offers', stmt.capability_evidence)} “{text}”")
             lines.append(f"    {stmt.share:.0%} of the text part, through {_terms(stmt, None if pairs is None else 5)}")
-            lines += ["    " + s for s in _evidence("in its words", stmt.capability_evidence, width)]
+            lines += ["    " + s for s in _evidence("offer", stmt.capability_evidence, width)]
         if len(d.pairs) > len(shown):
             lines.append(f"  (+{len(d.pairs) - len(shown)} more matching capabilities)")
     for sig in m.explanation.signals:
@@ -168,13 +171,43 @@ def render_need_matches(result: MatchList, *, pairs: int = 2) -> str:
         intro = []
     if not result.matches:
         return "\n".join([head + f": no matches among {result.candidates} candidates.", *intro]) + "\n"
-    lines = [head, *intro, f"top {len(result.matches)} of {result.candidates} candidates", ""]
+    lines = [head, *intro, _count_line(result), ""]
     for m in result.matches:
-        lines.append(f"{m.rank:>2}. {m.name} ({m.country}, {m.kind}) — score {m.score:.3f}")
+        lines.append(f"{m.rank:>2}. {m.name} ({m.country}, {m.kind}) — {_need_headline(m, result.candidates)}")
         lines += [textwrap.indent(x, "    ") for x in render_need_match(m, pairs=pairs)]
         lines.append("")
-    note = _declined_note(result.declined_left_out)
+    note = _weak_note(result.weak_left_out, store=True) + _declined_note(result.declined_left_out)
     return "\n".join(lines).rstrip() + "\n" + ("\n" + note if note else "")
+
+
+def _need_headline(m: Match, candidates: int) -> str:
+    """A need match's score, and in a store where it stands among the candidates, its strength and whether the
+    two already work together."""
+    if not m.strength:
+        return f"score {m.score:.3f}"
+    above = min((candidates - m.rank) / max(candidates, 1), 0.9999)
+    place = f"ranked above {above:.2%} of {candidates:,} candidates (score {m.score:.3f})"
+    return f"{place} · {m.strength}" + _relation(m) + _stage(m)
+
+
+def _relation(m: Match) -> str:
+    """`` · already partners (36 joint grants, latest 2023)``, `` · related organisation`` or nothing."""
+    if m.relation == "partner":
+        return " · already partners" + (f" ({m.relation_note})" if m.relation_note else "")
+    return " · related organisation" if m.relation == "related" else ""
+
+
+def _stage(m: Match) -> str:
+    return f" · {m.stage} {m.stage_date}" if getattr(m, "stage", None) else ""
+
+
+def _count_line(result: MatchList) -> str:
+    """How many of how many candidates are listed, and which ranks, where weak ones were left out."""
+    shown = len(result.matches)
+    if result.weak_left_out:
+        top = shown + result.weak_left_out
+        return f"{shown} of the top {top} of {result.candidates} candidates ({result.weak_left_out} weak left out)"
+    return f"top {shown} of {result.candidates} candidates"
 
 
 def _newest(n: int) -> str:
@@ -191,13 +224,7 @@ def render_matches(result: MatchList, *, pairs: int = 2, detail: bool = False, w
     left_out = _weak_note(result.weak_left_out) + _declined_note(result.declined_left_out)
     if not result.matches:
         return head + f": no matches among {result.candidates} candidates.\n" + left_out
-    shown = len(result.matches)
-    if result.weak_left_out:  # ranks keep their place in the full ranking, so say which ranks these are
-        top = shown + result.weak_left_out
-        count = f"{shown} of the top {top} of {result.candidates} candidates ({result.weak_left_out} weak left out)"
-    else:
-        count = f"top {shown} of {result.candidates} candidates"
-    lines = [head + f": {count}", ""]
+    lines = [head + f": {_count_line(result)}", ""]  # ranks keep their place in the full ranking
     for m in result.matches:
         lines.append(f"{m.rank:>2}. {m.name} ({m.country}, {m.kind}) — {_headline(m)}")
         body = render_match(m, pairs=pairs) if detail else "\n".join(_strongest(m))
@@ -220,14 +247,18 @@ def _declined_note(n: int) -> str:
     return f"({what} left out: declined or not relevant in the ledger; --show-declined brings them back)\n"
 
 
-def _weak_note(n: int) -> str:
+def _weak_note(n: int, *, store: bool = False) -> str:
     if not n:
         return ""
     what = "1 weak match" if n == 1 else f"{n} weak matches"
-    return (
-        f"({what} left out: nothing specific in common, only generic words such as 'built' or 'industry' or no"
-        " need and capability close in meaning; --all shows them)\n"
-    )
+    if store:
+        why = "no project of theirs close to this work (ranked on size, network or programme)"
+    else:
+        why = (
+            "nothing specific in common, only generic words such as 'built' or 'industry' or no need and"
+            " capability close in meaning"
+        )
+    return f"({what} left out: {why}; --all shows them)\n"
 
 
 def _strongest(m: Match) -> list[str]:
@@ -244,8 +275,8 @@ def _strongest(m: Match) -> list[str]:
     else:
         through = f"{meaning_words(stmt)} [{stmt.need_language} ~ {stmt.capability_language}]"
     return [
-        f"{d.seeker} needs “{stmt.need}”",
-        f"— {d.provider} offers “{stmt.capability}”",
+        f"{claim(d.seeker, 'needs', stmt.need_evidence)} “{stmt.need}”",
+        f"— {claim(d.provider, 'offers', stmt.capability_evidence)} “{stmt.capability}”",
         f"  {part:.0%} of the score, {through}",
     ] + (no_needs if not back.defined else [])
 
@@ -254,12 +285,16 @@ def reason_line(m: Match) -> str:
     """One line on why a pair should meet: its strongest need ↔ capability pair."""
     d = m.explanation.forward
     if m.explanation.signals:  # a need match (a store's organisation ranked for its newest projects)
-        return f"{d.provider} offers “{d.pairs[0].capability}”, close to what {d.seeker} works on" if d.pairs else ""
+        if not d.pairs:
+            return ""
+        offer = claim(d.provider, "offers", d.pairs[0].capability_evidence)
+        return f"{offer} “{d.pairs[0].capability}”, close to what {d.seeker} works on"
     found = strongest_pair(d, m.explanation.backward)
     if found is None:
         return ""
     d, stmt = found
-    return f"{d.seeker} needs “{stmt.need}”; {d.provider} offers “{stmt.capability}”"
+    need, offer = claim(d.seeker, "needs", stmt.need_evidence), claim(d.provider, "offers", stmt.capability_evidence)
+    return f"{need} “{stmt.need}”; {offer} “{stmt.capability}”"
 
 
 def render_explanation(m: Match) -> str:
@@ -305,12 +340,16 @@ def render_profile(view: ProfileView) -> str:
             lines.append(f"  - {st.text}")
             lines.append("      terms: " + (", ".join(st.terms) if st.terms else "(none: only common words)"))
             if st.evidence:
-                lines.append(f"      evidence: “{clip(st.evidence.quote, 110)}” [{st.evidence.article}]")
+                lines.append("      " + evidence_line("evidence", st.evidence, clip(st.evidence.quote, 110)))
     if view.partners:
         lines += ["", "Works with: " + ", ".join(view.partners)]
     if view.sources:
         lines += ["", "Sources:"]
-        lines += [f"  [{src.article}] “{src.quote}”" for src in view.sources]
+        for src in view.sources:
+            flag = unshown(src)
+            lines.append(
+                f"  {flag[0].upper() + flag[1:]}" if flag else f"  “{src.quote}” — {citation(src, title=True)}"
+            )
     return "\n".join(lines) + "\n"
 
 

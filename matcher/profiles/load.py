@@ -214,6 +214,17 @@ def expanded_size(root: yaml.Node | None, limit: int = MAX_EXPANDED) -> int:
     return size(root) if root is not None else 0
 
 
+def check_expansion(path: Path, root: yaml.Node | None) -> None:
+    """Raise a ProfileError where the YAML document ``root`` expands past MAX_EXPANDED (``expanded_size``)."""
+    try:
+        expanded_size(root)
+    except _Expands as exc:
+        hint = "write the text out; a profile needs no aliases (&name, *name)"
+        raise ProfileError([Problem(path, f"YAML: {exc}", hint=hint)]) from None
+    except RecursionError:
+        raise ProfileError([Problem(path, "is nested too deeply to be a profile")]) from None
+
+
 def compose(text: str, path: Path) -> tuple[yaml.Node | None, Any]:
     """The node tree and the data of one YAML document, checked to expand within MAX_EXPANDED before it is
     constructed; a YAML error or a bomb of aliases becomes a ProfileError."""
@@ -222,14 +233,10 @@ def compose(text: str, path: Path) -> tuple[yaml.Node | None, Any]:
     loader = yaml_loader()(text)
     try:
         root = loader.get_single_node()
-        expanded_size(root)
+        check_expansion(path, root)
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         raise ProfileError([yaml_problem(path, exc)]) from None
-    except _Expands as exc:
-        raise ProfileError(
-            [Problem(path, f"YAML: {exc}", hint="write the text out; a profile needs no aliases (&name, *name)")]
-        ) from None
     except RecursionError:
         raise ProfileError([Problem(path, "is nested too deeply to be a profile")]) from None
     finally:
@@ -273,7 +280,7 @@ def parse_profile(text: str, path: Path | str = "<string>") -> Profile:
         sectors=tuple(model.sectors),
         summary=model.summary,
         partners=tuple(model.partners),
-        sources=tuple(Source(s.article, s.quote, s.speaker) for s in model.sources),
+        sources=tuple(Source(s.article, s.quote, s.speaker, s.about) for s in model.sources),
         language=model.language,
         path=str(path),
         lines=nodes.lines(),

@@ -29,16 +29,18 @@ PROFILE_KEYS = (
     "sources",
     "language",
 )
-SOURCE_KEYS = ("article", "quote", "speaker")
+SOURCE_KEYS = ("article", "quote", "speaker", "about")
 
 
 @dataclass(frozen=True)
 class Source:
-    """A verbatim quote from an article in the seeds folder that backs a profile."""
+    """A verbatim quote from an article in the seeds folder that backs a profile: whose words, and about what
+    where not the organisation itself (the output then credits them, never offering them as its own)."""
 
     article: str
     quote: str
-    speaker: str | None = None  # who said it, where not the organisation itself ("Li Lifan, Shanghai Academy")
+    speaker: str | None = None  # who said it, where not the organisation itself ("Li Lifan (professor, SASS)")
+    about: str | None = None  # what the remark is about, where not the organisation itself ("Russia")
 
 
 @dataclass(frozen=True)

@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
-import unicodedata
 from pathlib import Path
 
 from ..errors import MatcherError
 from ..paths import bundled, public_mode
 from .load import load_folder, parse_profile, profile_files
 from .model import PROFILE_KEYS
+from .slugs import unique_slug
 
 
 class ProfileExists(MatcherError):
     """The file or the organisation name already exists."""
-
-
-def slugify(name: str) -> str:
-    """A file name for an organisation: ``China-Hungary Centre`` -> ``china-hungary-centre``."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
-    return slug[:80] or "profile"
 
 
 def render_profile(fields: dict) -> str:
@@ -62,9 +54,10 @@ def start_folder(folder: Path, bundled: Path) -> int:
 
 
 def create_profile(folder: Path, fields: dict) -> Path:
-    """Validate ``fields`` as a profile and write it to ``folder/<slug>.yaml``; return the path."""
+    """Validate ``fields`` as a profile and write it to ``folder/<slug>.yaml`` (``<slug>-2.yaml`` where another
+    file has that name); return the path."""
     folder = Path(folder)
-    target = folder / f"{slugify(fields.get('name') or '')}.yaml"
+    target = folder / f"{unique_slug(fields.get('name') or '', folder)}.yaml"
     text = render_profile(fields)
     profile = parse_profile(text, target)  # raises ProfileError naming every problem
     if folder.is_dir():

@@ -101,6 +101,7 @@ def _models():
         article: Text
         quote: Text
         speaker: Text | None = None
+        about: Text | None = None
 
     class ProfileModel(_Strict):
         name: Name

@@ -1,4 +1,5 @@
-"""Check profile files thoroughly: everything the loader checks, plus sources, articles and partners."""
+"""Check profile files thoroughly: everything the loader checks, plus sources, articles (and the seeds' sources.yaml)
+and partners."""
 
 from __future__ import annotations
 
@@ -7,13 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Problem, UnreadableFile
-from ..paths import read_limited, seeds_for
+from ..errors import Problem
+from ..paths import seeds_for
+from .articles import articles_in, check_sources
 from .load import load_files, load_folder, profile_files, raw_sources
-from .model import Profile
-
-MAX_ARTICLE_BYTES = 4 * 1024 * 1024
-"""A seed article is a news story or a web page's text: a few kilobytes."""
 
 
 @dataclass
@@ -54,6 +52,7 @@ def validate(paths: Iterable[Path]) -> Report:
         wanted += profile_files(path) if path.is_dir() else [path]
     wanted_set = {where(p) for p in wanted}
     problems: list[Problem] = []
+    seen_seeds: set[Path] = set()
     folders = sorted({where(p).parent for p in wanted})
     for folder in folders:
         loaded = load_folder(folder)
@@ -66,6 +65,9 @@ def validate(paths: Iterable[Path]) -> Report:
             loaded.problems += more.problems
         names = {n.casefold() for p in loaded.profiles for n in p.names}
         seeds = seeds_for(folder)
+        if seeds not in seen_seeds:  # the articles' sources.yaml, once per seeds folder
+            seen_seeds.add(seeds)
+            problems += articles_in(seeds).problems
         for problem in loaded.problems:
             if where(problem.path) in wanted_set or (problem.related and where(problem.related) in wanted_set):
                 problems.append(problem)
@@ -93,61 +95,3 @@ def validate(paths: Iterable[Path]) -> Report:
                     )
     problems.sort(key=lambda p: (str(p.path), p.line or 0))
     return Report(wanted, problems)
-
-
-def normalise_space(text: str) -> str:
-    """Collapse runs of whitespace so quotes can be compared across line breaks."""
-    return " ".join(text.split())
-
-
-def check_sources(profile: Profile, seeds_dir: Path | None) -> list[Problem]:
-    """Problems with a profile's sources: missing articles and quotes that are not in them verbatim
-    (sources with an empty article are skipped: ``raw_sources`` leaves them for the loader to report)."""
-    problems: list[Problem] = []
-    path = Path(profile.path or "<profile>")
-    cache: dict[str, str | UnreadableFile | None] = {}
-    for i, src in enumerate(profile.sources):
-        if not src.article:
-            continue
-        if src.article not in cache:
-            article = (seeds_dir / src.article) if seeds_dir else None
-            if article is None or not article.exists() or Path(src.article).name != src.article:
-                cache[src.article] = None
-            else:
-                try:
-                    raw = read_limited(article, MAX_ARTICLE_BYTES, what="seed article")
-                    cache[src.article] = normalise_space(raw.decode("utf-8", errors="replace"))
-                except UnreadableFile as exc:
-                    cache[src.article] = exc
-        body = cache[src.article]
-        if isinstance(body, UnreadableFile):
-            problems.append(
-                Problem(
-                    path,
-                    f"article {body.path.name} {body.message}",
-                    profile.line_of(f"sources[{i}].article"),
-                    f"sources[{i}].article",
-                    body.hint,
-                )
-            )
-        elif body is None:
-            problems.append(
-                Problem(
-                    path,
-                    f"article {src.article!r} is not in {seeds_dir or 'the seeds folder'}",
-                    profile.line_of(f"sources[{i}].article"),
-                    f"sources[{i}].article",
-                    "give the file name of an article in the seeds folder",
-                )
-            )
-        elif normalise_space(src.quote) not in body:
-            problems.append(
-                Problem(
-                    path,
-                    f"quote does not occur in {src.article}",
-                    profile.line_of(f"sources[{i}].quote"),
-                    f"sources[{i}].quote",
-                    "copy the text from the article word for word (line breaks and spacing may differ)",
-                )
-            )
-    return problems

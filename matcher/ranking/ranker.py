@@ -96,10 +96,13 @@ class NeedRanking:
 class Ranking:
     """Rows and scores over one index: reciprocal for two profiles, by signals for a need."""
 
-    def __init__(self, index: Index, *, compiled: bool | None = None, semantic: Semantic | None = None):
+    def __init__(
+        self, index: Index, *, compiled: bool | None = None, semantic: Semantic | None = None, popular: bool = False
+    ):
         self.index = index
         self.compiled = compiled  # run queries compiled (``score.reciprocal_top``): None = where numba is installed
         self.semantic = semantic  # the multilingual signal (``meaning.Semantic``), where it is switched on
+        self.popular = popular  # a store's match --org as fitted, without the popularity discount
 
     def scores(self, org: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(score, forward, backward)`` of ``org`` against every organisation (itself included): the
@@ -181,7 +184,9 @@ class Ranking:
     def recent(self, org: int) -> tuple[RecentNeed, NeedRanking]:
         """``org``'s newest records taken as its need, and every organisation scored for it."""
         recent = recent_need(self.index, org)
-        score, sig, weights, scale = score_need(self.index, recent.need, recent.vector, recent.doc_vector, recent=True)
+        score, sig, weights, scale = score_need(
+            self.index, recent.need, recent.vector, recent.doc_vector, recent=True, popular=self.popular
+        )
         return recent, NeedRanking(recent.need, recent.vector, recent.doc_vector, score, sig, weights, scale)
 
     def recent_scores(self, org: int) -> np.ndarray:

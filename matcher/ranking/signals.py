@@ -300,12 +300,23 @@ def _tag_counts(index: Index, tags: tuple[str, ...]) -> dict[str, np.ndarray]:
     }
 
 
-def model_weights(model: dict | None, recent: bool = False) -> dict[str, float]:
+POPULARITY_DISCOUNT = -0.13
+"""``match --org`` on a store (``recent``) weighs track record by the fitted weight times this, unless asked for
+the ranking as fitted (``popular``). Fitted, size and partners carry the ranking, and the same giants top every
+list (Fraunhofer in the top 5 of 58% of organisations on the CORDIS store); counted slightly against an
+organisation, the most frequent partner falls to about a fifth of top-5 lists while new-partner Hits@10 (out of
+sample) moves 0.604 -> 0.595 (docs/stores.md, ``benchmarks/concentration.py``)."""
+
+
+def model_weights(model: dict | None, recent: bool = False, popular: bool = False) -> dict[str, float]:
     """The signal weights of a model: for a need query, or (``recent``) for an organisation's newest
-    records taken as its need, which a model may weigh apart (``recent_weights``)."""
+    records taken as its need, which a model may weigh apart (``recent_weights``) and where track record
+    is discounted unless ``popular`` (``POPULARITY_DISCOUNT``)."""
     model = model or TEXT_ONLY
     chosen = model.get("recent_weights") if recent else None
     weights = {k: float(v) for k, v in (chosen or model["weights"]).items()}
+    if recent and chosen and not popular and "size" in weights:
+        weights["size"] *= POPULARITY_DISCOUNT
     unknown = [k for k in weights if not known_signal(k)]
     if unknown:
         raise MatcherError(
@@ -324,13 +335,14 @@ def known_signal(name: str) -> bool:
     return name in SIGNAL_LABELS
 
 
-def score_need(index: Index, need: Need, vector=None, doc_vector=None, *, recent: bool = False):
+def score_need(index: Index, need: Need, vector=None, doc_vector=None, *, recent: bool = False, popular: bool = False):
     """Final score of every organisation for ``need``: ``(score, signals, weights, text divisor)``.
 
     ``vector`` and ``doc_vector`` are the need's ``Index.transform`` and ``Index.doc_vector``, when the
-    caller already has them; ``recent`` says the need is ``recent_need``'s (``model_weights``).
+    caller already has them; ``recent`` says the need is ``recent_need``'s, ``popular`` that it is ranked
+    without the popularity discount (``model_weights``).
     """
-    weights = model_weights(index.model, recent)
+    weights = model_weights(index.model, recent, popular)
     if vector is None:
         vector = index.transform(need.text)
     sig, divisor = signals(index, need, vector, list(weights), scale=index.model is not None, doc_vector=doc_vector)

@@ -1,0 +1,87 @@
+"""What ``match`` says of each partner, for every organisation's list at once: its strength, whether the two
+already work together, and the reason to meet — so that ``matcher batch`` writes the list ``match`` shows.
+
+A profile folder's rows are explained as ``match`` explains them (``Explainer.pair``). A store's are read from
+the ranking's own measures, without explaining each row signal by signal: the candidate's project closest to
+the seeker's newest work (``explanations.stores``) gives the strength and the reason, and the projects the two
+shared give the relation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import numpy as np
+
+from ..explanations.matching import Matcher
+from ..explanations.stores import joint_work, store_strength
+from ..index.vectors import CAPABILITY, dot_rows
+from ..output.text import reason_line
+from ..ranking.signals import recent_need
+from ..text.layout import clip
+from .local import Partners
+
+
+def annotated(matcher: Matcher, partners: Iterator[Partners], *, include_weak: bool = False) -> Iterator[Partners]:
+    """Each organisation's ``partners`` with their strength, relation and reason, weak ones left out unless
+    ``include_weak`` (their ranks keep their place in the full list, as in ``match``)."""
+    for p in partners:
+        if matcher.ranking.seeks_by_record(p.org):
+            notes = _store_notes(matcher, p)
+        else:
+            notes = _folder_notes(matcher, p)
+        strength, relation, reason = notes
+        rank = np.arange(1, len(p.rows) + 1)
+        keep = np.array([include_weak or s != "weak" for s in strength], dtype=bool)
+        yield replace(
+            p,
+            rows=p.rows[keep],
+            score=p.score[keep],
+            forward=None if p.forward is None else p.forward[keep],
+            backward=p.backward[keep],
+            rank=rank[keep],
+            strength=[s for s, k in zip(strength, keep) if k],
+            relation=[r for r, k in zip(relation, keep) if k],
+            reason=[r for r, k in zip(reason, keep) if k],
+        )
+
+
+def _folder_notes(matcher: Matcher, p: Partners) -> tuple[list[str], list[str], list[str]]:
+    """Strength, relation and reason of each partner of a profile folder's organisation, as ``match`` says them."""
+    matches = [matcher.explainer.pair(p.org, int(b)) for b in p.rows.tolist()]
+    relation = [{"partner": "already partners", "related": "related organisation"}.get(m.relation, "") for m in matches]
+    return [m.strength for m in matches], relation, [reason_line(m) for m in matches]
+
+
+def _store_notes(matcher: Matcher, p: Partners) -> tuple[list[str], list[str], list[str]]:
+    """Strength, relation and reason of each partner of a store's organisation, ranked for its newest records."""
+    index = matcher.index
+    need = recent_need(index, p.org)
+    rows, cosines = closest_of(index, p.rows, need.doc_vector)
+    strength, relation, reason = [], [], []
+    for b, row, cos in zip(p.rows.tolist(), rows, cosines):
+        strength.append(store_strength(cos))
+        joint = joint_work(index, p.org, b)
+        relation.append(f"already partners ({joint.describe()})" if joint is not None else "")
+        reason.append(f"closest project: “{clip(index.statement_text(row), 90)}” ({cos:.2f})" if row >= 0 else "")
+    return strength, relation, reason
+
+
+def closest_of(index, orgs: np.ndarray, doc_vector) -> tuple[list[int], list[float]]:
+    """For each of ``orgs``, its capability statement closest to a need (``doc_vector``) and that cosine (-1, 0
+    where none shares a term): one sparse product over their statements only."""
+    spans = [index.statement_rows(int(b), CAPABILITY) for b in orgs]
+    stmt = np.concatenate([np.arange(s.start, s.stop) for s in spans] or [np.zeros(0, np.int64)]).astype(np.int64)
+    if doc_vector is None or not len(stmt):
+        return [-1] * len(orgs), [0.0] * len(orgs)
+    cos = dot_rows(doc_vector, index.docs.vectors, index.docs.of_statement[stmt])
+    rows, best, at = [], [], 0
+    for span in spans:
+        n = span.stop - span.start
+        part = cos[at : at + n]
+        k = int(np.argmax(part)) if n else -1
+        rows.append(int(stmt[at + k]) if n and part[k] > 0 else -1)
+        best.append(float(part[k]) if n and part[k] > 0 else 0.0)
+        at += n
+    return rows, best
