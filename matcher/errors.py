@@ -21,12 +21,17 @@ class Problem:
     hint: str | None = None
     severity: str = "error"  # "error" stops the profile loading; "warning" does not
     related: Path | None = None  # another file the problem involves (e.g. the other holder of a name)
+    code: str | None = None  # what kind of problem, where a caller must tell (DUPLICATE_NAME)
 
     def __str__(self) -> str:
         where = str(self.path) + (f":{self.line}" if self.line else "")
         what = f"{self.field}: {self.message}" if self.field else self.message
         text = f"{where}: {'warning: ' if self.severity == 'warning' else ''}{what}"
         return f"{text} — {self.hint}" if self.hint else text
+
+
+DUPLICATE_NAME = "duplicate-name"
+"""``Problem.code`` of a name or alias that another profile file holds too."""
 
 
 class ProfileError(MatcherError):
@@ -90,6 +95,27 @@ class AmbiguousOrganisation(MatcherError):
 
 class ProfilesNotFound(MatcherError):
     """The profiles folder or store does not exist or holds no profiles."""
+
+
+class UnreadableFile(MatcherError):
+    """A file a user gave cannot be read as one: missing, not a regular file, or too big."""
+
+    def __init__(self, path, message: str, hint: str | None = None, *, reason: str = "open"):
+        self.path, self.message, self.hint = Path(path), message, hint
+        self.reason = reason  # "open" (missing, a broken link, no permission), "kind" (not a regular file), "size"
+        super().__init__(f"{path}: {message}" + (f" — {hint}" if hint else ""))
+
+
+class DuplicateNames(MatcherError):
+    """Two profile files claim the same name or alias, and the user has not chosen which one is meant."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        n = len(self.problems)
+        super().__init__(
+            f"{n} name{'s' if n > 1 else ''} claimed by two profile files; matcher will not guess which file is"
+            " meant: choose one as each line above says"
+        )
 
 
 class StoreError(MatcherError):

@@ -142,13 +142,14 @@ class Workspace:
         """The profile's own name for a name or alias (raises ``UnknownOrganisation``, ``AmbiguousOrganisation``)."""
         return self.matcher.names.name_of(name)
 
-    def ledger(self, *, create: bool = False) -> Ledger | None:
-        """The ledger, opened; None where it does not exist yet and ``create`` is False."""
+    def ledger(self, *, create: bool = False, write: bool = False) -> Ledger | None:
+        """The ledger, opened for writing (created where need be) with ``create``, for writing to an existing one
+        with ``write``, else for reading alone; None where it does not exist yet and ``create`` is False."""
         if not create and not self.ledger_path.exists():
             if self.ledger_required:
                 raise LedgerNotFound(f"{self.ledger_path} does not exist: record an event first.")
             return None
-        return Ledger(self.ledger_path, create=create)
+        return Ledger(self.ledger_path, create=create, read_only=not (create or write))
 
     def exclusions(self, org: str | None = None, *, create: bool = False, left_out=None) -> Exclusions:
         """The ledger's decisions as the value a ranking takes: ``org``'s pairs, or every pair (with the

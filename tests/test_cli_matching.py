@@ -58,7 +58,7 @@ def test_group_and_standalone_are_the_same(tiny):
         (["--org", "Zzzz"], 2, "No organisation named 'Zzzz'. Run 'matcher list'"),
         (["--org", "Alpha", "--country", "Russia"], 2, "'Russia' is not an ISO 3166-1 alpha-2 country code"),
         (["--org", "Alpha", "--kind", "startup"], 2, "'startup' is not one of"),
-        (["--org", "Alpha", "--top", "0"], 2, "0 is not in the range x>=1"),
+        (["--org", "Alpha", "--top", "0"], 2, "0 is not in the range 1<=x<=1000"),
         (["--org", "Alpha", "--min-score", "-1"], 2, "-1.0 is not in the range x>=0"),
     ],
 )

@@ -12,7 +12,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "matcher"
 
 LAYERS = [
-    ("matcher.errors", "matcher.paths"),
+    ("matcher.errors", "matcher.dates"),
+    ("matcher.paths",),
     ("matcher.text",),
     ("matcher.profiles",),
     ("matcher.index",),

@@ -30,10 +30,6 @@ BAD = {
         "name: Ru\ncountry: Russia\nkind: company\nneeds: [x]\n",
         "bad_country.yaml:2: country: 'Russia' is not an ISO 3166-1 alpha-2 country code — use 'RU'",
     ),
-    "duplicate": (
-        "name: beta\ncountry: CN\nkind: company\nneeds: [x]\n",
-        "duplicate.yaml:1: name: 'beta' is already used by 'Beta'",
-    ),
     "tag": (
         "name: !!python/object/apply:os.system ['touch PWNED']\ncountry: CN\nkind: company\nneeds: [x]\n",
         "tag.yaml:1: YAML tag !!python/object/apply:os.system is not allowed",

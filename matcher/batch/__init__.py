@@ -39,6 +39,7 @@ def rank_all(
     shows (``annotate.annotated``): every partner with its strength, relation and reason, weak ones left out
     unless ``include_weak``.
     """
+    top = max(1, min(top, workspace.matcher.index.n_orgs - 1))  # a partner is another organisation
     excluded = workspace.exclusions().by_row(new_only)
     extra = max(map(len, excluded.values()), default=0)
     with contextlib.ExitStack() as stack:

@@ -27,6 +27,8 @@ from ..errors import MatcherError
 from ..workspace import Workspace
 from .local import Partners, all_top_partners
 
+MAX_LOCAL = 256
+"""Worker processes ``local:N`` may start: more than any machine has cores only exhausts it."""
 RETRIES = 2
 """Times a partition is run again where its worker dies or its task fails."""
 CONNECT_TIMEOUT = "10s"
@@ -57,8 +59,10 @@ def parse_address(address: str) -> tuple[str, int | str]:
         _, _, count = address.partition(":")
         if not count:
             return "local", os.cpu_count() or 1
-        if not count.isdigit() or int(count) < 1:
-            raise ClusterError(f"--dask {address!r}: write local:N with N a number of workers, e.g. local:2.")
+        if not count.isdigit() or not 1 <= int(count) <= MAX_LOCAL:
+            raise ClusterError(
+                f"--dask {address!r}: write local:N with N a number of workers from 1 to {MAX_LOCAL}, e.g. local:2."
+            )
         return "local", int(count)
     if "://" not in address and ":" not in address:
         raise ClusterError(

@@ -8,6 +8,7 @@ when it runs (or when ``--help`` lists it), so that ``match`` starts without loa
 
 from __future__ import annotations
 
+import errno
 import importlib
 
 import click
@@ -48,6 +49,23 @@ class LazyGroup(click.Group):
             return None
         module, attribute = COMMANDS[name].split(":")
         return getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+
+    def invoke(self, ctx: click.Context):
+        """The command, with what the system refused (a full disk, a permission, memory) said in one line: the
+        commands turn the errors a user can expect into messages; this is the net under them."""
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:  # a closed pipe (matcher list | head): click ends quietly
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(
+                f"{where}{exc.strerror or exc} — check the path, its permissions and the free space, then run again."
+            ) from None
+        except MemoryError:
+            raise click.ClickException(
+                "out of memory: close other programs, or ask for less (a smaller --top, fewer --workers)."
+            ) from None
 
 
 @click.group(cls=LazyGroup)

@@ -12,10 +12,10 @@ from ..output.tables import render_users
 from .options import ledger_option, library_errors, profiles_option, workspace
 
 
-def _ledger(ledger_path, profiles, *, create: bool = False) -> Ledger:
+def _ledger(ledger_path, profiles, *, create: bool = False, write: bool = False) -> Ledger:
     ws = workspace(profiles, ledger=ledger_path, ledger_required=False)
     with library_errors():
-        book = ws.ledger(create=create)
+        book = ws.ledger(create=create, write=write)
     if book is None:
         raise click.ClickException(
             f"No ledger at {ws.ledger_path} yet: add an account first (matcher users add NAME --role admin)."
@@ -93,7 +93,7 @@ def remove_command(name, ledger_path, profiles):
     Example:
         matcher users remove "Anna Kiss"
     """
-    with _ledger(ledger_path, profiles) as book, library_errors(param="NAME"):
+    with _ledger(ledger_path, profiles, write=True) as book, library_errors(param="NAME"):
         account = Accounts(book).remove(name)
     click.echo(f"Removed {account.name} from {book.path}.")
 
@@ -109,7 +109,7 @@ def passwd_command(name, ledger_path, profiles):
     Example:
         matcher users passwd "Anna Kiss"
     """
-    with _ledger(ledger_path, profiles) as book:
+    with _ledger(ledger_path, profiles, write=True) as book:
         accounts = Accounts(book)
         with library_errors(param="NAME"):
             accounts.require(name)  # before the password is asked for

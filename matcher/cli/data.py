@@ -14,6 +14,8 @@ from ..index.store import is_store
 from ..output.files import write_batch
 from ..sources.cordis import IMPORT_STEPS, import_cordis
 from .options import (
+    MAX_TOP,
+    MAX_WORKERS,
     ledger_option,
     library_errors,
     opened,
@@ -30,12 +32,18 @@ BATCH_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
 
 @click.command(name="batch")
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--top", default=10, show_default=True, type=click.IntRange(min=1), help="Partners per organisation.")
+@click.option(
+    "--top",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, MAX_TOP),
+    help=f"Partners per organisation (at most {MAX_TOP:,}).",
+)
 @click.option("--format", "fmt", type=click.Choice(("csv", "jsonl", "parquet")), help="Default: from the suffix.")
 @click.option("--new-only", is_flag=True, help="Leave out organisations each has already worked with.")
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_WORKERS),
     help="Workers for large sets (default: one per core): threads with the compiled engine, else processes."
     " Sets up to 4,096 organisations use one.",
 )

@@ -7,19 +7,23 @@ from pathlib import Path
 
 import click
 
+from ..errors import UnreadableFile
 from ..explanations.results import MatchList
 from ..output.files import write_report
 from ..output.html import query_note
 from ..output.text import match_list_json, render_evaluation, render_explanation, render_matches, to_json
+from ..paths import read_limited
 from ..ranking.ranker import Filters
 from ..workspace import Workspace, evaluate, explain, match, match_need
 from .options import (
     FORMATS,
+    MAX_TOP,
     country_option,
     exclude_country_option,
     kind_option,
     ledger_option,
     library_errors,
+    min_score_option,
     opened,
     popular_option,
     profiles_option,
@@ -43,7 +47,12 @@ def read_need(need: str | None, need_file: Path | None) -> str | None:
             raise click.BadParameter("the need is empty; describe what is sought.", param_hint="--need")
         return need
     try:
-        raw = sys.stdin.buffer.read(MAX_NEED_BYTES + 1) if str(need_file) == "-" else need_file.read_bytes()
+        if str(need_file) == "-":
+            raw = sys.stdin.buffer.read(MAX_NEED_BYTES + 1)
+        else:
+            raw = read_limited(need_file, MAX_NEED_BYTES, what="need file")
+    except UnreadableFile as exc:
+        raise click.BadParameter(f"{exc}.", param_hint="--need-file") from None
     except OSError as exc:
         raise click.BadParameter(f"cannot read {need_file}: {exc.strerror}.", param_hint="--need-file") from None
     if len(raw) > MAX_NEED_BYTES or b"\0" in raw:
@@ -105,7 +114,7 @@ def ranked(ws: Workspace, org: str | None, need: str | None, tags, **query) -> M
 @country_option
 @exclude_country_option
 @kind_option
-@click.option("--min-score", default=0.0, show_default=True, type=click.FloatRange(min=0), help="Hide weaker matches.")
+@min_score_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @semantic_option
 @popular_option
@@ -215,7 +224,7 @@ def explain_command(org_a, org_b, fmt, semantic, profiles, strict):
 @country_option
 @exclude_country_option
 @kind_option
-@click.option("--min-score", default=0.0, type=click.FloatRange(min=0), help="Hide weaker matches.")
+@min_score_option
 @semantic_option
 @popular_option
 @ledger_option
@@ -270,7 +279,7 @@ def report_command(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="YAML of known partnerships. Default: seeds/partnerships.yaml beside the profiles.",
 )
-@click.option("--k", default=3, show_default=True, type=click.IntRange(min=1), help="Cut-off for Hits@k.")
+@click.option("--k", default=3, show_default=True, type=click.IntRange(1, MAX_TOP), help="Cut-off for Hits@k.")
 @semantic_option
 @profiles_option
 def evaluate_command(partnerships, k, semantic, profiles):

@@ -34,14 +34,21 @@ from .options import (
 @click.option("--note", help="Free text (kept as written).")
 @click.option("--when", metavar="DATE", help="When it happened (YYYY-MM-DD). Default: today.")
 @click.option("--by", "by", metavar="NAME", help="Who records it. Default: the login name.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Record it even where the stage goes back in the pipeline or the date is in the future.",
+)
 @ledger_option
 @profiles_option
-def record_command(org_a, org_b, stage, reason, note, when, by, ledger_path, profiles):
+def record_command(org_a, org_b, stage, reason, note, when, by, force, ledger_path, profiles):
     """Record what became of the match of ORG_A with ORG_B, in the outcome ledger.
 
     Stages, in order: proposed, contacted, accepted, met, negotiating, signed,
     implemented; or declined / not-relevant (with --reason), already-partners.
     Events are appended, never changed: a pair's stage is its latest event.
+    A stage that goes back (met after negotiating) or a date in the future
+    is refused unless --force.
     match leaves out declined and not-relevant pairs, marks every listed
     match with its stage, and counts signed, implemented and already-partners
     pairs as partners (--new-only leaves them out).
@@ -55,7 +62,7 @@ def record_command(org_a, org_b, stage, reason, note, when, by, ledger_path, pro
     opened(ws)
     a, b = resolve(ws, org_a, "ORG_A"), resolve(ws, org_b, "ORG_B")
     with library_errors():
-        event = ws.record(a, b, stage, reason=reason, note=note, when=when, by=by)
+        event = ws.record(a, b, stage, reason=reason, note=note, when=when, by=by, force=force)
     why = f" ({event.reason})" if event.reason else ""
     click.echo(f"Recorded {a} – {b}: {stage}{why} on {event.when}, by {event.recorded_by}, in {ws.ledger_path}.")
 
@@ -113,6 +120,8 @@ def funnel_command(org, since, fmt, plot, ledger_path, profiles):
     """
     if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
         raise click.BadParameter(f"{plot.name}: the chart is written as .png or .svg.", param_hint="--plot")
+    if plot is not None and not plot.parent.is_dir():
+        raise click.BadParameter(f"folder {plot.parent} does not exist: create it first.", param_hint="--plot")
     ws = workspace(profiles, ledger=ledger_path)
     if org:
         opened(ws)
@@ -125,6 +134,8 @@ def funnel_command(org, since, fmt, plot, ledger_path, profiles):
             plot_funnel(result, plot)
         except PlotUnavailable as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {plot}: {exc.strerror or exc}; give another --plot.") from None
         click.echo(f"Wrote {plot}.", err=True)
 
 

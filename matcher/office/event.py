@@ -26,7 +26,7 @@ from .agenda import (
     read_requests,
     solve,
 )
-from .ledger import Ledger
+from .ledger import Ledger, StageGoesBack
 
 
 @dataclass
@@ -115,8 +115,14 @@ def _check_capacity(people: list[Participant], slots: int, tables: int, warn) ->
 
 
 def record_plan(ledger: Ledger, event: EventPlan) -> int:
-    """Record every meeting of the plan as ``proposed`` in the ledger; returns how many."""
+    """Record every meeting of the plan as ``proposed`` in the ledger, but for pairs already further on (a
+    meeting does not set them back); returns how many were recorded."""
     names = event.names
+    recorded = 0
     for m in event.plan.meetings:
-        ledger.record(names[m.a], names[m.b], "proposed", note=f"scheduled: slot {m.slot}, table {m.table}")
-    return len(event.plan.meetings)
+        try:
+            ledger.record(names[m.a], names[m.b], "proposed", note=f"scheduled: slot {m.slot}, table {m.table}")
+        except StageGoesBack:
+            continue
+        recorded += 1
+    return recorded

@@ -11,12 +11,16 @@ from __future__ import annotations
 import getpass
 import os
 import sqlite3
+import time
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from ..dates import iso_day
 from ..errors import MatcherError
+from ..profiles.schema import BIDI_CONTROLS
 from ..ranking.ranker import Exclusions
 
 PIPELINE = ("proposed", "contacted", "accepted", "met", "negotiating", "signed", "implemented")
@@ -46,6 +50,14 @@ MAX_NOTE = 4_000
 
 class LedgerError(MatcherError):
     """The ledger cannot be opened or written, or an event is not valid."""
+
+
+class StageGoesBack(LedgerError):
+    """An event would move a pair back in the pipeline (and ``force`` was not given)."""
+
+
+class FutureDate(LedgerError):
+    """An event is dated after today (and ``force`` was not given)."""
 
 
 @dataclass(frozen=True)
@@ -104,14 +116,31 @@ def pair_key(a: str, b: str) -> tuple[str, str]:
 
 
 def _day(value: str | date | None) -> str:
+    """``value`` as YYYY-MM-DD (today where None); anything else written is a LedgerError."""
     if value is None:
         return date.today().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
     try:
-        return date.fromisoformat(str(value).strip()).isoformat()
-    except ValueError:
-        raise LedgerError(f"{value!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-05-12.") from None
+        return iso_day(value).isoformat()
+    except ValueError as exc:
+        raise LedgerError(f"{exc}.") from None
+
+
+MAX_RECORDER = 100
+
+
+def _recorder(by: str | None) -> str:
+    """Who records an event: ``by``, checked to be a name (no control characters, no invisible direction
+    controls that would make it display as another), else the login name."""
+    if by is None or not by.strip():
+        return _login()
+    by = by.strip()
+    if len(by) > MAX_RECORDER:
+        raise LedgerError(f"--by has {len(by)} characters: give a name of at most {MAX_RECORDER}.")
+    for ch in by:
+        if ch in BIDI_CONTROLS or unicodedata.category(ch) == "Cc":
+            what = BIDI_CONTROLS.get(ch, "a control character")
+            raise LedgerError(f"--by {by!r} holds U+{ord(ch):04X} ({what}): retype the name without it.")
+    return by
 
 
 _MIGRATIONS = {
@@ -147,22 +176,52 @@ _MIGRATIONS = {
 
 
 class Ledger:
-    """One ledger file. ``Ledger(path)`` opens (or creates) it; use it as a context manager to close it."""
+    """One ledger file. ``Ledger(path)`` opens (or creates) it; use it as a context manager to close it.
 
-    def __init__(self, path: str | os.PathLike, *, create: bool = True):
+    ``read_only`` opens it for reading alone (``history``, ``funnel``, the exclusions of ``match``): nothing is
+    created, migrated or locked for writing, and a ledger on a read-only file system still reads."""
+
+    def __init__(self, path: str | os.PathLike, *, create: bool = True, read_only: bool = False):
         self.path = Path(path)
-        if not self.path.exists() and not create:
+        self.read_only = read_only
+        if not self.path.exists() and (not create or read_only):
             raise LedgerError(f"No ledger at {self.path}: record an event first (matcher record A B --stage ...).")
         if self.path.is_dir():
             raise LedgerError(f"{self.path} is a folder, not a ledger file: give --ledger FILE.db.")
+        if self.path.exists() and not self.path.is_file():
+            raise LedgerError(f"{self.path} is not a regular file (a device or a pipe): give --ledger FILE.db.")
         if not self.path.exists() and not self.path.parent.is_dir():
             raise LedgerError(f"Folder {self.path.parent} does not exist: create it or give another --ledger.")
         try:
-            self.db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)
-            self.db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
-            self._migrate()
+            if read_only:
+                self.db = self._open_read_only()
+            else:
+                _create(self.path)
+                self.db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)
+                self.db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+                self._migrate()
         except sqlite3.DatabaseError as exc:
             raise LedgerError(self._explain(exc)) from None
+        except OSError as exc:
+            why = exc.strerror or exc
+            raise LedgerError(f"{self.path} cannot be created ({why}): check its folder's permissions.") from None
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """The ledger opened for reading only; where even that fails for want of a writable folder (a
+        read-only file system cannot hold the WAL's shared-memory file), opened as immutable."""
+        uri = self.path.absolute().as_uri()
+        for query in ("?mode=ro", "?mode=ro&immutable=1"):
+            db = sqlite3.connect(uri + query, uri=True, timeout=BUSY_MS / 1000, isolation_level=None)
+            try:
+                db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+                self._check(db)
+                return db
+            except sqlite3.OperationalError as exc:
+                db.close()
+                cannot_share = "unable to open" in str(exc) or "readonly" in str(exc)
+                if not cannot_share or "immutable" in query:
+                    raise
+        raise AssertionError("unreachable")
 
     def _explain(self, exc: sqlite3.DatabaseError) -> str:
         text = str(exc)
@@ -172,13 +231,26 @@ class Ledger:
             return f"{self.path} cannot be written ({text}): check its permissions, or give another --ledger."
         return f"{self.path}: {text}."
 
-    def _migrate(self) -> None:
-        db = self.db
-        app, version = (
-            db.execute("PRAGMA application_id").fetchone()[0],
-            db.execute("PRAGMA user_version").fetchone()[0],
-        )
-        tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    @staticmethod
+    def _state(db: sqlite3.Connection, *, in_transaction: bool = False) -> tuple[int, int, int]:
+        """The application id, the schema version and the number of tables, read in one transaction: read
+        one by one, a first writer's migration could commit between them (a fresh ledger's 4 first writers
+        failed 8 rounds in 125 with "not a matcher ledger")."""
+        if not in_transaction:
+            db.execute("BEGIN")
+        try:
+            return (
+                db.execute("PRAGMA application_id").fetchone()[0],
+                db.execute("PRAGMA user_version").fetchone()[0],
+                db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0],
+            )
+        finally:
+            if not in_transaction:
+                db.execute("COMMIT")
+
+    def _check(self, db: sqlite3.Connection, *, in_transaction: bool = False) -> int:
+        """The schema version, once the file is known to be a ledger this matcher can read."""
+        app, version, tables = self._state(db, in_transaction=in_transaction)
         if tables and app != APPLICATION_ID:
             raise LedgerError(f"{self.path} is an SQLite database but not a matcher ledger: give another --ledger.")
         if version > SCHEMA_VERSION:
@@ -186,13 +258,17 @@ class Ledger:
                 f"{self.path} was written by a newer matcher (ledger schema {version}, this one reads up to"
                 f" {SCHEMA_VERSION}): upgrade matcher (pip install -U matcher)."
             )
-        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            db.execute("PRAGMA journal_mode = WAL")
-        if version == SCHEMA_VERSION:
+        self.empty = version == 0 and not tables  # created, nothing recorded yet
+        return version
+
+    def _migrate(self) -> None:
+        db = self.db
+        _wal(db)
+        if self._check(db) == SCHEMA_VERSION:
             return
         db.execute("BEGIN IMMEDIATE")
         try:
-            version = db.execute("PRAGMA user_version").fetchone()[0]  # another process may have migrated it
+            version = self._check(db, in_transaction=True)  # another process may have migrated it meanwhile
             for step in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in _MIGRATIONS[step]:
                     db.execute(statement)
@@ -202,6 +278,7 @@ class Ledger:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        self.empty = False
 
     def close(self) -> None:
         self.db.close()
@@ -222,8 +299,13 @@ class Ledger:
         note: str | None = None,
         when: str | date | None = None,
         by: str | None = None,
+        force: bool = False,
     ) -> Event:
-        """Append one event (one transaction) and return it. Names are the profiles' names, as given."""
+        """Append one event (one transaction) and return it. Names are the profiles' names, as given.
+
+        A stage that goes back in the pipeline (``met`` after ``negotiating``, or before a ``contacted``
+        dated later) and a date in the future are refused (``StageGoesBack``, ``FutureDate``) unless
+        ``force``: both are more often a slip than what happened."""
         if org_a.casefold() == org_b.casefold():
             raise LedgerError(f"{org_a!r} and {org_b!r} are the same organisation: name two different ones.")
         if stage not in STAGES:
@@ -234,10 +316,18 @@ class Ledger:
             raise LedgerError(f"A reason goes with {' or '.join(WITH_REASON)}, not {stage!r}.")
         if note is not None and len(note) > MAX_NOTE:
             raise LedgerError(f"The note has {len(note):,} characters; keep it under {MAX_NOTE:,}.")
+        day = _day(when)
+        if not force and day > date.today().isoformat():
+            raise FutureDate(
+                f"{day} is in the future (today is {date.today().isoformat()}): give the day it happened"
+                " (--when YYYY-MM-DD), or --force to record it as it is."
+            )
         a, b = pair_key(org_a, org_b)
-        row = (a, b, stage, reason, note or None, _day(when), by or _login(), _now())
+        row = (a, b, stage, reason, note or None, day, _recorder(by), _now())
         try:
             with self._write():
+                if not force:
+                    self._check_order(a, b, stage, day)
                 cur = self.db.execute(
                     "INSERT INTO events (org_a, org_b, stage, reason, note, happened, recorded_by, recorded_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -246,6 +336,31 @@ class Ledger:
         except sqlite3.DatabaseError as exc:
             raise LedgerError(self._explain(exc)) from None
         return Event(cur.lastrowid, *row)
+
+    def _check_order(self, a: str, b: str, stage: str, day: str) -> None:
+        """Raise ``StageGoesBack`` where ``stage`` on ``day`` comes after a later pipeline stage of the pair,
+        or before an earlier one (its neighbours by date; an outcome such as declined between them starts
+        the pair afresh)."""
+        if stage not in PIPELINE:
+            return
+        events = self.db.execute(
+            "SELECT stage, happened FROM events WHERE org_a = ? AND org_b = ? ORDER BY happened, id", (a, b)
+        ).fetchall()
+        before = [e for e in events if e[1] <= day]
+        after = [e for e in events if e[1] > day]
+        rank = PIPELINE.index(stage)
+        if before and before[-1][0] in PIPELINE and PIPELINE.index(before[-1][0]) > rank:
+            was, on = before[-1]
+            raise StageGoesBack(
+                f"{a} – {b} reached {was} on {on}: {stage} on {day} would go back. Give the stage it reached,"
+                " or --force to record it as it is."
+            )
+        if after and after[0][0] in PIPELINE and PIPELINE.index(after[0][0]) < rank:
+            then, on = after[0]
+            raise StageGoesBack(
+                f"{a} – {b} is recorded as {then} on {on}, later than {day}: {stage} on {day} would make it go"
+                " back then. Check the date, or --force to record it as it is."
+            )
 
     def _write(self):
         """A transaction that takes the write lock at once (waiting up to the busy timeout for it)."""
@@ -274,6 +389,8 @@ class Ledger:
             sql += " AND happened >= ?"
             args.append(_day(since))
         sql += " ORDER BY happened DESC, id DESC"
+        if self.empty:  # a file created by a writer that has not yet made the tables (read alone)
+            return []
         try:
             return [Event(*row) for row in self.db.execute(sql, args)]
         except sqlite3.DatabaseError as exc:
@@ -307,6 +424,33 @@ class Ledger:
             steps.append(FunnelStep(stage, reached, (reached / previous if previous else None) if i else None))
             previous = reached
         return Funnel(steps, outcomes, len(furthest), org, _day(since) if since else None)
+
+
+def _create(path: Path) -> None:
+    """Create the ledger's file, empty, with the umask's permissions (SQLite would make it 0644 whatever the
+    umask), by one process alone (O_EXCL): the others find it there. An empty file is an empty database."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def _wal(db: sqlite3.Connection) -> None:
+    """Put the ledger in WAL mode (readers and a writer at once). The switch needs the file to itself: where
+    other first writers hold it, it is tried again until the busy timeout."""
+    deadline = time.monotonic() + BUSY_MS / 1000
+    while True:
+        try:
+            mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+            if mode == "wal" or db.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal":
+                return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+        if time.monotonic() > deadline:
+            return  # the rollback journal is as safe, only slower with many readers
+        time.sleep(0.005)
 
 
 def _login() -> str:

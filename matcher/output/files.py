@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import NothingRanked
 from ..paths import replacing, write_text_atomic
-from ..text.cells import escape_cell
+from ..text.cells import escape_cell, escape_row
 from .html import agenda_html, report_html
 from .tables import AGENDA_COLUMNS, agenda_rows, by_participant
 from .text import reason_line
@@ -94,7 +94,7 @@ def write_agenda(path, event, starts: Sequence[str], *, minutes: int, by: str = 
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else list(AGENDA_COLUMNS))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(escape_row(row) for row in rows)
         text = buffer.getvalue()
     elif fmt == "json":
         summary = {

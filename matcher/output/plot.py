@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import MatcherError
+from ..paths import replacing
 
 
 class PlotUnavailable(MatcherError):
@@ -32,10 +33,8 @@ def plot_funnel(funnel, path: Path) -> None:
     ax.set_xlabel("pairs")
     ax.margins(x=0.15)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
     try:
-        fig.savefig(tmp, format=path.suffix.lower().lstrip("."))
-        tmp.replace(path)
+        with replacing(path) as tmp:  # whole or not at all, and two runs never share a temporary name
+            fig.savefig(tmp, format=path.suffix.lower().lstrip("."))
     finally:
         plt.close(fig)
-        tmp.unlink(missing_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ..text.cells import escape_cell
 from ..text.layout import clip
 
 
@@ -61,8 +62,11 @@ def _fit(frame, width: int, render):
 
 def _records(frame, fmt: str) -> str | None:
     """``frame`` as CSV or JSON records, or None for a table (which its caller lays out)."""
-    if fmt == "csv":
-        return frame.to_csv(index=False)
+    if fmt == "csv":  # names and notes like =HYPERLINK(...) are text to a spreadsheet, not formulas (OWASP)
+        import pandas as pd
+
+        text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+        return frame.assign(**{c: frame[c].map(escape_cell) for c in text}).to_csv(index=False)
     if fmt == "json":
         return json.dumps(frame.to_dict(orient="records"), indent=2, ensure_ascii=False) + "\n"
     return None

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..explanations.directions import Direction, Evidence, SignalShare, StatementMatch, strongest_pair
 from ..explanations.results import Match, MatchList, ProfileView
+from ..text.cells import escape_cell
 from ..text.layout import clip, snippet, wrap
 from .attribution import citation, claim, evidence_line, unshown
 
@@ -361,7 +362,8 @@ def render_funnel(funnel, fmt: str) -> str:
     if fmt == "csv":
         lines = ["stage,pairs,conversion"]
         lines += [
-            f"{r['stage']},{r['pairs']},{'' if r['conversion'] is None else round(r['conversion'], 4)}" for r in rows
+            f"{escape_cell(r['stage'])},{r['pairs']},{'' if r['conversion'] is None else round(r['conversion'], 4)}"
+            for r in rows
         ]
         return "\n".join(lines) + "\n"
     scope = f" of {funnel.org}" if funnel.org else ""

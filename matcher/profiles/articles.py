@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import Problem, ProfileError
-from ..paths import seeds_for
-from .load import load_profile, read_text, yaml_loader
+from ..errors import Problem, ProfileError, UnreadableFile
+from ..paths import read_limited, seeds_for
+from .load import check_expansion, load_profile, read_text, yaml_loader
 from .model import Profile
 
 SOURCES_FILE = "sources.yaml"
@@ -95,7 +95,7 @@ def normalise_space(text: str) -> str:
 
 
 def check_sources(
-    profile: Profile, seeds_dir: Path | None, cache: dict[str, str | None] | None = None
+    profile: Profile, seeds_dir: Path | None, cache: dict[str, str | UnreadableFile | None] | None = None
 ) -> list[Problem]:
     """Problems with a profile's sources: missing articles and quotes that are not in them verbatim
     (sources with an empty article are skipped: ``raw_sources`` leaves them for the loader to report).
@@ -108,12 +108,20 @@ def check_sources(
             continue
         if src.article not in cache:
             article = (seeds_dir / src.article) if seeds_dir else None
-            if article is None or not article.is_file() or Path(src.article).name != src.article:
+            if article is None or not os.path.lexists(article) or Path(src.article).name != src.article:
                 cache[src.article] = None
-            else:
-                cache[src.article] = normalise_space(article.read_text(encoding="utf-8", errors="replace"))
+            else:  # a regular file of at most MAX_ARTICLE_BYTES: a link to /dev/zero is said to be one
+                try:
+                    raw = read_limited(article, MAX_ARTICLE_BYTES, what="seed article")
+                    cache[src.article] = normalise_space(raw.decode("utf-8", errors="replace"))
+                except UnreadableFile as exc:
+                    cache[src.article] = exc
         body = cache[src.article]
-        if body is None:
+        if isinstance(body, UnreadableFile):
+            where = f"sources[{i}].article"
+            message = f"article {body.path.name} {body.message}"
+            problems.append(Problem(path, message, profile.line_of(where), where, body.hint))
+        elif body is None:
             problems.append(
                 Problem(
                     path,
@@ -200,6 +208,7 @@ def read_sources(path: Path) -> tuple[dict[str, Article], list[Problem]]:
         loader = yaml_loader()(read_text(path))
         try:
             root = loader.get_single_node()
+            check_expansion(path, root)
             data = loader.construct_document(root) if root is not None else None
         finally:
             loader.dispose()

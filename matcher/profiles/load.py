@@ -8,12 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import Problem, ProfileError
+from ..errors import DUPLICATE_NAME, Problem, ProfileError, UnreadableFile
+from ..paths import read_limited
 from .model import Profile, Source
 from .schema import check_fields, describe
 
 MAX_FILE_BYTES = 256 * 1024
 """A profile is a page of text; anything bigger is almost certainly not a profile."""
+MAX_EXPANDED = 4 * MAX_FILE_BYTES
+"""Characters a profile's YAML may hold once its aliases (``*name``) are followed: a few repeated lines pass,
+while 233 KB of aliases of aliases (a "billion laughs") expanded to gigabytes and killed the process."""
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
 
@@ -116,22 +120,16 @@ def duplicate_keys(path: Path, node: yaml.Node | None, prefix: str = "") -> list
 
 
 def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
-    """Read a small UTF-8 text file, refusing huge, binary or non-UTF-8 files without reading them whole."""
+    """Read a small UTF-8 text file, refusing huge, binary or non-UTF-8 files, and anything but a regular
+    file (a link to ``/dev/zero``, a named pipe), without reading them whole (``paths.read_limited``)."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise ProfileError(
-                [
-                    Problem(
-                        path,
-                        f"file is {size:,} bytes, more than the {max_bytes:,} a profile may have",
-                        hint="a profile is a page of text: check that this is the right file",
-                    )
-                ]
-            )
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ProfileError([Problem(path, f"cannot be read: {exc.strerror or exc}")]) from None
+        data = read_limited(path, max_bytes, what="profile")
+    except UnreadableFile as exc:
+        hint = {
+            "size": "a profile is a page of text: check that this is the right file",
+            "kind": "remove it from the profiles folder",
+        }.get(exc.reason, exc.hint)
+        raise ProfileError([Problem(path, exc.message, hint=hint)]) from None
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise ProfileError(
@@ -181,14 +179,61 @@ def yaml_problem(path: Path, exc: yaml.YAMLError) -> Problem:
     )
 
 
-def parse_profile(text: str, path: Path | str = "<string>") -> Profile:
-    """Parse and validate one profile's YAML text; raise ProfileError listing every problem."""
-    path = Path(path)
+class _Expands(Exception):
+    """A YAML document whose aliases expand past MAX_EXPANDED, or refer to themselves."""
+
+
+def expanded_size(root: yaml.Node | None, limit: int = MAX_EXPANDED) -> int:
+    """Characters (and nodes) of a composed YAML document as constructing it would repeat them, aliases
+    followed: each node is sized once, so a bomb of aliases of aliases costs no more than its file. Raises
+    ``_Expands`` past ``limit``, or where an alias refers to a node that holds it."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            raise _Expands("an alias refers to the list or mapping that holds it")
+        open_nodes.add(key)
+        if isinstance(node, yaml.MappingNode):
+            n = 1 + sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            n = 1 + sum(size(item) for item in node.value)
+        else:
+            n = 1 + len(node.value)
+        open_nodes.discard(key)
+        if n > limit:
+            raise _Expands(f"its aliases (*name) repeat it to more than {limit:,} characters")
+        sizes[key] = n
+        return n
+
+    return size(root) if root is not None else 0
+
+
+def check_expansion(path: Path, root: yaml.Node | None) -> None:
+    """Raise a ProfileError where the YAML document ``root`` expands past MAX_EXPANDED (``expanded_size``)."""
+    try:
+        expanded_size(root)
+    except _Expands as exc:
+        hint = "write the text out; a profile needs no aliases (&name, *name)"
+        raise ProfileError([Problem(path, f"YAML: {exc}", hint=hint)]) from None
+    except RecursionError:
+        raise ProfileError([Problem(path, "is nested too deeply to be a profile")]) from None
+
+
+def compose(text: str, path: Path) -> tuple[yaml.Node | None, Any]:
+    """The node tree and the data of one YAML document, checked to expand within MAX_EXPANDED before it is
+    constructed; a YAML error or a bomb of aliases becomes a ProfileError."""
     import yaml
 
     loader = yaml_loader()(text)
     try:
         root = loader.get_single_node()
+        check_expansion(path, root)
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         raise ProfileError([yaml_problem(path, exc)]) from None
@@ -196,6 +241,13 @@ def parse_profile(text: str, path: Path | str = "<string>") -> Profile:
         raise ProfileError([Problem(path, "is nested too deeply to be a profile")]) from None
     finally:
         loader.dispose()
+    return root, data
+
+
+def parse_profile(text: str, path: Path | str = "<string>") -> Profile:
+    """Parse and validate one profile's YAML text; raise ProfileError listing every problem."""
+    path = Path(path)
+    root, data = compose(text, path)
     if data is None:
         raise ProfileError([Problem(path, "is empty", 1, hint="write at least name, country, kind and a statement")])
     if not isinstance(data, dict):
@@ -283,8 +335,10 @@ def load_files(paths: Iterable[Path]) -> LoadResult:
                         f"{name!r} is already used by {other.name!r} in {where}",
                         profile.line_of(field_name),
                         field_name,
-                        "names and aliases must be unique (ignoring case): rename one, or merge the two files",
+                        "names and aliases must be unique (ignoring case): keep one file (rename the other to end"
+                        " in .off and it is no longer read), give each its own name, or merge the two",
                         related=Path(other.path) if other.path else None,
+                        code=DUPLICATE_NAME,
                     )
                 )
         if clashes:
@@ -306,16 +360,9 @@ def raw_sources(path: Path) -> Profile | None:
     (``validate`` checks them too, so that one missing quote does not hide another source's problems): a
     Profile holding only them, with their lines, or None where the file has no such list. Entries that
     are not an article and a quote are left as empty sources (the loader reports them)."""
-    import yaml
-
     try:
-        loader = yaml_loader()(read_text(path))
-        try:
-            root = loader.get_single_node()
-            data = loader.construct_document(root) if root is not None else None
-        finally:
-            loader.dispose()
-    except (ProfileError, yaml.YAMLError, RecursionError):
+        root, data = compose(read_text(path), path)
+    except ProfileError:
         return None
     items = data.get("sources") if isinstance(data, dict) else None
     if not isinstance(items, list):

