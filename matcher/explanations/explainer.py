@@ -92,8 +92,12 @@ class Explainer:
 
     def _shares_specific(self, seeker: int, provider: int) -> bool:
         """Whether ``seeker``'s needs (or newest records) and ``provider``'s capabilities share a specific term."""
-        cols, vals = self.index.vector(provider, CAPABILITY)
-        return bool(np.intersect1d(self._specific_needs(seeker), cols[vals > 0], assume_unique=True).size)
+        need = self._specific_needs(seeker)
+        cols, vals = self.index.vector(provider, CAPABILITY)  # columns sorted: a few terms looked up in many
+        at = np.searchsorted(cols, need)
+        inside = at < len(cols)
+        at = at[inside]
+        return bool(np.any((cols[at] == need[inside]) & (vals[at] > 0)))
 
     def _specific_needs(self, org: int) -> np.ndarray:
         """The specific terms of ``org``'s needs, or of its newest records where it seeks by them (kept for

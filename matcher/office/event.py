@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,12 +30,13 @@ from .agenda import (
     Plan,
     free_slots,
     idle_gaps,
+    own_cap,
 )
 from .baseline import greedy
 from .candidates import candidates_from, rate, why_barred
 from .event_files import read_participants, read_requests
 from .ledger import Ledger
-from .program import Event, judge, met_among, solve
+from .program import Event, judge, relaxed_plan, solve
 
 
 @dataclass
@@ -155,7 +157,7 @@ def plan_event(
     reserve = min(RESERVE * candidates, MAX_RESERVE)
     rules = {"exclusions": excluded, "requests": inside, "include_partners": include_partners}
     pool = candidates_from(matcher, rows, top=candidates, reserve=reserve, **rules)
-    pairs = _with_reserve(matcher, rows, pool, people, time_limit=time_limit / 4, **limits)
+    pairs = _with_reserve(matcher, rows, pool, people, top=candidates, time_limit=time_limit / 4, **limits)
     if not pairs:
         raise AgendaError("No two participants may meet: none has anything in common with another that they may meet.")
     seconds = {"candidates": time.perf_counter() - clock}
@@ -171,22 +173,34 @@ def plan_event(
     return EventPlan(plan, baseline, people, slots, tables, explained, min_per_org, include_partners, pairs, seconds)
 
 
-RESERVE = 4
-"""A participant who cannot be met among their ``candidates`` best partners may meet one of their next
-RESERVE x ``candidates`` (at most MAX_RESERVE)."""
-MAX_RESERVE = 50
+RESERVE = 20
+"""A participant with seats their best partners leave free may meet one of their next RESERVE x ``candidates``
+(at most MAX_RESERVE) who has seats free too."""
+MAX_RESERVE = 200
 
 
-def _with_reserve(matcher: Matcher, rows, pool: list[Candidate], people, **limits) -> list[Candidate]:
-    """Each participant's best partners; and for those who cannot be met among them (``program.met_among``:
-    their best partners' seats all go to others), their good partners held in reserve too."""
+def _with_reserve(matcher: Matcher, rows, pool: list[Candidate], people, *, top: int, **limits) -> list[Candidate]:
+    """Each participant's best partners; and for those whose seats their best partners leave free (in a best
+    plan of the relaxation, ``program.relaxed_plan``: in a store a few large organisations are everyone's
+    best partner, and they have only so many seats), their ``top`` best good partners in reserve who have
+    seats free too."""
     first = [c for c in pool if not c.reserve]
-    met = met_among(first, people, **limits)
-    wanting = {p for p in range(len(people)) if p not in met and free_slots(people[p], limits["slots"])}
-    if not wanting:
-        return first
-    spare = [c for c in pool if c.reserve and (c.a in wanting or c.b in wanting)]
-    return first + [c for c in rate(matcher, rows, spare) if not c.filler]
+    held = [first[e] for e in relaxed_plan(first, people, **limits)]
+    seats = Counter(p for c in held for p in (c.a, c.b))
+    room = [
+        min(own_cap(p, limits["cap"]), len(free_slots(p, limits["slots"]))) - seats[i] for i, p in enumerate(people)
+    ]
+    added: dict[tuple[int, int], Candidate] = {}
+    found = [0] * len(people)
+    for c in sorted((c for c in pool if c.reserve), key=lambda c: -c.score):
+        if min(room[c.a], room[c.b]) <= 0 or min(found[c.a], found[c.b]) >= top:
+            continue
+        (rated,) = rate(matcher, rows, [c])
+        if not rated.filler:
+            added[(c.a, c.b)] = rated
+            found[c.a] += 1
+            found[c.b] += 1
+    return first + list(added.values())
 
 
 def _participants(matcher: Matcher, participants, requests, slots: int) -> tuple[list[Participant], list]:

@@ -50,6 +50,9 @@ PLACE_MAX = 400_000
 """Above this many (pair, slot) variables in the second stage its pairs are placed best pair first."""
 GAPS_SECONDS = 5.0
 """At most this long on the idle-gaps level: it comes last, and compaction closes most gaps anyway."""
+GAPS_MAX = 5_000
+"""Above this many variables the idle gaps are left to compaction: on a 300-participant event (16,000) the
+program found no better placement in 30 s."""
 COUNT_LEVELS = ("participants", "filler participants")
 
 
@@ -90,7 +93,7 @@ def solve(
     return judge(plan, event, solved.bounds, solved.proven)
 
 
-def met_among(
+def relaxed_plan(
     candidates: Sequence[Candidate],
     participants: Sequence[Participant],
     *,
@@ -99,22 +102,16 @@ def met_among(
     cap: int,
     min_per_org: int = 1,
     time_limit: float = 20.0,
-) -> set[int]:
-    """The participants met (``seats_needed`` good meetings) in a best plan of the relaxation (which pairs
-    meet, slots not chosen; requests first, then participants met): who can be met among ``candidates``.
-    Everyone else could not, in any plan that meets as many."""
+) -> list[int]:
+    """The candidates (indexes) a best plan of the relaxation holds (which pairs meet, slots not chosen; by
+    the first levels: requests, participants met, score): who can be met among ``candidates``, and who has
+    seats left. Anyone it leaves unmet could not be met in any plan that meets as many."""
     event = Event(list(candidates), list(participants), slots, tables, cap, min_per_org)
     model, objectives, pair_vars = _pair_program(event)
-    solved = _lexicographic(model, objectives[:2], time.perf_counter() + time_limit)
+    solved = _lexicographic(model, objectives[:3], time.perf_counter() + time_limit)
     if solved.x is None:
-        return set()
-    good: dict[int, int] = {}
-    for e, vs in enumerate(pair_vars):
-        c = event.candidates[e]
-        if not c.filler and any(solved.x[v] > 0.5 for v in vs):
-            for p in (c.a, c.b):
-                good[p] = good.get(p, 0) + 1
-    return {p for p, n in good.items() if n >= event.needed(p)}
+        return []
+    return [e for e, vs in enumerate(pair_vars) if any(solved.x[v] > 0.5 for v in vs)]
 
 
 def judge(plan: Plan, event: Event, bounds: Sequence[float | None] = (), proven: Sequence[bool] = ()) -> Plan:
@@ -392,9 +389,9 @@ def _fewest_gaps(event: Event, plan: Plan, deadline: float) -> tuple[Plan, float
     """``plan``'s meetings placed with the fewest idle gaps, a lower bound on them and whether it is met.
 
     ``compact`` first; where gaps are left, the program of these meetings alone (each must be held, the
-    objective minus the gaps) for at most GAPS_SECONDS. With real-valued scores the levels above almost
-    always fix which meetings are held, so the fewest gaps for them is the level's optimum; the bound is
-    stated for them (no placement of these meetings has fewer)."""
+    objective minus the gaps) for at most GAPS_SECONDS, up to GAPS_MAX variables. With real-valued scores
+    the levels above almost always fix which meetings are held, so the fewest gaps for them is the level's
+    optimum; the bound is stated for them (no placement of these meetings has fewer)."""
     people, slots, tables = event.participants, event.slots, event.tables
     plan = compact(plan, people, slots=slots, tables=tables)
     gaps = idle_gaps(plan.meetings)
@@ -403,7 +400,7 @@ def _fewest_gaps(event: Event, plan: Plan, deadline: float) -> tuple[Plan, float
     held = [index[(m.a, m.b)] for m in plan.meetings]
     sub = dataclasses.replace(event, candidates=[event.candidates[e] for e in held])
     size = sum(len(common_slots(people[c.a], people[c.b], slots)) for c in sub.candidates)
-    if gaps == 0 or left < 0.5 or size + 2 * slots * len(people) > PLACE_MAX:
+    if gaps == 0 or left < 0.5 or size + 2 * slots * len(sub.pairs_of()) > GAPS_MAX:
         return plan, 0.0, gaps == 0
     model, (objective,), where = _slot_program(sub, held=True)
     result = model.solve(objective, [], left)
@@ -436,8 +433,9 @@ def _two_stage(event: Event, deadline: float) -> tuple[Plan | None, _Solved]:
     plan = dataclasses.replace(plan, method="milp (two stages)")
     if len(placed) < len(picked):
         solved.bounds = _bounds_at(model, objectives, _values(plan, event)[:-1], deadline)
-    solved.bounds.append(0.0)  # idle gaps: stage one has no slots, so it bounds them by nothing better
-    solved.proven.append(False)
+    plan, bound, proven = _fewest_gaps(event, plan, deadline)
+    solved.bounds.append(bound)
+    solved.proven.append(proven)
     return plan, solved
 
 
@@ -455,7 +453,7 @@ def _place(event: Event, picked: list[int], deadline: float) -> list[tuple[int, 
     every[: len(where)] = 1.0
     first = model.solve(every, [], deadline - time.perf_counter())
     x = first.x
-    if x is None or float(every @ x) < len(picked) - 0.5:
+    if x is None or float(np.sum(x[: len(where)])) < len(picked) - 0.5:
         x = _lexicographic(model, objectives, deadline).x if x is not None else None
     if x is None:
         return []
