@@ -398,3 +398,18 @@ def test_include_partners_lets_them_meet_but_not_the_declined(partners_event, tm
     partners = {frozenset(p) for p in (("Orion", "Vega"), ("Vega", "Vega Robotics"), ("Orion", "Deneb"))}
     assert held & partners and frozenset(("Lyra", "Vega Robotics")) not in held
     assert len(held) == 4
+
+
+def test_schedule_json_states_each_level(tiny, tmp_path):
+    import json
+
+    result = _schedule(tiny, tmp_path, "-o", str(tmp_path / "a.json"), "--by", "participant")
+    assert result.exit_code == 0, result.output
+    agenda = json.loads((tmp_path / "a.json").read_text())
+    levels = {lv["level"]: lv for lv in agenda["levels"]}
+    assert levels["participants"] == {"level": "participants", "value": 3.0, "bound": 3.0, "of": 4}
+    assert levels["idle gaps"]["value"] == 0 and agenda["partners_included"] is False
+    gamma = [r for r in agenda["meetings"] if r["organisation"] == "Gamma"]
+    assert [(r["slot"], r["meets"], r["score"]) for r in gamma] == [(1, "free", None), (2, "free", None)]
+    alpha = [r["score"] for r in agenda["meetings"] if r["organisation"] == "Alpha" and r["score"] is not None]
+    assert alpha == pytest.approx([1.0, 1.0])
