@@ -3,18 +3,18 @@ imports the solver.
 
 Variables: ``x[e, s]``, pair ``e`` meets in slot ``s`` (only the slots both can attend); ``y[p]``, ``p`` is
 met (at least ``seats_needed`` good meetings), for each participant with a good candidate; ``u[p]``, ``p``
-is met counting fillers too; and for the idle-gaps level ``f[p]``, ``l[p]``, the first and last slot of
-``p``'s day. Constraints: a pair meets at most once; nobody is in two meetings of one slot; a slot holds at
-most ``tables`` meetings; nobody has more than their cap; ``need[p] * y[p]`` is at most ``p``'s good
-meetings and ``need[p] * u[p]`` at most all of them; ``f[p] <= s`` and ``l[p] >= s`` for each slot ``s``
-``p`` meets in, and ``l[p] - f[p] + 1`` at least ``p``'s meetings.
+is met counting fillers too. Constraints: a pair meets at most once; nobody is in two meetings of one slot;
+a slot holds at most ``tables`` meetings; nobody has more than their cap; ``need[p] * y[p]`` is at most
+``p``'s good meetings and ``need[p] * u[p]`` at most all of them.
 
 The levels (``agenda.LEVELS``) are maximised in order: requests met (each counting 1 plus a share of its
 priority, the shares adding up to less than 1/2, so a met request always counts more); participants met;
-the good meetings' total score; participants met with fillers; the fillers' score; and minus the idle
-gaps. Each level's optimum is fixed (``c @ x >= value - tolerance``) before the next is solved, and each
-level's bound is the solver's dual bound: no plan as good on the levels above does better. Above
-``DIRECT_MAX`` (pair, slot) variables the program is solved in two stages (``_two_stage``).
+the good meetings' total score; participants met with fillers; the fillers' score. Each level's optimum is
+fixed (``c @ x >= value - tolerance``) before the next is solved, and each level's bound is the solver's
+dual bound: no plan as good on the levels above does better. Then the fewest idle gaps for the meetings
+held (``_fewest_gaps``: compaction, and a program of those meetings alone where it is small, each day an
+interval, ``_gap_rows``). Above ``DIRECT_MAX`` (pair, slot) variables the program is solved in two stages
+(``_two_stage``).
 """
 
 from __future__ import annotations
@@ -236,10 +236,6 @@ class _Solved:
     bounds: list[float | None]
     proven: list[bool]
     fixed: list = dataclasses.field(default_factory=list)  # each level solved, held at its optimum
-
-    @property
-    def complete(self) -> bool:
-        return all(self.proven) and len(self.proven) == len(self.fixed)
 
 
 def _lexicographic(model: _Model, objectives: list[np.ndarray], deadline: float) -> _Solved:
