@@ -22,7 +22,6 @@ from .explanations.strength import STRENGTHS
 from .index.catalog import Catalog, open_catalog
 from .index.store import cache_folder, is_store
 from .office.ledger import (
-    EVENT_LEFT_OUT,
     Event,
     Funnel,
     Ledger,
@@ -287,12 +286,14 @@ def explain(workspace: Workspace, org_a: str, org_b: str) -> Match:
 
 
 def plan_event(workspace: Workspace, *, record: bool = False, **plan) -> EventPlan:
-    """A brokerage event's agenda (``office.event.plan_event``; ``plan`` holds its options), the pairs the
-    ledger ended left out. With ``record`` the ledger may be created, as the plan is about to be recorded."""
+    """A brokerage event's agenda (``office.event.plan_event``; ``plan`` holds its options: slots, tables,
+    participants, requests, max_per_org, min_per_org, include_partners, candidates, time_limit, warn), the
+    ledger's decisions applied by the event's rules (``office.candidates``). With ``record`` the ledger may
+    be created, as the plan is about to be recorded."""
     from .office import event
 
     matcher = workspace.matcher
-    return event.plan_event(matcher, lambda: workspace.exclusions(create=record, left_out=EVENT_LEFT_OUT), **plan)
+    return event.plan_event(matcher, lambda: workspace.exclusions(create=record), **plan)
 
 
 def evaluate(workspace: Workspace, partnerships: Path | None = None, *, k: int = 3) -> PartnershipReport:

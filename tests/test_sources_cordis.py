@@ -239,26 +239,31 @@ def test_a_model_may_weigh_recent_needs_apart():
 
 
 def test_schedule_on_a_store_meets_on_each_sides_newest_projects(store, tmp_path):
-    """Five organisations, two slots, one table: one meeting a slot, so the two best pairs are held (one
-    organisation may be in both), each scored as the higher of its two sides' match scores, with a reason."""
+    """Five organisations, two slots, one table. Pairs with past joint work (A-B, C-D, B-E) are partners and
+    never meet; every other pair is scored as the higher of its two sides' match scores, and the two held
+    meet as many participants as two meetings can (four), each with a reason."""
     out = tmp_path / "agenda.csv"
     args = ["schedule", "--profiles", str(store), "--slots", "2", "--tables", "1", "-o", str(out)]
     r = CliRunner().invoke(cli, args)
     assert r.exit_code == 0, r.output
     import pandas as pd
 
-    from matcher.office import agenda
+    from matcher.office.candidates import candidates_from
 
     rows = pd.read_csv(out)
     matcher = open_workspace(store).matcher
     people = list(range(matcher.index.n_orgs))
-    pairs = agenda.candidates_from(matcher.ranking, people, top=10)
+    pairs = candidates_from(matcher, people, top=10)
+    assert pairs and not any(matcher.names.linked(c.a, c.b) for c in pairs)
     for c in pairs:
         both = matcher.ranking.ranked_scores(c.a)[c.b], matcher.ranking.ranked_scores(c.b)[c.a]
         assert c.score == pytest.approx(max(both))
-    best = sorted(pairs, key=lambda c: -c.score)[:2]
-    assert sorted(rows["score"]) == pytest.approx(sorted(c.score for c in best), rel=1e-6)
-    assert len(rows) == 2 and rows["reason"].str.contains("offers").all()
+    names = matcher.index.names
+    held = {frozenset((a, b)) for a, b in zip(rows["Organisation"], rows["Meets"])}
+    assert len(held) == 2 and len(set().union(*held)) == 4
+    partners = {frozenset((names[a], names[b])) for a in people for b in people if matcher.names.linked(a, b)}
+    assert not held & partners
+    assert rows["Why"].str.contains("offers").all()
 
 
 def test_partners_of_partners_by_hand(store):

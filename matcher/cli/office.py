@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..office.agenda import slot_start
+from ..errors import MatcherError
+from ..office.agenda import MAX_CANDIDATES, MAX_SLOT_MINUTES, MAX_SLOTS, MAX_TABLES, MAX_TIME_LIMIT, slot_starts
 from ..office.ledger import REASONS, STAGES
 from ..output.files import AGENDA_FORMATS, write_agenda
 from ..output.plot import PlotUnavailable, plot_funnel
@@ -140,8 +141,8 @@ def funnel_command(org, since, fmt, plot, ledger_path, profiles):
 
 
 @click.command(name="schedule")
-@click.option("--slots", required=True, type=click.IntRange(min=1), help="Meeting slots in the event.")
-@click.option("--tables", required=True, type=click.IntRange(min=1), help="Meetings that can run at once.")
+@click.option("--slots", required=True, type=click.IntRange(1, MAX_SLOTS), help="Meeting slots in the event.")
+@click.option("--tables", required=True, type=click.IntRange(1, MAX_TABLES), help="Meetings that can run at once.")
 @click.option(
     "--participants",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -151,19 +152,45 @@ def funnel_command(org, since, fmt, plot, ledger_path, profiles):
 @click.option(
     "--requests",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Meetings asked for: a CSV with org_a, org_b and optionally priority; met wherever possible.",
+    help="Meetings asked for: a CSV with org_a, org_b and optionally priority (0 or more); met first.",
 )
-@click.option("--max-per-org", type=click.IntRange(min=1), help="Meetings per participant at most. Default: --slots.")
-@click.option("--slot-minutes", default=20, show_default=True, type=click.IntRange(min=1))
-@click.option("--start", metavar="'YYYY-MM-DD HH:MM'", help="When the first slot starts. Default: today 09:00.")
+@click.option(
+    "--max-per-org", type=click.IntRange(1, MAX_SLOTS), help="Meetings per participant at most. Default: --slots."
+)
+@click.option(
+    "--min-per-org",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, MAX_SLOTS),
+    help="Meetings that count a participant as met: as many as possible get this many first.",
+)
+@click.option(
+    "--include-partners",
+    is_flag=True,
+    help="Let organisations that already work together (listed partners, related, signed in the ledger) meet:"
+    " a networking event.",
+)
+@click.option("--slot-minutes", default=20, show_default=True, type=click.IntRange(1, MAX_SLOT_MINUTES))
+@click.option(
+    "--start",
+    metavar="'[YYYY-MM-DD] HH:MM'",
+    help="When the first slot starts: a time today, or a date and time. Default: today 09:00.",
+)
 @click.option(
     "--candidates",
     default=10,
     show_default=True,
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_CANDIDATES),
     help="Each participant's best partners considered.",
 )
-@click.option("--by", "by", type=click.Choice(("slot", "participant")), default="slot", show_default=True)
+@click.option(
+    "--by",
+    "by",
+    type=click.Choice(("slot", "participant")),
+    default="slot",
+    show_default=True,
+    help="A row per meeting by slot, or each participant's own day (every slot, 'free' where none).",
+)
 @click.option(
     "-o",
     "--output",
@@ -173,7 +200,14 @@ def funnel_command(org, since, fmt, plot, ledger_path, profiles):
     help="The agenda: .csv, .json or .html (printable).",
 )
 @click.option("--record", is_flag=True, help="Record every scheduled meeting as 'proposed' in the ledger.")
-@click.option("--time-limit", default=60.0, show_default=True, type=click.FloatRange(min=1), help="Solver seconds.")
+@click.option(
+    "--time-limit",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(1, MAX_TIME_LIMIT),
+    callback=lambda ctx, param, value: _finite(value, param),
+    help="Solver seconds, all levels together.",
+)
 @semantic_option
 @ledger_option
 @profiles_option
@@ -183,6 +217,8 @@ def schedule_command(
     participants,
     requests,
     max_per_org,
+    min_per_org,
+    include_partners,
     slot_minutes,
     start,
     candidates,
@@ -197,26 +233,36 @@ def schedule_command(
     """Plan a brokerage event: who meets whom, at which table, in which slot.
 
     Candidate meetings are each participant's best partners among the others
-    (the scores match gives), plus --requests, less the pairs the ledger has
-    declined, found not relevant or marked already partners. An integer
-    program (scipy's milp, HiGHS) maximises the total score of the meetings
-    held, requests first, with nobody in two meetings at once, at most
-    --tables meetings a slot and --max-per-org a participant, and the slots
-    each one cannot attend left free; then meetings move between slots to
-    leave fewer idle slots in each participant's day. It prints the total,
-    the bound no plan can beat, the gap, the best-pair-first total for
-    comparison and the idle slots left.
+    (the scores match gives), plus --requests. Organisations that already work
+    together never meet (match marks them already partners or related, or the
+    ledger has them signed, implemented or already-partners; --include-partners
+    lets them), nor do pairs the ledger declined or found not relevant. Weak
+    matches only fill seats no better match can take, marked "weak (filler)".
+
+    An integer program (scipy's milp, HiGHS) decides, level by level: the
+    requests met; the participants with at least --min-per-org meetings, among
+    those with a good candidate; the total score; weak fillers; fewer idle gaps
+    in each one's day. Nobody is in two meetings at once, a slot holds at most
+    --tables meetings, a participant at most --max-per-org. It prints each
+    level's figure and bound (what no plan can beat), best pair first's figures,
+    and who has no meeting and why.
 
     \b
     Example:
         matcher schedule --slots 6 --tables 4 -o agenda.csv
+        matcher schedule --slots 6 --tables 4 --start 13:30 --by participant -o days.html
         matcher schedule --slots 12 --tables 10 --participants who.csv --requests asked.csv -o agenda.html
     """
     if AGENDA_FORMATS.get(out.suffix.lower()) is None:
         raise click.BadParameter(f"{out.name}: the agenda is written as .csv, .json or .html.", param_hint="--output")
     if not out.parent.is_dir():
         raise click.BadParameter(f"folder {out.parent} does not exist.", param_hint="--output")
-    first = _first_slot(start)
+    if max_per_org is not None and max_per_org > slots:
+        raise click.BadParameter(f"{max_per_org} is more than the {slots} slots.", param_hint="--max-per-org")
+    if min_per_org > (max_per_org or slots):
+        most = f"--max-per-org {max_per_org}" if max_per_org else f"the {slots} slots"
+        raise click.BadParameter(f"{min_per_org} is more than {most}.", param_hint="--min-per-org")
+    starts = _slot_starts(start, slots, slot_minutes)
     ws = workspace(profiles, ledger=ledger_path, semantic=semantic, compiled=False)
     opened(ws)
     with library_errors():
@@ -228,11 +274,12 @@ def schedule_command(
             participants=participants,
             requests=requests,
             max_per_org=max_per_org,
+            min_per_org=min_per_org,
+            include_partners=include_partners,
             candidates=candidates,
             time_limit=time_limit,
             warn=lambda message: click.echo(f"Warning: {message}", err=True),
         )
-    starts = [slot_start(first, s, slot_minutes).strftime("%Y-%m-%d %H:%M") for s in range(1, slots + 1)]
     write_agenda(out, event, starts, minutes=slot_minutes, by=by)
     click.echo(event_summary(out, event))
     for a, b in event.plan.unmet_requests:
@@ -246,11 +293,32 @@ def schedule_command(
         click.echo(f"Recorded {n} meetings as proposed in {ws.ledger_path}.")
 
 
-def _first_slot(start: str | None) -> datetime:
-    """When the first slot starts: --start, else today at 09:00."""
+def _finite(value: float, param) -> float:
+    """``value``, where it is a number (``FloatRange`` lets NaN through)."""
+    if value != value:
+        raise click.BadParameter(f"{value} is not a number of seconds.", param=param)
+    return value
+
+
+def _slot_starts(start: str | None, slots: int, minutes: int) -> list[str]:
+    """Each slot's start: from --start (a time today, or a date and time), else today at 09:00."""
+    today = datetime.now().replace(second=0, microsecond=0)
+    first = today.replace(hour=9, minute=0)
+    if start:
+        text = " ".join(start.replace("T", " ").split())
+        for layout, on_day in (("%Y-%m-%d %H:%M", False), ("%H:%M", True)):
+            try:
+                parsed = datetime.strptime(text, layout)
+            except ValueError:
+                continue
+            first = today.replace(hour=parsed.hour, minute=parsed.minute) if on_day else parsed
+            break
+        else:
+            raise click.BadParameter(
+                f"{start!r}: write a time, e.g. 09:00, or a date and time, e.g. '2026-05-20 09:00'.",
+                param_hint="--start",
+            )
     try:
-        if start:
-            return datetime.strptime(start, "%Y-%m-%d %H:%M")
-        return datetime.now().replace(hour=9, minute=0, second=0, microsecond=0)
-    except ValueError:
-        raise click.BadParameter(f"{start!r}: write it as 'YYYY-MM-DD HH:MM'.", param_hint="--start") from None
+        return slot_starts(first, slots, minutes)
+    except MatcherError as exc:
+        raise click.BadParameter(str(exc), param_hint="--start") from None

@@ -12,7 +12,15 @@ from ..index.model import Index
 from ..index.vectors import CAPABILITY, NEED
 from ..ranking.ranker import NeedRanking, Ranking
 from ..ranking.score import combine
-from ..ranking.signals import CLOSEST, STATEMENT_SIGNALS, seeker_documents, signal_label, statement_terms
+from ..ranking.signals import (
+    CLOSEST,
+    STATEMENT_SIGNALS,
+    recent_need,
+    seeker_documents,
+    signal_label,
+    statement_terms,
+)
+from ..text.background import generic
 from ..text.layout import clip
 from .directions import (
     Direction,
@@ -28,6 +36,9 @@ from .results import Match, ProfileView, Statement
 from .stores import joint_work, store_strength
 from .strength import strength
 
+SPECIFIC_KEPT = 4096
+"""Organisations whose specific need terms an explainer keeps (``strength_of`` in a store)."""
+
 
 class Explainer:
     """Explanations over one index, with the names (``Directory``) and the ranking (``Ranking``) they refer to."""
@@ -36,6 +47,7 @@ class Explainer:
         self.index = index
         self.names = names
         self.ranking = ranking
+        self._specific: dict[int, np.ndarray] = {}
 
     def pair(self, a: int, b: int, rank: int = 0) -> Match:
         """How well ``a`` and ``b`` meet each other's needs, both ways, with the pairs, terms and quotes."""
@@ -66,6 +78,48 @@ class Explainer:
             strength=strength(score, forward, backward),
             relation="partner" if self.names.linked(a, b) else "related" if b in self.names.tied(a) else None,
         )
+
+    def strength_of(self, a: int, b: int) -> str:
+        """How much the pair's match can be trusted (``strength.py``), as ``match`` marks it.
+
+        In a store, where an organisation that lists no needs is ranked for its newest records and ``match``
+        marks no strength, the same evidence decides without the score (a store's scores have another
+        scale): strong where each side's needs, or newest records, share a specific term with the other's
+        capabilities, moderate where one side's do, weak where neither does.
+        """
+        seeks = self.ranking.seeks_by_record
+        if not (seeks(a) or seeks(b)):
+            return self.pair(a, b).strength
+        sides = [self._shares_specific(x, y) for x, y in ((a, b), (b, a))]
+        return "strong" if all(sides) else "moderate" if any(sides) else "weak"
+
+    def _shares_specific(self, seeker: int, provider: int) -> bool:
+        """Whether ``seeker``'s needs (or newest records) and ``provider``'s capabilities share a specific term."""
+        need = self._specific_needs(seeker)
+        cols, vals = self.index.vector(provider, CAPABILITY)  # columns sorted: a few terms looked up in many
+        at = np.searchsorted(cols, need)
+        inside = at < len(cols)
+        at = at[inside]
+        return bool(np.any((cols[at] == need[inside]) & (vals[at] > 0)))
+
+    def _specific_needs(self, org: int) -> np.ndarray:
+        """The specific terms of ``org``'s needs, or of its newest records where it seeks by them (kept for
+        the organisations of an event or so: a store's terms are read one by one)."""
+        found = self._specific.get(org)
+        if found is not None:
+            return found
+        idx = self.index
+        if self.ranking.seeks_by_record(org):
+            cols = recent_need(idx, org).vector[0]
+        else:
+            cols, vals = idx.vector(org, NEED)
+            cols = cols[vals > 0] if idx.has_needs[org] else cols[:0]
+        cols = np.unique(cols)
+        found = cols[~generic([idx.terms[t] for t in cols.tolist()])] if cols.size else cols
+        if len(self._specific) >= SPECIFIC_KEPT:
+            self._specific.clear()
+        self._specific[org] = found
+        return found
 
     def semantic_pairs(self, seeker: int, provider: int) -> list[SemanticPair]:
         """The meaning part of how well ``provider`` meets ``seeker``'s needs, need by need."""

@@ -165,10 +165,14 @@ class Directory:
 
     def linked(self, a: int, b: int) -> bool:
         """True when ``a`` and ``b`` already work together (a listed partner, or past joint work)."""
+        return bool(np.isin(b, self.links_of(a)))
+
+    def links_of(self, a: int) -> np.ndarray:
+        """The rows ``a`` already works with (listed partners, past joint work; the links are mutual)."""
         links = self.index.links
         if links is None:
-            return False
-        return bool(np.isin(b, links.indices[links.indptr[a] : links.indptr[a + 1]]))
+            return np.zeros(0, dtype=np.int64)
+        return np.asarray(links.indices[links.indptr[a] : links.indptr[a + 1]])
 
 
 def _initials(words: list[str]) -> tuple[str, str]:

@@ -37,9 +37,8 @@ WITH_REASON = ("declined", "not-relevant")
 LEFT_OUT = ("declined", "not-relevant")
 """A pair whose latest stage is one of these is left out of ``match`` and ``batch`` (unless asked back)."""
 PARTNERS = ("signed", "implemented", "already-partners")
-"""A pair whose latest stage is one of these already works together: ``--new-only`` leaves it out."""
-EVENT_LEFT_OUT = OUTCOMES
-"""An agenda leaves out every pair whose way through the pipeline ended: declined, not relevant, already partners."""
+"""A pair whose latest stage is one of these already works together: ``--new-only`` leaves it out, and so does an
+event's agenda unless partners are let in (``office.candidates``)."""
 
 SCHEMA_VERSION = 2  # 2: the desk's accounts (``office.accounts``)
 APPLICATION_ID = 0x4D415443  # "MATC": marks the file as a matcher ledger

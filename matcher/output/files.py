@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from ..errors import NothingRanked
 from ..paths import replacing, write_text_atomic
 from ..text.cells import escape_cell, escape_row
 from .html import agenda_html, report_html
-from .tables import AGENDA_COLUMNS, agenda_rows, by_participant
+from .tables import AGENDA_COLUMNS, AGENDA_HEADERS, PARTICIPANT_COLUMNS, agenda_cells, agenda_rows, by_participant
 from .text import reason_line
 
 BATCH_COLUMNS = ("org", "rank", "partner", "score", "strength", "relation", "reason")
@@ -83,33 +84,53 @@ AGENDA_FORMATS = {".csv": "csv", ".json": "json", ".html": "html", ".htm": "html
 
 def write_agenda(path, event, starts: Sequence[str], *, minutes: int, by: str = "slot") -> None:
     """Write a planned event (``office.event.EventPlan``) to ``path``, whole or not at all: CSV, JSON or
-    printable HTML by its suffix (``AGENDA_FORMATS``), a row per meeting by slot, or with ``by="participant"``
-    each participant's own day. ``starts`` are the slots' start times as text."""
+    printable HTML by its suffix (``AGENDA_FORMATS``).
+
+    ``starts`` are the slots' start times as text (``office.agenda.slot_starts``), ``minutes`` a slot's
+    length. With ``by="slot"`` a row per meeting, by slot and table (``tables.AGENDA_COLUMNS``); with
+    ``by="participant"`` each participant's own day, every slot listed, "free" where they have no meeting
+    (``tables.PARTICIPANT_COLUMNS``). CSV and HTML name the columns for people (Organisation, Meets, Why)
+    and give scores to 3 decimals; JSON keeps the keys and full scores, with each level's figure and bound.
+    """
+    if by not in ("slot", "participant"):
+        raise ValueError(f"by={by!r}: an agenda is written by slot or by participant")
     plan = event.plan
     reasons = {pair: reason_line(m) for pair, m in event.explanations.items()}
     rows = agenda_rows(plan, event.names, starts, reasons)
-    rows = by_participant(rows) if by == "participant" else rows
+    columns = AGENDA_COLUMNS
+    if by == "participant":
+        rows, columns = by_participant(rows, event.participants, starts), PARTICIPANT_COLUMNS
     fmt = AGENDA_FORMATS[Path(path).suffix.lower()]
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else list(AGENDA_COLUMNS))
+        writer = csv.DictWriter(buffer, fieldnames=[AGENDA_HEADERS[c] for c in columns])
         writer.writeheader()
-        writer.writerows(escape_row(row) for row in rows)
+        writer.writerows(escape_row(row) for row in agenda_cells(rows))
         text = buffer.getvalue()
     elif fmt == "json":
-        summary = {
-            "slots": event.slots,
-            "tables": event.tables,
-            "score": plan.score,
-            "bound": plan.bound,
-            "gap": plan.gap,
-            "idle_gaps": event.idle,
-        }
-        summary |= {"requests_met": plan.requests_met, "requests": plan.requests, "meetings": rows}
-        text = json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(_agenda_summary(event) | {"meetings": rows}, indent=2, ensure_ascii=False) + "\n"
     else:
-        text = agenda_html(event, rows, minutes=minutes, by=by)
+        text = agenda_html(event, agenda_cells(rows), minutes=minutes, by=by)
     write_text_atomic(path, text)
+
+
+def _agenda_summary(event) -> dict:
+    """An event's figures for its JSON agenda: the size, each level's figure and bound, the old totals."""
+    plan = event.plan
+    levels = [{"level": lv.name, "value": lv.value, "bound": lv.bound, "of": lv.of} for lv in plan.levels]
+    return {
+        "slots": event.slots,
+        "tables": event.tables,
+        "partners_included": event.include_partners,
+        "levels": levels,
+        "score": plan.score,
+        "bound": plan.bound if math.isfinite(plan.bound) else None,
+        "gap": plan.gap,
+        "idle_gaps": event.idle,
+        "fillers": plan.fillers,
+        "requests_met": plan.requests_met,
+        "requests": plan.requests,
+    }
 
 
 def write_report(path, result, *, filters: str = "") -> None:

@@ -44,18 +44,24 @@ def report_html(result, *, filters: str = "", made: str | None = None) -> str:
 
 
 def agenda_html(event, rows: list[dict], *, minutes: int, by: str = "slot") -> str:
-    """A planned event's agenda as one printable page: its ``rows`` (``tables.agenda_rows``, or
-    ``by_participant``'s) grouped by slot, or by participant."""
-    key = "participant" if by == "participant" else "start"
+    """A planned event's agenda as one printable page: each level's figure and bound, then its ``rows``
+    (``tables.agenda_cells``: headers for people) grouped by slot, or by participant (their own day)."""
+    from .text import UNMET, level_figures
+
+    key = "Organisation" if by == "participant" else "Start"
     groups: dict = {}
     for r in rows:
-        groups.setdefault(r[key], []).append(r)
-    columns = [c for c in (rows[0] if rows else {}) if c != key]
+        title = r[key] if by == "participant" else f"Slot {r['Slot']}, {r['Start']}"
+        groups.setdefault(title, []).append(r)
+    hidden = {key, "Slot"} if by == "slot" else {key}
+    columns = [c for c in (rows[0] if rows else {}) if c not in hidden]
     return render(
         "agenda.html",
         css=stylesheet(),
         plan=event.plan,
-        idle=event.idle,
+        figures=level_figures(event),
+        unmet=[(name, UNMET[why]) for name, why in event.unmet()],
+        partners=event.include_partners,
         slots=event.slots,
         tables=event.tables,
         minutes=minutes,

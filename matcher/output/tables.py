@@ -106,45 +106,74 @@ def render_events(frame, fmt: str) -> str:
     return _aligned(shown) + f"\n{len(frame)} event{'' if len(frame) == 1 else 's'}\n"
 
 
-AGENDA_COLUMNS = ("slot", "start", "table", "org_a", "org_b", "score", "reason")
+AGENDA_COLUMNS = ("slot", "start", "table", "organisation", "meets", "strength", "score", "why")
+"""The agenda's columns by slot, as JSON keys; ``AGENDA_HEADERS`` names them for people (CSV, HTML)."""
+PARTICIPANT_COLUMNS = ("organisation", "slot", "start", "table", "meets", "strength", "score", "why")
+"""The columns of each participant's own day (``by_participant``)."""
+AGENDA_HEADERS = {
+    "slot": "Slot",
+    "start": "Start",
+    "table": "Table",
+    "organisation": "Organisation",
+    "meets": "Meets",
+    "strength": "Strength",
+    "score": "Score",
+    "why": "Why",
+}
+FREE, AWAY = "free", "not attending"
+"""What a participant's day says in a slot without a meeting: free, or a slot they said they cannot attend."""
+
+
+def strength_label(m) -> str:
+    """A meeting's strength as its agenda shows it: "strong", "moderate", "weak (filler)", with "requested"."""
+    label = m.strength or ""
+    if m.filler:
+        label += " (filler)"
+    if m.requested:
+        label = f"{label}, requested" if label else "requested"
+    return label
 
 
 def agenda_rows(plan, names, starts, reasons) -> list[dict]:
-    """The plan's meetings by slot and table: ``names`` of the participants, ``starts`` per slot, and
-    ``reasons`` (the line on why each pair meets) keyed by the pair's indexes."""
+    """The plan's meetings by slot and table (AGENDA_COLUMNS): ``names`` of the participants, ``starts``
+    per slot, and ``reasons`` (the line on why each pair meets) keyed by the pair's indexes."""
     return [
         {
             "slot": m.slot,
             "start": starts[m.slot - 1],
             "table": m.table,
-            "org_a": names[m.a],
-            "org_b": names[m.b],
-            "score": round(m.score, 6),
-            "reason": reasons.get((m.a, m.b), ""),
+            "organisation": names[m.a],
+            "meets": names[m.b],
+            "strength": strength_label(m),
+            "score": m.score,
+            "why": reasons.get((m.a, m.b), ""),
         }
         for m in plan.meetings
     ]
 
 
-def by_participant(rows: list[dict]) -> list[dict]:
-    """Each participant's own day: one row per meeting of theirs, in time order."""
-    out = []
+def by_participant(rows: list[dict], participants, starts) -> list[dict]:
+    """Each participant's own day (PARTICIPANT_COLUMNS), by name: a row for every slot, its meeting or
+    ``FREE`` (``AWAY`` in a slot they cannot attend). ``participants`` are ``agenda.Participant`` records."""
+    held: dict[tuple[str, int], dict] = {}
     for r in rows:
-        out.append(
-            {
-                "participant": r["org_a"],
-                "with": r["org_b"],
-                **{k: r[k] for k in ("slot", "start", "table", "score", "reason")},
-            }
-        )
-        out.append(
-            {
-                "participant": r["org_b"],
-                "with": r["org_a"],
-                **{k: r[k] for k in ("slot", "start", "table", "score", "reason")},
-            }
-        )
-    return sorted(out, key=lambda r: (r["participant"].casefold(), r["slot"]))
+        for me, other in (("organisation", "meets"), ("meets", "organisation")):
+            held[(r[me], r["slot"])] = {**r, "organisation": r[me], "meets": r[other]}
+    out = []
+    for p in sorted(participants, key=lambda p: p.name.casefold()):
+        for slot, start in enumerate(starts, 1):
+            empty = {"table": "", "meets": AWAY if slot in p.unavailable else FREE, "strength": "", "score": None}
+            row = held.get((p.name, slot)) or {"slot": slot, "start": start, "why": "", **empty}
+            out.append({c: (p.name if c == "organisation" else row[c]) for c in PARTICIPANT_COLUMNS})
+    return out
+
+
+def agenda_cells(rows: list[dict]) -> list[dict]:
+    """Agenda rows as people read them: headers from AGENDA_HEADERS, scores to 3 decimals, blanks for none."""
+    return [
+        {AGENDA_HEADERS[k]: ("" if v is None else f"{v:.3f}" if k == "score" else v) for k, v in r.items()}
+        for r in rows
+    ]
 
 
 MATCH_COLUMNS = ("rank", "name", "country", "kind", "score", "strength", "mutual", "stage", "stage_date", "why")

@@ -388,13 +388,74 @@ def render_evaluation(report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def event_summary(path, event) -> str:
-    """One line on a planned event (``office.event.EventPlan``) written to ``path``: its meetings and total,
-    the best-pair-first total, the bound and gap, the requests met and the idle slots."""
+UNMET = {
+    "away": "can attend no slot",
+    "nobody": "no one to meet",
+    "weak": "only weak matches",
+    "seats": "seats went to others",
+}
+"""Why a participant has no meeting (``EventPlan.unmet``), in words."""
+
+
+def level_figures(event) -> list[tuple[str, str, str]]:
+    """Each level of a planned event's objective (``agenda.LEVELS``) as (what, figure, bound) in words, in
+    order; requests only where some were made, fillers where some weak match could be one. A bound is what
+    no plan as good on the levels above can beat: an upper bound, a lower one for idle gaps."""
     plan = event.plan
-    return (
-        f"Wrote {path}: {len(plan.meetings)} meetings, total score {plan.score:.3f}"
-        f" (best pair first: {event.baseline.score:.3f}); bound {plan.bound:.3f}, gap {plan.gap:.2%}"
-        + (f"; {plan.requests_met} of {plan.requests} requests met" if plan.requests else "")
-        + f"; {event.idle} idle slots between participants' meetings."
+    least = "a meeting" if event.min_per_org == 1 else f"{event.min_per_org} meetings"
+    fillers = plan.fillers or any(c.filler for c in event.candidates)
+    out = []
+    for lv in plan.levels:
+        if (lv.name == "requests" and not plan.requests) or (lv.name.startswith("filler") and not fillers):
+            continue
+        if lv.bound is None:
+            bound = "no bound found in time"
+        elif lv.name == "score":
+            bound = f"bound {lv.bound:.3f} (gap {lv.gap:.2%})"
+        elif lv.name == "filler score":
+            bound = f"bound {lv.bound + 0.0:.3f}"
+        elif lv.name == "idle gaps":
+            bound = f"bound {lv.bound:.0f}: no plan has fewer" + ("" if lv.proven else " (not proven the fewest)")
+        else:
+            bound = f"bound {lv.bound:.0f}"
+        figure = {
+            "requests": ("requests met", f"{lv.value:.0f} of {lv.of}"),
+            "participants": (f"participants with {least}", f"{lv.value:.0f} of {lv.of} with a good candidate"),
+            "score": ("total score", f"{lv.value:.3f}"),
+            "filler participants": ("met, weak fillers too", f"{lv.value:.0f} of {lv.of}"),
+            "filler score": ("weak fillers", f"{plan.fillers}, score {lv.value:.3f}"),
+            "idle gaps": ("idle gaps", f"{lv.value:.0f}"),
+        }[lv.name]
+        out.append((*figure, bound))
+    return out
+
+
+def event_summary(path, event) -> str:
+    """What a planned event (``office.event.EventPlan``) written to ``path`` holds: its meetings, each
+    level's figure and bound, best pair first's figures, and who has no meeting and why."""
+    plan = event.plan
+    partners = "partners included" if event.include_partners else "none between partners or related organisations"
+    tables = f"{event.tables} table{'' if event.tables == 1 else 's'}"
+    lines = [f"Wrote {path}: {len(plan.meetings)} meetings in {event.slots} slots at {tables}, {partners}."]
+    figures = level_figures(event)
+    wide = max(len(w) for w, _, _ in figures)
+    figure_width = max(len(f) for _, f, _ in figures)
+    lines += [f"  {w:<{wide}}  {f:<{figure_width}}  {b}" for w, f, b in figures]
+    base = event.baseline
+    met = base.level("participants")
+    lines.append(
+        f"Best pair first: {met.value:.0f} of {met.of} met, total score {base.objective:.3f},"
+        f" {idle_count(base)} idle gaps."
     )
+    unmet = event.unmet()
+    if unmet:
+        shown = "; ".join(f"{name} ({UNMET[why]})" for name, why in unmet[:10])
+        more = f"; and {len(unmet) - 10} more" if len(unmet) > 10 else ""
+        lines.append(f"No meeting for {len(unmet)}: {shown}{more}.")
+    return "\n".join(lines)
+
+
+def idle_count(plan) -> int:
+    """A plan's idle gaps: its level's figure."""
+    lv = plan.level("idle gaps")
+    return int(lv.value) if lv is not None else 0
