@@ -272,3 +272,50 @@ def serve_desk():
             thread.join(10)  # a socket closed under it
 
     return serve
+
+
+def _bm25_index(profiles):
+    from matcher.index.build import build_index
+
+    return build_index(profiles, weighting="bm25", min_df=1, documents=True)
+
+
+@pytest.fixture
+def small():
+    """Three organisations of a store-like index (BM25, documents): two hold the same "hydrogen storage" text,
+    the third seeks it."""
+    from matcher.profiles.model import Profile
+
+    return _bm25_index(
+        [
+            Profile("Xeno", "DE", "company", capabilities=("hydrogen storage", "battery recycling")),
+            Profile("Ypsilon", "FR", "company", capabilities=("hydrogen storage",)),  # the same text: one document
+            # a need is no capability: Zeta seeks hydrogen storage, it does not offer it
+            Profile("Zeta", "IT", "company", capabilities=("solar panels",), needs=("hydrogen storage",)),
+        ]
+    )
+
+
+@pytest.fixture
+def consortium():
+    """Seeker worked with Pal on "hydrogen storage" and with Quill on "battery recycling"; Rook holds the
+    same "hydrogen storage" text but never worked with Seeker; Tern is in Seeker's city."""
+    from matcher.profiles.model import Profile
+
+    return _bm25_index(
+        [
+            Profile(
+                "Seeker",
+                "DE",
+                "university",
+                capabilities=("hydrogen storage", "battery recycling"),
+                partners=("Pal", "Quill"),
+                city="Berlin",
+            ),
+            Profile("Pal", "FR", "company", capabilities=("hydrogen storage", "wind blades")),
+            Profile("Quill", "IT", "company", capabilities=("battery recycling",)),
+            Profile("Rook", "ES", "company", capabilities=("hydrogen storage",)),
+            Profile("Tern", "DE", "company", capabilities=("solar panels",), city=" berlin "),
+            Profile("Umber", "US", "company", capabilities=("solar cells",), city="Berlin"),  # Berlin, New Hampshire
+        ]
+    )

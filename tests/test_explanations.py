@@ -46,41 +46,6 @@ def _index(profiles, **kw) -> Index:
     return build_index(profiles, weighting="bm25", min_df=1, documents=True, **kw)
 
 
-@pytest.fixture
-def small() -> Index:
-    return _index(
-        [
-            Profile("Xeno", "DE", "company", capabilities=("hydrogen storage", "battery recycling")),
-            Profile("Ypsilon", "FR", "company", capabilities=("hydrogen storage",)),  # the same text: one document
-            # a need is no capability: Zeta seeks hydrogen storage, it does not offer it
-            Profile("Zeta", "IT", "company", capabilities=("solar panels",), needs=("hydrogen storage",)),
-        ]
-    )
-
-
-@pytest.fixture
-def consortium() -> Index:
-    """Seeker worked with Pal on "hydrogen storage" and with Quill on "battery recycling"; Rook holds the
-    same "hydrogen storage" text but never worked with Seeker; Tern is in Seeker's city."""
-    return _index(
-        [
-            Profile(
-                "Seeker",
-                "DE",
-                "university",
-                capabilities=("hydrogen storage", "battery recycling"),
-                partners=("Pal", "Quill"),
-                city="Berlin",
-            ),
-            Profile("Pal", "FR", "company", capabilities=("hydrogen storage", "wind blades")),
-            Profile("Quill", "IT", "company", capabilities=("battery recycling",)),
-            Profile("Rook", "ES", "company", capabilities=("hydrogen storage",)),
-            Profile("Tern", "DE", "company", capabilities=("solar panels",), city=" berlin "),
-            Profile("Umber", "US", "company", capabilities=("solar cells",), city="Berlin"),  # Berlin, New Hampshire
-        ]
-    )
-
-
 def invoke(*args):
     return CliRunner().invoke(cli, list(args))
 

@@ -82,18 +82,6 @@ def _index(profiles, **kw) -> Index:
     return build_index(profiles, weighting="bm25", min_df=1, documents=True, **kw)
 
 
-@pytest.fixture
-def small() -> Index:
-    return _index(
-        [
-            Profile("Xeno", "DE", "company", capabilities=("hydrogen storage", "battery recycling")),
-            Profile("Ypsilon", "FR", "company", capabilities=("hydrogen storage",)),  # the same text: one document
-            # a need is no capability: Zeta seeks hydrogen storage, it does not offer it
-            Profile("Zeta", "IT", "company", capabilities=("solar panels",), needs=("hydrogen storage",)),
-        ]
-    )
-
-
 @functools.cache
 def _zipf_index_60(zipf_profiles):
     return build_index(zipf_profiles(60, 80, (5, 15), 7, capabilities=2, no_needs_every=5), common_df=4)
