@@ -263,7 +263,7 @@ def test_schedule_on_a_store_meets_on_each_sides_newest_projects(store, tmp_path
     assert len(held) == 2 and len(set().union(*held)) == 4
     partners = {frozenset((names[a], names[b])) for a in people for b in people if matcher.names.linked(a, b)}
     assert not held & partners
-    assert rows["Why"].str.contains("offers").all()
+    assert rows["Why"].str.contains("'s project “ACR").all() and rows["Why"].str.contains("is close to what").all()
 
 
 def test_partners_of_partners_by_hand(store):
@@ -300,7 +300,10 @@ def test_past_partners_on_a_store_are_marked_with_their_joint_grants(store, tmp_
     beta = rows[rows["org"] == "Beta Institute"].set_index("partner")
     assert beta.loc["Alpha Energy", "relation"] == "already partners (1 joint grant, latest 2022)"
     assert beta.loc["Gamma University", "relation"] == ""
-    assert beta.loc["Alpha Energy", "reason"].startswith("closest project: “ACR1: Hydrogen storage in salt caverns”")
+    assert beta.loc["Alpha Energy", "reason"] == (
+        "Alpha Energy's project “ACR1: Hydrogen storage in salt caverns” (1.00) is close to what Beta Institute"
+        " works on"
+    )
     fresh = [m.name for m in matcher.match("Beta Institute", new_only=True).matches]
     assert "Alpha Energy" not in fresh and "Epsilon Labs" not in fresh
 
@@ -317,3 +320,28 @@ def test_an_exact_alias_on_a_store_is_taken(store):
     result = invoke("match", "--profiles", str(store), "--org", "AE", "--all")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Partners for Alpha Energy (DE")
+
+
+def test_a_store_pairs_strength_is_the_better_sides_closest_project(store):
+    """In a store both sides are ranked for their newest records; the strength an event gives a pair is
+    ``store_strength`` of the better side's closest-project cosine, so it is never below what ``match`` (and
+    the batch) give either side for the other."""
+    from matcher.explanations.explainer import Explainer
+    from matcher.explanations.stores import STRONG_COSINE, brief_matches, store_strength
+
+    matcher = open_workspace(store).matcher
+    explainer = Explainer(matcher.index, matcher.names, matcher.ranking)
+    find = matcher.names.find
+    order = ["weak", "moderate", "strong"]
+    for a, b in [("Beta Institute", "Alpha Energy"), ("Beta Institute", "Gamma University")]:
+        ra, rb = find(a), find(b)
+        one = brief_matches(matcher.index, ra, [rb], [0.0])[0]
+        other = brief_matches(matcher.index, rb, [ra], [0.0])[0]
+        best = max(one.closest_cosine, other.closest_cosine)
+        assert explainer.strength_of(ra, rb) == store_strength(best) == explainer.strength_of(rb, ra)
+        assert order.index(explainer.strength_of(ra, rb)) >= order.index(one.strength)
+    # Beta's newest project is ACR1's text itself: cosine 1 with Alpha Energy's copy of it, hence strong
+    assert (
+        brief_matches(matcher.index, find("Beta Institute"), [find("Alpha Energy")], [0.0])[0].closest_cosine
+        >= STRONG_COSINE
+    )

@@ -15,11 +15,8 @@ from dataclasses import replace
 import numpy as np
 
 from ..explanations.matching import Matcher
-from ..explanations.stores import joint_work, store_strength
-from ..index.vectors import CAPABILITY, dot_rows
+from ..explanations.stores import brief_matches
 from ..output.text import reason_line
-from ..ranking.signals import recent_need
-from ..text.layout import clip
 from .local import Partners
 
 
@@ -56,32 +53,6 @@ def _folder_notes(matcher: Matcher, p: Partners) -> tuple[list[str], list[str], 
 
 def _store_notes(matcher: Matcher, p: Partners) -> tuple[list[str], list[str], list[str]]:
     """Strength, relation and reason of each partner of a store's organisation, ranked for its newest records."""
-    index = matcher.index
-    need = recent_need(index, p.org)
-    rows, cosines = closest_of(index, p.rows, need.doc_vector)
-    strength, relation, reason = [], [], []
-    for b, row, cos in zip(p.rows.tolist(), rows, cosines):
-        strength.append(store_strength(cos))
-        joint = joint_work(index, p.org, b)
-        relation.append(f"already partners ({joint.describe()})" if joint is not None else "")
-        reason.append(f"closest project: “{clip(index.statement_text(row), 90)}” ({cos:.2f})" if row >= 0 else "")
-    return strength, relation, reason
-
-
-def closest_of(index, orgs: np.ndarray, doc_vector) -> tuple[list[int], list[float]]:
-    """For each of ``orgs``, its capability statement closest to a need (``doc_vector``) and that cosine (-1, 0
-    where none shares a term): one sparse product over their statements only."""
-    spans = [index.statement_rows(int(b), CAPABILITY) for b in orgs]
-    stmt = np.concatenate([np.arange(s.start, s.stop) for s in spans] or [np.zeros(0, np.int64)]).astype(np.int64)
-    if doc_vector is None or not len(stmt):
-        return [-1] * len(orgs), [0.0] * len(orgs)
-    cos = dot_rows(doc_vector, index.docs.vectors, index.docs.of_statement[stmt])
-    rows, best, at = [], [], 0
-    for span in spans:
-        n = span.stop - span.start
-        part = cos[at : at + n]
-        k = int(np.argmax(part)) if n else -1
-        rows.append(int(stmt[at + k]) if n and part[k] > 0 else -1)
-        best.append(float(part[k]) if n and part[k] > 0 else 0.0)
-        at += n
-    return rows, best
+    matches = brief_matches(matcher.index, p.org, p.rows, p.score.tolist())
+    relation = [f"already partners ({m.relation_note})" if m.relation_note else "" for m in matches]
+    return [m.strength for m in matches], relation, [reason_line(m) for m in matches]

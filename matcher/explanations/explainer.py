@@ -33,7 +33,7 @@ from .directions import (
     term_shares,
 )
 from .results import Match, ProfileView, Statement
-from .stores import joint_work, store_strength
+from .stores import closest_of, joint_work, store_strength
 from .strength import strength
 
 SPECIFIC_KEPT = 4096
@@ -48,6 +48,7 @@ class Explainer:
         self.names = names
         self.ranking = ranking
         self._specific: dict[int, np.ndarray] = {}
+        self._recent_docs: dict[int, tuple] = {}
 
     def pair(self, a: int, b: int, rank: int = 0) -> Match:
         """How well ``a`` and ``b`` meet each other's needs, both ways, with the pairs, terms and quotes."""
@@ -82,16 +83,30 @@ class Explainer:
     def strength_of(self, a: int, b: int) -> str:
         """How much the pair's match can be trusted (``strength.py``), as ``match`` marks it.
 
-        In a store, where an organisation that lists no needs is ranked for its newest records and ``match``
-        marks no strength, the same evidence decides without the score (a store's scores have another
-        scale): strong where each side's needs, or newest records, share a specific term with the other's
-        capabilities, moderate where one side's do, weak where neither does.
+        In a store, where both are ranked for their newest records, the strength ``match`` gives there
+        (``stores.store_strength``: the closest project's cosine), of the better side. Where one lists needs,
+        the specific-term evidence decides without the score (a store's scores have another scale): strong
+        where each side's needs, or newest records, share a specific term with the other's capabilities,
+        moderate where one side's do, weak where neither does.
         """
         seeks = self.ranking.seeks_by_record
         if not (seeks(a) or seeks(b)):
             return self.pair(a, b).strength
+        if seeks(a) and seeks(b):
+            cosine = max(self._closest_cosine(a, b), self._closest_cosine(b, a))
+            return store_strength(cosine)
         sides = [self._shares_specific(x, y) for x, y in ((a, b), (b, a))]
         return "strong" if all(sides) else "moderate" if any(sides) else "weak"
+
+    def _closest_cosine(self, seeker: int, provider: int) -> float:
+        """The cosine of ``provider``'s project closest to ``seeker``'s newest records (their need vector kept
+        for the organisations of an event or so, as ``_specific_needs`` keeps terms)."""
+        need = self._recent_docs.get(seeker)
+        if need is None:
+            if len(self._recent_docs) >= SPECIFIC_KEPT:
+                self._recent_docs.clear()
+            need = self._recent_docs[seeker] = recent_need(self.index, seeker).doc_vector
+        return closest_of(self.index, np.array([provider]), need)[1][0]
 
     def _shares_specific(self, seeker: int, provider: int) -> bool:
         """Whether ``seeker``'s needs (or newest records) and ``provider``'s capabilities share a specific term."""

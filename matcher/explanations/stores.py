@@ -21,9 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..index.model import Index
-from ..index.vectors import CAPABILITY
-from ..ranking.signals import seeker_documents
-from .directions import evidence_for
+from ..index.vectors import CAPABILITY, dot_rows
+from ..ranking.signals import recent_need, seeker_documents
+from ..text.layout import clip
+from .directions import Direction, Explanation, evidence_for
+from .results import Match
 
 STRONG_COSINE = 0.35
 MODERATE_COSINE = 0.2
@@ -61,24 +63,60 @@ def joint_work(index: Index, a: int, b: int) -> JointWork | None:
     return JointWork(len(shared), max(years) if years else None)
 
 
-def closest_projects(index: Index, doc_cos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For every organisation, its capability statement closest to a need and that cosine (-1 and 0 where none
-    shares a term), from the need's cosine with every document (``doc_cos``)."""
-    cos = doc_cos[index.docs.of_statement].astype(np.float64)
-    cos[np.asarray(index.stmt_side) != CAPABILITY] = 0.0
-    org = np.asarray(index.stmt_org)
-    hit = np.flatnonzero(cos > 0)
-    hit = hit[np.lexsort((-cos[hit], org[hit]))]  # by organisation, best first
-    first = hit[np.r_[True, org[hit][1:] != org[hit][:-1]]] if len(hit) else hit
-    row = np.full(index.n_orgs, -1, dtype=np.int64)
-    best = np.zeros(index.n_orgs)
-    row[org[first]] = first
-    best[org[first]] = cos[first]
-    return row, best
-
-
 def store_strength(cosine: float) -> str:
     """``strong``, ``moderate`` or ``weak`` from the candidate's closest project (see the module's docstring)."""
     if cosine >= STRONG_COSINE:
         return "strong"
     return "moderate" if cosine >= MODERATE_COSINE else "weak"
+
+
+def closest_of(index: Index, orgs: np.ndarray, doc_vector) -> tuple[list[int], list[float]]:
+    """For each of ``orgs``, its capability statement closest to a need (``doc_vector``) and that cosine (-1, 0
+    where none shares a term): one sparse product over their statements only."""
+    spans = [index.statement_rows(int(b), CAPABILITY) for b in orgs]
+    stmt = np.concatenate([np.arange(s.start, s.stop) for s in spans] or [np.zeros(0, np.int64)]).astype(np.int64)
+    if doc_vector is None or not len(stmt):
+        return [-1] * len(orgs), [0.0] * len(orgs)
+    cos = dot_rows(doc_vector, index.docs.vectors, index.docs.of_statement[stmt])
+    rows, best, at = [], [], 0
+    for span in spans:
+        n = span.stop - span.start
+        part = cos[at : at + n]
+        k = int(np.argmax(part)) if n else -1
+        rows.append(int(stmt[at + k]) if n and part[k] > 0 else -1)
+        best.append(float(part[k]) if n and part[k] > 0 else 0.0)
+        at += n
+    return rows, best
+
+
+def brief_matches(index: Index, a: int, rows, scores) -> list[Match]:
+    """``a``'s partners ``rows`` (with their ``scores``) as a store's list gives them, without the signal by
+    signal detail: strength, past joint work and the closest project, from one product over their projects.
+    For the lists of every organisation at once (``matcher batch``) and an event's reasons."""
+    rows = np.asarray(rows, dtype=np.int64)
+    closest, cosines = closest_of(index, rows, recent_need(index, a).doc_vector)
+    seeker = index.profiles[a].name
+    out = []
+    for rank, (b, score, row, cos) in enumerate(zip(rows.tolist(), scores, closest, cosines), start=1):
+        p = index.profiles[b]
+        joint = joint_work(index, a, b)
+        forward = Direction(seeker, p.name, True, float(score), 1.0, 1.0, [], [])
+        backward = Direction(p.name, seeker, False, 0.0, 0.0, 0.0, [], [])
+        out.append(
+            Match(
+                rank=rank,
+                name=p.name,
+                country=p.country,
+                kind=p.kind,
+                score=float(score),
+                forward=float(score),
+                backward=None,
+                explanation=Explanation(forward, backward, mutual=False),
+                strength=store_strength(cos),
+                relation="partner" if joint is not None else None,
+                relation_note=joint.describe() if joint is not None else None,
+                closest=clip(index.statement_text(row), 90) if row >= 0 else None,
+                closest_cosine=cos,
+            )
+        )
+    return out

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..explanations.matching import Matcher
 from ..explanations.results import Match
+from ..explanations.stores import brief_matches
 from ..ranking.ranker import Exclusions
 from .agenda import (
     MAX_CANDIDATES,
@@ -167,8 +168,7 @@ def plan_event(
     baseline = judge(baseline, Event(pairs, people, **limits))
     seconds["solve"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    names = [p.name for p in people]
-    explained = {(m.a, m.b): matcher.explain(names[m.a], names[m.b]) for m in plan.meetings} if explain else {}
+    explained = explain_meetings(matcher, plan.meetings, [p.name for p in people]) if explain else {}
     seconds["explanations"] = time.perf_counter() - clock
     return EventPlan(plan, baseline, people, slots, tables, explained, min_per_org, include_partners, pairs, seconds)
 
@@ -177,6 +177,24 @@ RESERVE = 20
 """A participant with seats their best partners leave free may meet one of their next RESERVE x ``candidates``
 (at most MAX_RESERVE) who has seats free too."""
 MAX_RESERVE = 200
+
+
+def explain_meetings(matcher: Matcher, meetings, names: Sequence[str]) -> dict[tuple[int, int], Match]:
+    """Each meeting's explanation (``Matcher.explain`` of its two sides); in a store, each side's meetings in
+    brief (``stores.brief_matches``: strength, joint work, the closest project), as ``matcher batch`` gives them."""
+    out: dict[tuple[int, int], Match] = {}
+    by_seeker: dict[int, list] = {}
+    for m in meetings:
+        by_seeker.setdefault(m.a, []).append(m)
+    for a, held in by_seeker.items():
+        row = matcher.names.find(names[a])
+        if not matcher.ranking.seeks_by_record(row):
+            out.update({(m.a, m.b): matcher.explain(names[m.a], names[m.b]) for m in held})
+            continue
+        others = [matcher.names.find(names[m.b]) for m in held]
+        found = brief_matches(matcher.index, row, others, [m.score for m in held])
+        out.update({(m.a, m.b): match for m, match in zip(held, found)})
+    return out
 
 
 def _with_reserve(matcher: Matcher, rows, pool: list[Candidate], people, *, top: int, **limits) -> list[Candidate]:

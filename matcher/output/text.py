@@ -284,6 +284,8 @@ def _strongest(m: Match) -> list[str]:
 def reason_line(m: Match) -> str:
     """One line on why a pair should meet: its strongest need ↔ capability pair."""
     d = m.explanation.forward
+    if m.closest is not None and not m.explanation.signals:  # a store's match in brief: its closest project
+        return f"{d.provider}'s project “{m.closest}” ({m.closest_cosine:.2f}) is close to what {d.seeker} works on"
     if m.explanation.signals:  # a need match (a store's organisation ranked for its newest projects)
         if not d.pairs:
             return ""
