@@ -15,28 +15,13 @@ from matcher.index.build import build_index
 from matcher.index.model import Index
 from matcher.index.store import load_index, save_index
 from matcher.profiles.load import load_folder
-from matcher.profiles.model import Profile
 from matcher.ranking.score import pair_scores
+
+from .strategies import profile_sets
 
 
 def matcher_for(folder):
     return Matcher.from_profiles(load_folder(folder).profiles)
-
-
-SYMMETRY_WORDS = ["laser", "drone", "battery", "grain", "harvest", "cloud", "network", "sensor", "rocket", "engine"]
-
-statement = st.lists(st.sampled_from(SYMMETRY_WORDS), min_size=1, max_size=5).map(" ".join)
-
-
-@st.composite
-def profile_sets(draw):
-    n = draw(st.integers(2, 6))
-    out = []
-    for i in range(n):
-        caps = draw(st.lists(statement, max_size=3))
-        needs = draw(st.lists(statement, min_size=0 if caps else 1, max_size=3))
-        out.append(Profile(name=f"Org{i}", country="CN", kind="company", capabilities=tuple(caps), needs=tuple(needs)))
-    return out
 
 
 R = 1 / math.sqrt(2)

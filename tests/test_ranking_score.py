@@ -15,6 +15,8 @@ from matcher.index.build import build_index
 from matcher.profiles.model import Profile
 from matcher.ranking.score import MUTUALITY, combine, pair_scores, reciprocal_top, top_k
 
+from .strategies import profile_sets
+
 try:
     import numba  # noqa: F401
 
@@ -86,22 +88,6 @@ side_scores = st.one_of(st.just(0.0), st.floats(1e-90, 1))
 @functools.cache
 def _zipf_index_60(zipf_profiles):
     return build_index(zipf_profiles(60, 80, (5, 15), 7, capabilities=2, no_needs_every=5), common_df=4)
-
-
-SYMMETRY_WORDS = ["laser", "drone", "battery", "grain", "harvest", "cloud", "network", "sensor", "rocket", "engine"]
-
-statement = st.lists(st.sampled_from(SYMMETRY_WORDS), min_size=1, max_size=5).map(" ".join)
-
-
-@st.composite
-def profile_sets(draw):
-    n = draw(st.integers(2, 6))
-    out = []
-    for i in range(n):
-        caps = draw(st.lists(statement, max_size=3))
-        needs = draw(st.lists(statement, min_size=0 if caps else 1, max_size=3))
-        out.append(Profile(name=f"Org{i}", country="CN", kind="company", capabilities=tuple(caps), needs=tuple(needs)))
-    return out
 
 
 @settings(max_examples=40, deadline=None)
