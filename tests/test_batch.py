@@ -12,6 +12,8 @@ from matcher.index.build import build_index
 from matcher.index.store import save_index
 from matcher.workspace import open_workspace
 
+from .support import ENGINES, needs_numba
+
 
 @pytest.fixture(scope="module")
 def big_store(zipf_profiles, tmp_path_factory):
@@ -20,18 +22,6 @@ def big_store(zipf_profiles, tmp_path_factory):
     index = build_index(zipf_profiles(5000, 3000, (4, 12), 3, capabilities=2, no_needs_every=4))
     save_index(index, store, store={"test": 5000})
     return store
-
-
-try:
-    import numba  # noqa: F401
-
-    HAS_NUMBA = True
-except ImportError:
-    HAS_NUMBA = False
-
-needs_numba = pytest.mark.skipif(not HAS_NUMBA, reason="numba is not installed (no wheel for this platform)")
-
-ENGINES = [pytest.param(False, id="numpy"), pytest.param(True, id="compiled", marks=needs_numba)]
 
 
 def set_prune_min(monkeypatch, n: int) -> None:

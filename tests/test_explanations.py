@@ -17,7 +17,7 @@ from matcher.index.store import load_index, save_index
 from matcher.profiles.load import load_folder
 from matcher.ranking.score import pair_scores
 
-from .strategies import profile_sets
+from .support import profile_sets
 
 
 def matcher_for(folder):

@@ -15,18 +15,7 @@ from matcher.index.build import build_index
 from matcher.profiles.model import Profile
 from matcher.ranking.score import MUTUALITY, combine, pair_scores, reciprocal_top, top_k
 
-from .strategies import profile_sets
-
-try:
-    import numba  # noqa: F401
-
-    HAS_NUMBA = True
-except ImportError:
-    HAS_NUMBA = False
-
-needs_numba = pytest.mark.skipif(not HAS_NUMBA, reason="numba is not installed (no wheel for this platform)")
-
-ENGINES = [pytest.param(False, id="numpy"), pytest.param(True, id="compiled", marks=needs_numba)]
+from .support import ENGINES, needs_numba, profile_sets
 
 WORDS = [f"w{i}" for i in range(25)]
 

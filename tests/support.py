@@ -1,11 +1,24 @@
-"""Hypothesis strategies shared by the property tests: small sets of profiles over a ten-word vocabulary,
-so that terms meet often and every score is easy to reason about."""
+"""What several test modules share: the scoring engines to run a test under, and hypothesis strategies for
+small sets of profiles over a ten-word vocabulary, so that terms meet often and every score is easy to reason
+about."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import strategies as st
 
 from matcher.profiles.model import Profile
+
+try:
+    import numba  # noqa: F401
+
+    HAS_NUMBA = True
+except ImportError:
+    HAS_NUMBA = False
+
+needs_numba = pytest.mark.skipif(not HAS_NUMBA, reason="numba is not installed (no wheel for this platform)")
+
+ENGINES = [pytest.param(False, id="numpy"), pytest.param(True, id="compiled", marks=needs_numba)]
 
 SYMMETRY_WORDS = ["laser", "drone", "battery", "grain", "harvest", "cloud", "network", "sensor", "rocket", "engine"]
 
