@@ -56,7 +56,7 @@ def test_group_and_standalone_are_the_same(tiny):
     [
         (["--org", "Alpah"], 2, "No organisation named 'Alpah'. Did you mean 'Alpha'?"),
         (["--org", "Zzzz"], 2, "No organisation named 'Zzzz'. Run 'matcher list'"),
-        (["--org", "Alpha", "--country", "Russia"], 2, "'Russia' is not an ISO 3166-1 alpha-2 country code"),
+        (["--org", "Alpha", "--country", "Narnia"], 2, "'Narnia' is not an ISO 3166-1 alpha-2 country code"),
         (["--org", "Alpha", "--kind", "startup"], 2, "'startup' is not one of"),
         (["--org", "Alpha", "--top", "0"], 2, "0 is not in the range 1<=x<=1000"),
         (["--org", "Alpha", "--min-score", "-1"], 2, "-1.0 is not in the range x>=0"),
@@ -97,7 +97,10 @@ def test_explain_errors(tiny, args, message):
     assert message in result.output
 
 
-def test_country_option_suggests_the_code(tiny):
-    result = invoke("match", "--org", "Alpha", "--country", "Russia", "--profiles", str(tiny))
+def test_country_option_takes_a_name_and_lists_the_countries_a_name_may_be(tiny):
+    by_code = invoke("match", "--org", "Alpha", "--country", "RU", "--profiles", str(tiny), "--format", "json")
+    by_name = invoke("match", "--org", "Alpha", "--country", "Russia", "--profiles", str(tiny), "--format", "json")
+    assert by_name.exit_code == 0 and by_name.output == by_code.output
+    result = invoke("match", "--org", "Alpha", "--country", "Korea", "--profiles", str(tiny))
     assert result.exit_code == 2
-    assert "'Russia' is not an ISO 3166-1 alpha-2 country code — use 'RU' for Russian Federation." in result.output
+    assert "'Korea' is not an ISO 3166-1 alpha-2 country code — it could be KP" in result.output

@@ -43,11 +43,15 @@ def test_new_from_options_writes_a_valid_profile(tiny):
 
 
 def test_new_interactive(tiny):
-    answers = "Volga Lasers\nRussia\nRU\ncompany\nlaser scanning\n\ndrone platforms\n\n"
+    answers = "Volga Lasers\nXX\nRussia\ncompany\nlaser scanning\n\ndrone platforms\n\n"
     result = invoke("new", "--profiles", str(tiny), input=answers, catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "'Russia' is not an ISO 3166-1 alpha-2 country code — use 'RU'" in result.output  # asked again
+    assert (
+        "'XX' is not an ISO 3166-1 alpha-2 country code — write its ISO 3166-1 code (e.g. RU) or its English"
+        in result.output
+    )
     text = (tiny / "volga-lasers.yaml").read_text()
+    assert "\ncountry: RU\n" in text  # a country's English name is taken, as import-table takes it
     assert "capabilities:\n- laser scanning\nneeds:\n- drone platforms\n" in text
 
 
@@ -56,7 +60,8 @@ def test_new_interactive(tiny):
     [
         (["--name", "beta"], "'beta' is already the name or an alias of 'Beta'"),
         (["--name", "New", "--alias", "ALPHA LABS"], "'ALPHA LABS' is already the name or an alias of 'Alpha'"),
-        (["--name", "New", "--country", "Russia"], "'Russia' is not an ISO 3166-1 alpha-2 country code — use 'RU'"),
+        (["--name", "New", "--country", "XX"], "'XX' is not an ISO 3166-1 alpha-2 country code — write its ISO"),
+        (["--name", "New", "--country", "Korea"], "it could be KP (Korea, Democratic People's Republic of) or KR"),
     ],
 )
 def test_new_refuses(tiny, args, message):

@@ -199,3 +199,57 @@ def test_a_direction_control_in_a_name_is_refused(tmp_path, field):
         parse_profile(yaml.safe_dump(data, allow_unicode=True), tmp_path / "x.yaml")
     message = str(err.value)
     assert "U+202E (RIGHT-TO-LEFT OVERRIDE)" in message and "retype the name without it" in message
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        # a country code nobody has: no fuzzy guess from the letters of some subdivision's name
+        (
+            "name: A\ncountry: XX\nkind: company\nneeds: [x]\n",
+            "2: country: 'XX' is not an ISO 3166-1 alpha-2 country"
+            " code — write its ISO 3166-1 alpha-2 code (e.g. RU, CN, HU)",
+        ),
+        ("name: A\ncountry: Hungary\nkind: company\nneeds: [x]\n", "country code — use 'HU' for Hungary"),
+        ("name:\ncountry: CN\nkind: company\nneeds: [x]\n", "1: name: is empty — add 'name: Full Organisation Name'"),
+        (
+            "name: A\ncountry: CN\nkind: company\nneeds:\n\t- x\n",
+            "5: YAML syntax error: found character that cannot"
+            " start any token (while scanning for the next token) — indent with spaces: YAML does not allow tabs there",
+        ),
+        (
+            "name: A\ncountry: CN\nkind: company\nneeds: [" + "laser " * 400 + "]\n",
+            "4: needs[0]: is 2,399"
+            " characters long — a statement is a sentence or two (at most 2,000 characters): shorten it, or split it",
+        ),
+        (
+            "name: A\ncountry: CN\nkind: company\nneeds: [x]\nsummary: " + "a " * 5001 + "\n",
+            "5: summary: is 10,001 characters long — this is a paragraph or a few (at most 10,000 characters)",
+        ),
+    ],
+)
+def test_each_field_problem_says_what_to_write(tmp_path, text, message):
+    path = tmp_path / "a.yaml"
+    path.write_text(text)
+    with pytest.raises(ProfileError) as err:
+        parse_profile(text, path)
+    assert message in str(err.value)
+
+
+def test_a_file_that_is_not_a_mapping_is_quoted_in_part_only(tmp_path):
+    """A profile that is a link to some other text file (a password file, a log) must not print it."""
+    path = tmp_path / "link.yaml"
+    secret = "root:x:0:0:root:/root:/bin/bash " * 100
+    with pytest.raises(ProfileError) as err:
+        parse_profile(secret, path)
+    assert "must be a mapping of keys" in str(err.value) and len(str(err.value)) < 250
+
+
+def test_a_table_given_to_validate_points_to_import_table(tmp_path):
+    from matcher.profiles.load import load_profile
+
+    path = tmp_path / "orgs.csv"
+    path.write_text("name,country\nA,CN\n")
+    with pytest.raises(ProfileError) as err:
+        load_profile(path)
+    assert f"is a table, not a profile — bring its rows in with: matcher import-table {path}" in str(err.value)

@@ -477,6 +477,13 @@ def test_csv_round_trip_is_lossless(tmp_path):
     profile = yaml.safe_load((folder / "uralskiy-tsentr.yaml").read_text(encoding="utf-8"))
     assert profile["capabilities"] == ["=HYPERLINK is text here"] and profile["summary"] == "'quoted'"
     assert yaml.safe_load((folder / "volga-lasers.yaml").read_text())["capabilities"] == ["laser scanning; mapping"]
+    # the table the profiles came from is not replaced unless asked
+    table.write_bytes(b"Company,Offers\n")
+    again = CliRunner().invoke(export_table_command, ["-o", str(table), "--profiles", str(folder)])
+    assert again.exit_code == 1 and f"{table} exists: give --force to replace it, or another -o." in again.output
+    assert table.read_bytes() == b"Company,Offers\n"
+    forced = CliRunner().invoke(export_table_command, ["-o", str(table), "--profiles", str(folder), "--force"])
+    assert forced.exit_code == 0 and table.read_bytes() == (tmp_path / "out.csv").read_bytes()
 
 
 def test_xlsx_round_trip_is_lossless_and_formula_text_stays_text(tmp_path, write_profile):

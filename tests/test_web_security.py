@@ -11,6 +11,7 @@ import io
 import re
 import socket
 import threading
+import types
 from collections import Counter
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -110,7 +111,7 @@ def test_failed_logins_are_counted_and_slowed(client, office):
     for _ in range(3):
         assert log_in(client, "Vi Viewer", "wrong password").status_code == 401
     refused = log_in(client, "Vi Viewer")  # the right password, but the account waits now
-    assert refused.status_code == 429 and "try again in 1 seconds" in refused.get_data(as_text=True)
+    assert refused.status_code == 429 and "try again in 1 second." in refused.get_data(as_text=True)
     with Ledger(ledger) as book:
         vi = Accounts(book).get("Vi Viewer")
     assert (vi.failed_logins, vi.failed_total) == (3, 4)
@@ -241,7 +242,10 @@ def test_serve_checks_before_it_starts(office, tiny, store, tmp_path, monkeypatc
     empty = runner.invoke(cli, ["serve", "--profiles", str(tiny), "--ledger", str(tmp_path / "none.db")])
     assert empty.exit_code == 1 and "No accounts in" in empty.output and "matcher users add" in empty.output
     started = []
-    monkeypatch.setattr("matcher.cli.desk.serve", lambda settings, **where: started.append((settings, where)))
+    monkeypatch.setattr(
+        "matcher.cli.desk.make_server",
+        lambda settings, **where: types.SimpleNamespace(run=lambda: started.append((settings, where))),
+    )
     args = ["serve", "--host", "0.0.0.0", "--allowed-host", "Desk.Example.org", "--ledger", str(ledger)]
     assert runner.invoke(cli, [*args, "--profiles", str(profiles)]).exit_code == 0
     assert runner.invoke(cli, [*args, "--profiles", str(store)]).exit_code == 0
@@ -358,3 +362,20 @@ def test_a_match_list_filtered_and_downloaded(client):
     assert client.get("/org/Gomselmash?country=Narnia").status_code == 400
     history = client.get("/history?format=csv").get_data(as_text=True)
     assert history.splitlines()[0] == "when,org_a,org_b,stage,reason,note,recorded_by,recorded_at,id"
+
+
+def test_a_port_in_use_is_named_with_the_fix(tiny, tmp_path):
+    """Another server on the port: one line saying so, before the desk claims to run there."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            cli,
+            ["serve", "--no-login", "--port", str(port), "--profiles", str(tiny), "--ledger", str(tmp_path / "l.db")],
+        )
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: Port {port} on 127.0.0.1 is in use (another desk or server?):"
+        " stop it, or choose another with --port.\n"
+    )

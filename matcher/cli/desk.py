@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 
 import click
 
 from ..office.accounts import Accounts
-from ..web.app import serve
+from ..web.app import make_server
 from ..web.desk import LOCAL_HOSTS, Settings
 from ..web.security import host_name
 from .options import ledger_option, opened, profiles_option, semantic_option, workspace
@@ -98,13 +99,28 @@ def serve_command(port, host, allowed_hosts, no_login, proxy, threads, semantic,
         proxy=proxy or "",
         secret_key=secret,
     )
+    try:
+        server = make_server(settings, workspace=ws, host=host, port=port, threads=threads)
+    except OSError as exc:
+        raise click.ClickException(_bind_error(exc, host, port)) from None
     who = "one user, no login" if no_login else "logins required"
     shown = "localhost" if host in WILDCARDS else host
     click.echo(f"Review desk on http://{shown}:{port}/ ({who}) — profiles {ws.location}, ledger {ws.ledger_path}.")
     click.echo(f"It answers to: {', '.join(sorted(names))}. Ctrl-C stops it.")
     # logins (and failed ones, with the address they came from) and waitress's own news, on standard error
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve(settings, workspace=ws, host=host, port=port, threads=threads)
+    server.run()
+
+
+def _bind_error(exc: OSError, host: str, port: int) -> str:
+    """Why the desk cannot listen on ``host:port``, and what to do."""
+    if exc.errno == errno.EADDRINUSE:
+        return f"Port {port} on {host} is in use (another desk or server?): stop it, or choose another with --port."
+    if exc.errno == errno.EACCES:
+        return f"Not allowed to listen on port {port}: ports below 1024 need privileges; choose --port 8000 or above."
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"Cannot listen on {host}: it is not an address of this machine; use --host 127.0.0.1 or 0.0.0.0."
+    return f"Cannot listen on {host}:{port}: {exc.strerror or exc}."
 
 
 def _check_accounts(ws) -> None:

@@ -125,7 +125,10 @@ def import_table_command(table, mapping, sheet, update, skip_invalid, dry_run, p
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(("csv", "tsv", "xlsx")), help="Default: from the suffix.")
 @click.option("--profiles", "profiles", type=click.Path(path_type=Path), help="Profiles folder. Default: as for match.")
-def export_table_command(out, fmt, profiles):
+@click.option(
+    "--force", is_flag=True, help="Replace OUTPUT where it exists (it may be the table the profiles came from)."
+)
+def export_table_command(out, fmt, profiles, force):
     """Write the profiles as a table that import-table reads back unchanged.
 
     One row a profile, sorted by name, with the columns import-table reads
@@ -138,6 +141,8 @@ def export_table_command(out, fmt, profiles):
         matcher export-table -o profiles.xlsx
         matcher export-table -o profiles.csv --profiles my-profiles
     """
+    if out.exists() and not force:
+        raise click.ClickException(f"{out} exists: give --force to replace it, or another -o.")
     location, _ = profiles_location(profiles)
     try:
         n = export_folder(location, out, fmt)

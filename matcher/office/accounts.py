@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from ..text.layout import count
 from .ledger import Ledger, LedgerError
 
 ROLES = ("viewer", "editor", "admin")
@@ -46,7 +47,7 @@ class LoginThrottled(AccountError):
 
     def __init__(self, wait: int):
         self.wait = wait
-        super().__init__(f"Too many failed logins for this account: try again in {wait} seconds.")
+        super().__init__(f"Too many failed logins for this account: try again in {count(wait, 'second')}.")
 
 
 @dataclass(frozen=True)

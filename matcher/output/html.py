@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .. import __version__
+from ..text.layout import count
 from .attribution import citation, claim, credit, unshown
 
 HERE = Path(__file__).resolve().parent
@@ -25,6 +26,7 @@ def environment():
         lstrip_blocks=True,
     )
     env.globals["pct"] = lambda x: f"{x:.0%}"
+    env.globals["count"] = count  # "1 candidate", "2 candidates"
     env.globals.update(claim=claim, credit=credit, citation=citation, unshown=unshown)  # whose words (attribution)
     return env
 

@@ -11,7 +11,7 @@ from typing import Any
 from ..explanations.directions import Direction, Evidence, SignalShare, StatementMatch, strongest_pair
 from ..explanations.results import Match, MatchList, ProfileView
 from ..text.cells import escape_cell
-from ..text.layout import clip, snippet, wrap
+from ..text.layout import clip, count, snippet, wrap
 from .attribution import citation, claim, evidence_line, unshown
 
 
@@ -130,7 +130,10 @@ def render_need_match(m: Match, *, pairs: int | None = 2, width: int | None = 11
         if d.pairs:
             lines.append(f"meets the need: text part {d.score * d.weight:.3f} ({d.share:.0%} of the score)")
         else:
-            lines.append("no capability shares a term with the need; ranked on the other signals")
+            meaning = any(sig.signal == "meaning" for sig in m.explanation.signals)
+            lines.append(
+                "no capability shares a term with the need" + ("" if meaning else "; ranked on the other signals")
+            )
         shown = d.pairs if pairs is None else d.pairs[:pairs]
         for stmt in shown:
             text = stmt.capability if width is None else clip(stmt.capability, width)
@@ -170,7 +173,7 @@ def render_need_matches(result: MatchList, *, pairs: int = 2) -> str:
             head += f" of {result.org} ({result.country}, {result.kind})"
         intro = []
     if not result.matches:
-        return "\n".join([head + f": no matches among {result.candidates} candidates.", *intro]) + "\n"
+        return "\n".join([head + f": no matches among {count(result.candidates, 'candidate')}.", *intro]) + "\n"
     lines = [head, *intro, _count_line(result), ""]
     for m in result.matches:
         lines.append(f"{m.rank:>2}. {m.name} ({m.country}, {m.kind}) — {_need_headline(m, result.candidates)}")
@@ -207,7 +210,7 @@ def _count_line(result: MatchList) -> str:
     if result.weak_left_out:
         top = shown + result.weak_left_out
         return f"{shown} of the top {top} of {result.candidates} candidates ({result.weak_left_out} weak left out)"
-    return f"top {shown} of {result.candidates} candidates"
+    return f"top {shown} of {count(result.candidates, 'candidate')}"
 
 
 def _newest(n: int) -> str:
@@ -223,7 +226,7 @@ def render_matches(result: MatchList, *, pairs: int = 2, detail: bool = False, w
     head = f"Partners for {result.org} ({result.country}, {result.kind})"
     left_out = _weak_note(result.weak_left_out) + _declined_note(result.declined_left_out)
     if not result.matches:
-        return head + f": no matches among {result.candidates} candidates.\n" + left_out
+        return head + f": no matches among {count(result.candidates, 'candidate')}.\n" + left_out
     lines = [head + f": {_count_line(result)}", ""]  # ranks keep their place in the full ranking
     for m in result.matches:
         lines.append(f"{m.rank:>2}. {m.name} ({m.country}, {m.kind}) — {_headline(m)}")
@@ -254,10 +257,7 @@ def _weak_note(n: int, *, store: bool = False) -> str:
     if store:
         why = "no project of theirs close to this work (ranked on size, network or programme)"
     else:
-        why = (
-            "nothing specific in common, only generic words such as 'built' or 'industry' or no need and"
-            " capability close in meaning"
-        )
+        why = "nothing specific in common: only words many profiles use, and no need and capability close in meaning"
     return f"({what} left out: {why}; --all shows them)\n"
 
 
@@ -437,8 +437,8 @@ def event_summary(path, event) -> str:
     level's figure and bound, best pair first's figures, and who has no meeting and why."""
     plan = event.plan
     partners = "partners included" if event.include_partners else "none between partners or related organisations"
-    tables = f"{event.tables} table{'' if event.tables == 1 else 's'}"
-    lines = [f"Wrote {path}: {len(plan.meetings)} meetings in {event.slots} slots at {tables}, {partners}."]
+    held = f"{count(len(plan.meetings), 'meeting')} in {count(event.slots, 'slot')} at {count(event.tables, 'table')}"
+    lines = [f"Wrote {path}: {held}, {partners}."]
     figures = level_figures(event)
     wide = max(len(w) for w, _, _ in figures)
     figure_width = max(len(f) for _, f, _ in figures)
@@ -447,7 +447,7 @@ def event_summary(path, event) -> str:
     met = base.level("participants")
     lines.append(
         f"Best pair first: {met.value:.0f} of {met.of} met, total score {base.objective:.3f},"
-        f" {idle_count(base)} idle gaps."
+        f" {count(idle_count(base), 'idle gap')}."
     )
     unmet = event.unmet()
     if unmet:

@@ -20,6 +20,8 @@ MAX_EXPANDED = 4 * MAX_FILE_BYTES
 while 233 KB of aliases of aliases (a "billion laughs") expanded to gigabytes and killed the process."""
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
+TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xls", ".ods")
+"""Files ``matcher import-table`` reads, which ``validate`` given one points to."""
 
 if TYPE_CHECKING:
     import yaml  # imported where profiles are parsed: a query on a cached index reads no YAML
@@ -151,7 +153,9 @@ def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
         ) from None
 
 
-def yaml_problem(path: Path, exc: yaml.YAMLError) -> Problem:
+def yaml_problem(path: Path, exc: yaml.YAMLError, text: str = "") -> Problem:
+    """One line for a YAML error: where, what, and the fix (``text``, the file's, tells a tab from other
+    characters where libyaml's message does not)."""
     import yaml
 
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -171,12 +175,12 @@ def yaml_problem(path: Path, exc: yaml.YAMLError) -> Problem:
     if context and context_mark is not None and context_mark.line + 1 != line:
         context += f" started on line {context_mark.line + 1}"
     message = f"YAML syntax error: {what}" + (f" ({context})" if context else "")
-    return Problem(
-        path,
-        message,
-        line,
-        hint="check indentation and quoting; text with ':' or '#' must be in quotes",
-    )
+    hint = "check indentation and quoting; text with ':' or '#' must be in quotes"
+    lines = text.splitlines()
+    tabbed = line is not None and 0 < line <= len(lines) and "\t" in lines[line - 1]
+    if "tab character" in what or "'\\t'" in what or (tabbed and "cannot start any token" in what):
+        hint = "indent with spaces: YAML does not allow tabs there"
+    return Problem(path, message, line, hint=hint)
 
 
 class _Expands(Exception):
@@ -236,7 +240,7 @@ def compose(text: str, path: Path) -> tuple[yaml.Node | None, Any]:
         check_expansion(path, root)
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
-        raise ProfileError([yaml_problem(path, exc)]) from None
+        raise ProfileError([yaml_problem(path, exc, text)]) from None
     except RecursionError:
         raise ProfileError([Problem(path, "is nested too deeply to be a profile")]) from None
     finally:
@@ -290,6 +294,10 @@ def parse_profile(text: str, path: Path | str = "<string>") -> Profile:
 def load_profile(path: Path | str) -> Profile:
     """Load and validate one profile file."""
     path = Path(path)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        raise ProfileError(
+            [Problem(path, "is a table, not a profile", hint=f"bring its rows in with: matcher import-table {path}")]
+        )
     return parse_profile(read_text(path), path)
 
 

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 from ..errors import Problem
 from ..text.languages import check_language, language_hint
+from ..text.layout import clip
+from .countries import country_code, country_fix
 from .model import KINDS, PROFILE_KEYS, SOURCE_KEYS
 
 _FIELD_HINTS = {
@@ -72,13 +74,26 @@ def _check_name(value: str) -> str:
     return text
 
 
-def _check_statement(value: str) -> str:
+MAX_STATEMENT_CHARS = 2_000
+"""A statement (a capability, a need, a sector, a name) is a sentence or two; the longest bundled one is 136
+characters. Longer text is a pasted document: it would be embedded and printed whole in every explanation."""
+MAX_TEXT_CHARS = 10_000
+"""A summary or a quote: a paragraph or a few."""
+
+
+def _check_statement(value: str, limit: int = MAX_STATEMENT_CHARS) -> str:
     from pydantic_core import PydanticCustomError
 
     text = " ".join(value.split())
     if not text:
         raise PydanticCustomError("empty", "is empty", {})
+    if len(text) > limit:
+        raise PydanticCustomError("too_long", "is {size} characters long", {"size": f"{len(text):,}", "limit": limit})
     return text
+
+
+def _check_long_text(value: str) -> str:
+    return _check_statement(value, MAX_TEXT_CHARS)
 
 
 def _models():
@@ -90,6 +105,7 @@ def _models():
     from pydantic_core import PydanticCustomError
 
     Text = Annotated[StrictStr, AfterValidator(_check_statement)]
+    LongText = Annotated[StrictStr, AfterValidator(_check_long_text)]
     Name = Annotated[StrictStr, AfterValidator(_check_name)]
     Country = Annotated[StrictStr, AfterValidator(_check_country)]
     Language = Annotated[StrictStr, AfterValidator(_check_language)]
@@ -99,7 +115,7 @@ def _models():
 
     class SourceModel(_Strict):
         article: Text
-        quote: Text
+        quote: LongText
         speaker: Text | None = None
         about: Text | None = None
 
@@ -110,7 +126,7 @@ def _models():
         city: Text | None = None
         kind: Literal[KINDS]  # type: ignore[valid-type]
         sectors: list[Text] = []
-        summary: Text | None = None
+        summary: LongText | None = None
         capabilities: list[Text] = []
         needs: list[Text] = []
         partners: list[Name] = []
@@ -147,33 +163,21 @@ def describe(value: Any) -> str:
         return "nothing"
     if isinstance(value, (dict, list)):
         return "a mapping" if isinstance(value, dict) else "a list"
-    return f"{type(value).__name__} {value!r}"
+    return f"{type(value).__name__} {clip(repr(value), 60)}"
 
 
 def country_hint(value: Any) -> str:
-    if isinstance(value, str):
-        known = {"UK": "GB", "EL": "GR", "ENGLAND": "GB", "BRITAIN": "GB"}
-        if value.strip().upper() in known:
-            return f"use {known[value.strip().upper()]!r}"
-        import pycountry
-
-        try:
-            found = pycountry.countries.search_fuzzy(value.strip())
-        except LookupError:
-            found = []
-        if found:
-            return f"use {found[0].alpha_2!r} for {found[0].name}"
-    return _FIELD_HINTS["country"]
+    """The fix for a country that is not a code: its code where the name is clear (``countries.country_fix``)."""
+    return country_fix(value) if isinstance(value, str) and value.strip() else _FIELD_HINTS["country"]
 
 
 def valid_country(value: str) -> str:
-    """``value`` as an ISO 3166-1 alpha-2 code, upper case; else ValueError saying what is wrong and the fix."""
-    import pycountry  # 60 ms: only where a country is given
-
-    code = value.strip().upper()
-    if len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None:
+    """``value`` (a code, or an English name as a person types it on the command line or in the desk's filter)
+    as an ISO 3166-1 alpha-2 code, upper case; else ValueError saying what is wrong and the fix."""
+    code = country_code(value)
+    if code is not None:
         return code
-    raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code — {country_hint(value)}")
+    raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code — {country_fix(value, names=True)}")
 
 
 def problem_from_error(path: Path, err: dict, nodes) -> Problem:
@@ -198,7 +202,11 @@ def problem_from_error(path: Path, err: dict, nodes) -> Problem:
     line = nodes.value_line(loc)
     if kind == "string_type":
         hint = "write it as text"
-        if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
+        if value is None:
+            return Problem(
+                path, "is empty", line, fpath, _FIELD_HINTS.get(str(last), f"write its value after '{last}:'")
+            )
+        if isinstance(value, bool) or isinstance(value, (int, float)):
             hint = 'put the value in quotes, e.g. country: "NO"' if last == "country" else "put it in quotes"
         return Problem(path, f"expected text, got {describe(value)}", line, fpath, hint)
     if kind == "list_type":
@@ -223,7 +231,18 @@ def problem_from_error(path: Path, err: dict, nodes) -> Problem:
     if kind == "bidi":
         return Problem(path, err["msg"], line, fpath, "retype the name without it")
     if kind == "empty":
-        return Problem(path, "is empty", line, fpath, "write a statement or remove the line")
+        hint = "write a statement or remove the line" if isinstance(loc[-1], int) else _FIELD_HINTS.get(str(last))
+        return Problem(path, "is empty", line, fpath, hint or f"write its value after '{last}:'")
+    if kind == "too_long":
+        limit = err.get("ctx", {}).get("limit", MAX_STATEMENT_CHARS)
+        what = "a statement is a sentence or two" if limit == MAX_STATEMENT_CHARS else "this is a paragraph or a few"
+        return Problem(
+            path,
+            err["msg"],
+            line,
+            fpath,
+            f"{what} (at most {limit:,} characters): shorten it, or split it into several",
+        )
     if kind == "no_statements":
         return Problem(
             path,

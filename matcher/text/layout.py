@@ -41,3 +41,9 @@ def wrap(text: str, width: int) -> str:
 def clip(text: str, width: int) -> str:
     """``text`` cut to ``width`` characters, the cut marked with an ellipsis."""
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and the noun, singular for one: ``count(1, "candidate")`` is "1 candidate", ``count(2, ...)``
+    "2 candidates" (thousands separated)."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

@@ -12,10 +12,11 @@ as a spreadsheet numbers them: the header is row 1.
 
 from __future__ import annotations
 
+from ...profiles.countries import country_code
 from .columns import COLUMNS, LIST_COLUMNS, RowProblem, Table, field_of, parse_mapping
 from .export import export_folder, export_table, profile_row
 from .read import read_table
-from .rows import country_code, split_items
+from .rows import split_items
 from .write import ImportResult, Planned, import_table
 
 __all__ = [

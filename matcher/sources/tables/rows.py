@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...errors import ProfileError
+from ...profiles.countries import country_code, country_fix
 from ...profiles.load import parse_profile
 from ...profiles.model import KINDS, Profile
 from ...profiles.scaffold import render_profile
@@ -17,14 +18,6 @@ from .columns import LIST_COLUMNS, REQUIRED, CellIssue, RowProblem, Table
 
 MAX_CELL_CHARS = 20_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_COUNTRY_NAMES = {
-    "uk": "GB",
-    "britain": "GB",
-    "great britain": "GB",
-    "england": "GB",
-    "turkey": "TR",
-    "ivory coast": "CI",
-}
 _LANGUAGE_NAMES = {"magyar": "hu", "русский": "ru", "中文": "zh", "mandarin": "zh"}
 _WHAT = {
     "name": "the organisation's name",
@@ -40,34 +33,6 @@ def split_items(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def country_code(value: str) -> str | None:
-    """An ISO 3166-1 alpha-2 code for a code (``RU``, ``RUS``) or an English name (``Russia``, ``Viet Nam``),
-    or None where the name is unknown or could be several countries."""
-    import pycountry
-
-    text = value.strip()
-    if not text:
-        return None
-    if text.casefold() in _COUNTRY_NAMES:
-        return _COUNTRY_NAMES[text.casefold()]
-    try:
-        return pycountry.countries.lookup(text).alpha_2
-    except LookupError:
-        pass
-    try:
-        found = pycountry.countries.search_fuzzy(text)
-    except LookupError:
-        return None
-    wanted = text.casefold()
-
-    def opens(name: str) -> bool:  # "Russia" opens "Russian Federation", "Iran" "Iran, Islamic Republic of"
-        first = re.split(r"[\s,(]+", name.casefold(), maxsplit=1)[0]
-        return first.startswith(wanted) and len(first) - len(wanted) <= 2 or name.casefold().startswith(wanted + " ")
-
-    starts = [c for c in found if any(opens(getattr(c, a, "")) for a in ("name", "common_name", "official_name"))]
-    return starts[0].alpha_2 if len(starts) == 1 else None
-
-
 def _kind(value: str) -> str:
     slug = "-".join(value.strip().casefold().replace("_", " ").replace("-", " ").split())
     return slug if slug in KINDS else value.strip()
@@ -77,21 +42,6 @@ def _language(value: str) -> str:
     names = {name.casefold(): code for code, name in LANGUAGES.items()} | _LANGUAGE_NAMES
     text = value.strip()
     return names.get(text.casefold(), text.casefold() if text.casefold() in LANGUAGES else text)
-
-
-def _country_fix(text: str) -> str:
-    """How to write a country matcher does not know: the countries it may be, else a code or a name."""
-    import pycountry
-
-    try:
-        found = pycountry.countries.search_fuzzy(text.strip())
-    except LookupError:
-        found = []
-    if len(found) == 1:
-        return f"use {found[0].alpha_2!r} for {found[0].name}"
-    if found:
-        return "it could be " + " or ".join(f"{c.alpha_2} ({c.name})" for c in found[:3]) + ": write its code"
-    return "write its ISO 3166-1 code (e.g. RU) or its English name (e.g. Russia)"
 
 
 def _cell_problem(text: str) -> tuple[str, str] | None:
@@ -113,7 +63,10 @@ def _value(name: str, text: str) -> tuple[object, tuple[str, str] | None]:
         return None, None
     if name == "country":
         code = country_code(text)
-        return code, None if code else (f"{text.strip()!r} is not a country matcher knows", _country_fix(text))
+        return code, None if code else (
+            f"{text.strip()!r} is not a country matcher knows",
+            country_fix(text, names=True),
+        )
     if name == "kind":
         return _kind(text), None
     if name == "language":

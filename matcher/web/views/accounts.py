@@ -8,6 +8,7 @@ import logging
 from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
 
 from ...office.accounts import ROLES, AccountError, LoginFailed, LoginThrottled
+from ...text.layout import count
 from .. import auth
 from ..common import desk, page
 from ..security import Throttle
@@ -34,7 +35,8 @@ def login():
     name = request.form.get("username", "").strip()
     wait = throttle.wait(address)
     if wait:
-        return _refused(f"Too many failed logins from this address: try again in {wait} seconds.", name, target, 429)
+        message = f"Too many failed logins from this address: try again in {count(wait, 'second')}."
+        return _refused(message, name, target, 429)
     book, accounts = desk().accounts()
     try:
         with book:
@@ -43,8 +45,8 @@ def login():
         log.warning("login refused for %r from %s: throttled for %s s", name, address, exc.wait)
         return _refused(str(exc), name, target, 429)
     except LoginFailed as exc:
-        count = throttle.failed(address)
-        log.warning("failed login for %r from %s (%d in a row from there)", name, address, count)
+        failed = throttle.failed(address)
+        log.warning("failed login for %r from %s (%d in a row from there)", name, address, failed)
         return _refused(str(exc), name, target, 401)
     throttle.succeeded(address)
     auth.log_in(account)
