@@ -139,3 +139,18 @@ def test_batch_output_and_new_profiles_follow_the_umask(tiny, tmp_path, umask_02
     )
     assert made.exit_code == 0, made.output
     assert stat.S_IMODE((tiny / "omega.yaml").stat().st_mode) == 0o644
+
+
+def test_a_table_of_chinese_and_latin_names_lines_up_as_a_terminal_shows_it():
+    """Each Chinese character takes two columns: the country column starts at one place on every line."""
+    import pandas as pd
+
+    from matcher.output.tables import render_frame
+    from matcher.text.layout import display_width
+
+    frame = pd.DataFrame(
+        {"name": ["苏州光元精密光学有限公司", "Ehang", "НПО Лазер"], "country": ["CN", "CN", "RU"], "needs": [1, 2, 3]}
+    )
+    lines = render_frame(frame, "table").splitlines()[:4]
+    starts = {display_width(line[: line.index(code)]) for line, code in zip(lines, ["country", "CN", "CN", "RU"])}
+    assert display_width("苏州") == 4 and starts == {display_width("苏州光元精密光学有限公司") + 1}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ..text.cells import escape_cell
-from ..text.layout import clip
+from ..text.layout import clip, display_width
 
 
 def organisations_frame(profiles):
@@ -33,8 +33,14 @@ def _aligned(frame) -> str:
     import pandas as pd
 
     text_columns = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
-    formatters = {c: (lambda v, w=int(frame[c].astype(str).str.len().max()): f"{v:<{w}}") for c in text_columns}
-    return frame.to_string(index=False, formatters=formatters, justify="left")
+
+    def left(column):  # padded to the column's widest cell as a terminal shows it (Chinese characters take two)
+        widest = max(display_width(str(v)) for v in frame[column]) if len(frame) else 0
+        return lambda v: str(v) + " " * (widest - display_width(str(v)))
+
+    formatters = {c: left(c) for c in text_columns}
+    with pd.option_context("display.unicode.east_asian_width", True):
+        return frame.to_string(index=False, formatters=formatters, justify="left")
 
 
 SHRINK_ORDER = ("sectors", "city", "name")

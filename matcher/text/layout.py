@@ -47,3 +47,13 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
     """``n`` and the noun, singular for one: ``count(1, "candidate")`` is "1 candidate", ``count(2, ...)``
     "2 candidates" (thousands separated)."""
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: two for a wide (Chinese, Japanese, Korean) character, none for a
+    combining mark, one for the rest."""
+    import unicodedata
+
+    return sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text
+    )
