@@ -236,6 +236,9 @@ def test_a_model_may_weigh_recent_needs_apart():
     assert model_weights(model, recent=True) == {"text": 0.5, "size": -0.13}  # the popularity discount
     assert model_weights({"weights": {"text": 1.0}}, recent=True) == {"text": 1.0}
     assert model_weights(None) == {"text": 1.0}
+    kinds = {"recent_weights": {"kind:research-institute": 1.0, "kind:university": 0.5}, "weights": {"text": 1.0}}
+    assert model_weights(kinds, recent=True) == {"kind:research-institute": 0.8, "kind:university": 0.5}
+    assert model_weights(kinds, recent=True, popular=True) == {"kind:research-institute": 1.0, "kind:university": 0.5}
 
 
 def test_schedule_on_a_store_meets_on_each_sides_newest_projects(store, tmp_path):
@@ -345,3 +348,23 @@ def test_a_store_pairs_strength_is_the_better_sides_closest_project(store):
         brief_matches(matcher.index, find("Beta Institute"), [find("Alpha Energy")], [0.0])[0].closest_cosine
         >= STRONG_COSINE
     )
+
+
+def test_a_stores_statement_text_and_joint_work_read_less_and_say_the_same(store):
+    """``statement_text`` reads a store's statements alone and ``joint_work`` stops at pairs never linked:
+    both give what the whole records and the projects themselves give."""
+    from matcher.explanations.stores import joint_work
+    from matcher.index.vectors import CAPABILITY
+    from matcher.ranking.signals import seeker_documents
+
+    index = open_workspace(store).matcher.index
+    for row in range(len(index.stmt_org)):
+        org, side = int(index.stmt_org[row]), int(index.stmt_side[row])
+        profile = index.profiles[org]
+        texts = profile.capabilities if side == CAPABILITY else profile.needs
+        assert index.statement_text(row) == texts[row - int(index.stmt_first[org, side, 0])]
+    for a in range(index.n_orgs):
+        for b in range(index.n_orgs):
+            shared = np.intersect1d(seeker_documents(index, a), seeker_documents(index, b))
+            found = joint_work(index, a, b) if a != b else None
+            assert (found.count if found else 0) == (len(shared) if a != b else 0)

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..index.model import Index
 from ..index.vectors import CAPABILITY, dot_rows
+from ..profiles.model import KINDS
 from ..ranking.signals import recent_need, seeker_documents
 from ..text.layout import clip
 from .directions import Direction, Explanation, evidence_for
@@ -49,6 +50,11 @@ def joint_work(index: Index, a: int, b: int) -> JointWork | None:
     """The projects ``a`` and ``b`` shared, where the index keeps projects (a store); None where they shared none."""
     if index.docs is None:
         return None
+    if index.links is not None:  # every pair that shared a project is linked: most pairs stop here
+        cols, _ = index.links.row(a)
+        at = np.searchsorted(cols, b)
+        if at == len(cols) or cols[at] != b:
+            return None
     shared = np.intersect1d(seeker_documents(index, a), seeker_documents(index, b))
     if not len(shared):
         return None
@@ -95,19 +101,20 @@ def brief_matches(index: Index, a: int, rows, scores) -> list[Match]:
     For the lists of every organisation at once (``matcher batch``) and an event's reasons."""
     rows = np.asarray(rows, dtype=np.int64)
     closest, cosines = closest_of(index, rows, recent_need(index, a).doc_vector)
-    seeker = index.profiles[a].name
+    names = index.names  # the name table, the country and kind arrays: no organisation's record is decoded
+    seeker = names[a]
     out = []
     for rank, (b, score, row, cos) in enumerate(zip(rows.tolist(), scores, closest, cosines), start=1):
-        p = index.profiles[b]
+        name = names[b]
         joint = joint_work(index, a, b)
-        forward = Direction(seeker, p.name, True, float(score), 1.0, 1.0, [], [])
-        backward = Direction(p.name, seeker, False, 0.0, 0.0, 0.0, [], [])
+        forward = Direction(seeker, name, True, float(score), 1.0, 1.0, [], [])
+        backward = Direction(name, seeker, False, 0.0, 0.0, 0.0, [], [])
         out.append(
             Match(
                 rank=rank,
-                name=p.name,
-                country=p.country,
-                kind=p.kind,
+                name=name,
+                country=str(index.country[b]),
+                kind=KINDS[int(index.kind[b])],
                 score=float(score),
                 forward=float(score),
                 backward=None,

@@ -117,9 +117,13 @@ class Index:
         return self.org_vectors[side].row(org)
 
     def statement_text(self, row: int) -> str:
-        profile = self.profiles[int(self.stmt_org[row])]
+        org = int(self.stmt_org[row])
         side = int(self.stmt_side[row])
-        pos = row - int(self.stmt_first[self.stmt_org[row], side, 0])
+        pos = row - int(self.stmt_first[org, side, 0])
+        statements = getattr(self.profiles, "statements", None)  # a store's records: the statements alone
+        if statements is not None:
+            return statements(org)[0 if side == CAPABILITY else 1][pos]
+        profile = self.profiles[org]
         return (profile.capabilities if side == CAPABILITY else profile.needs)[pos]
 
     def doc_vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:

@@ -52,6 +52,9 @@ of a cache from before duplicate names were told apart would not stop a command)
 
 RECORD_CACHE = 64
 """Decoded profile records a store keeps at hand (profiles are immutable, so a cached one is never stale)."""
+STATEMENTS_CACHE = 1024
+"""Profiles whose statements alone a store keeps at hand (``Records.statements``): the partners of a batch's
+lists recur (the large organisations in many lists)."""
 
 
 class _Blob(Sequence):
@@ -86,6 +89,13 @@ class Records(_Blob):
         super().__init__(blob, offsets)
         # explaining one match reads the same few profiles once per statement: keep the latest decoded
         self._item = functools.lru_cache(maxsize=RECORD_CACHE)(self._decode_record)
+        self.statements = functools.lru_cache(maxsize=STATEMENTS_CACHE)(self._statements)
+
+    def _statements(self, i: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Profile ``i``'s capabilities and needs alone, without the rest of its record (its sources: a
+        large organisation of a store has thousands), for the text of one statement."""
+        raw = json.loads(self._bytes(int(i)))
+        return tuple(raw["capabilities"]), tuple(raw["needs"])
 
     def _decode_record(self, i: int) -> Profile:
         raw = json.loads(self._bytes(i))

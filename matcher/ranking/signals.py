@@ -303,20 +303,28 @@ def _tag_counts(index: Index, tags: tuple[str, ...]) -> dict[str, np.ndarray]:
 POPULARITY_DISCOUNT = -0.13
 """``match --org`` on a store (``recent``) weighs track record by the fitted weight times this, unless asked for
 the ranking as fitted (``popular``). Fitted, size and partners carry the ranking, and the same giants top every
-list (Fraunhofer in the top 5 of 58% of organisations on the CORDIS store); counted slightly against an
-organisation, the most frequent partner falls to about a fifth of top-5 lists while new-partner Hits@10 (out of
-sample) moves 0.604 -> 0.595 (docs/stores.md, ``benchmarks/concentration.py``)."""
+list (Fraunhofer in the top 5 of 58% of organisations on the CORDIS store)."""
+
+KIND_DISCOUNT = {"kind:research-institute": 0.8}
+"""With the popularity discount, the fitted bonus of these kinds of candidate is scaled by this: the giants of
+the CORDIS store (Fraunhofer, CNRS, CSIC) are research institutes. Together the most frequent partner falls to
+19.4% of all 21,575 top-5 lists while new-partner Hits@10 (out of sample) moves 0.604 -> 0.597; the discount
+alone left 20.6% at 0.594 (docs/stores.md, ``benchmarks/concentration.py``)."""
 
 
 def model_weights(model: dict | None, recent: bool = False, popular: bool = False) -> dict[str, float]:
     """The signal weights of a model: for a need query, or (``recent``) for an organisation's newest
     records taken as its need, which a model may weigh apart (``recent_weights``) and where track record
-    is discounted unless ``popular`` (``POPULARITY_DISCOUNT``)."""
+    is discounted unless ``popular`` (``POPULARITY_DISCOUNT``, ``KIND_DISCOUNT``)."""
     model = model or TEXT_ONLY
     chosen = model.get("recent_weights") if recent else None
     weights = {k: float(v) for k, v in (chosen or model["weights"]).items()}
-    if recent and chosen and not popular and "size" in weights:
-        weights["size"] *= POPULARITY_DISCOUNT
+    if recent and chosen and not popular:
+        if "size" in weights:
+            weights["size"] *= POPULARITY_DISCOUNT
+        for name, factor in KIND_DISCOUNT.items():
+            if name in weights:
+                weights[name] *= factor
     unknown = [k for k in weights if not known_signal(k)]
     if unknown:
         raise MatcherError(
