@@ -595,3 +595,16 @@ def test_the_docs_show_what_bad_rows_really_give(tmp_path, monkeypatch):
     result = _import("bad.csv", "--profiles", "my-profiles")
     assert result.exit_code == 1
     assert result.stderr == shown
+
+
+def test_a_profile_given_as_a_table_and_a_table_given_as_profiles_point_to_the_right_command(tmp_path):
+    profile = _csv(tmp_path, "name: Volga Lasers\ncountry: RU\nkind: company\nneeds: [x]\n", "volga.yaml")
+    wrong = CliRunner().invoke(import_table_command, [str(profile), "--profiles", str(tmp_path / "p")])
+    assert wrong.exit_code == 1 and "volga.yaml: is a profile, not a table — check it with: matcher validate" in (
+        wrong.output
+    )
+    assert not (tmp_path / "p").exists()
+    table = _csv(tmp_path, "name,country,kind,needs\nVolga,RU,company,x\n")
+    given = CliRunner().invoke(cli, ["match", "--org", "Volga", "--profiles", str(table)])
+    assert given.exit_code != 0
+    assert f"To make profiles of a table's rows: matcher import-table {table} --profiles FOLDER." in given.output

@@ -62,8 +62,9 @@ BATCH_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
 def batch_command(out, top, fmt, new_only, workers, dask, show_all, semantic, popular, ledger_path, profiles, strict):
     """Write the top partners of every organisation to one file (CSV, JSON lines or Parquet).
 
-    One row per (organisation, partner): org, rank, partner, score, forward,
-    backward. The partners are the ones `match` gives. The file is written
+    One row per (organisation, partner): org, rank, partner, score (4
+    decimals), strength, relation, reason: the list `match` shows, weak
+    matches left out unless --all (ranks keep their place). The file is written
     under a temporary name and renamed when complete, so an interrupted run
     leaves no partial file.
 

@@ -49,7 +49,12 @@ def _check(location: Path) -> None:
             f"Profiles folder '{location}' does not exist. Give --profiles DIR or set MATCHER_PROFILES."
         )
     if not location.is_dir():
-        raise ProfilesNotFound(f"'{location}' is not a folder of profile YAML files or a profile store.")
+        hint = ""
+        if location.suffix.lower() in (".csv", ".tsv", ".xlsx", ".xls", ".ods"):
+            hint = f" To make profiles of a table's rows: matcher import-table {location} --profiles FOLDER."
+        elif location.suffix.lower() in (".yaml", ".yml"):
+            hint = " Give the folder that holds it."
+        raise ProfilesNotFound(f"'{location}' is not a folder of profile YAML files or a profile store.{hint}")
 
 
 def _unique_names(problems: list[Problem]) -> None:

@@ -75,6 +75,8 @@ def table_format(path: Path, head: bytes) -> str:
         raise fail(path, "is not an Excel workbook (not a zip file)", hint)
     if suffix in (".ods", ".numbers", ".xls"):
         raise fail(path, f"is a {suffix} file, which matcher does not read", "save it as .xlsx, or as CSV UTF-8")
+    if suffix in (".yaml", ".yml"):
+        raise fail(path, "is a profile, not a table", f"check it with: matcher validate {path}")
     return "tsv" if suffix in (".tsv", ".tab") else "csv"
 
 
