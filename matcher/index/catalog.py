@@ -16,7 +16,7 @@ from ..errors import (
 )
 from ..paths import tidy, write_text_atomic
 from ..profiles.articles import quote_problems
-from ..profiles.load import load_folder
+from ..profiles.load import PROFILE_SUFFIXES, TABLE_SUFFIXES, load_folder
 from .build import build_index
 from .model import Index
 from .store import cache_folder, fingerprint, is_store, load_index, save_index
@@ -50,9 +50,9 @@ def _check(location: Path) -> None:
         )
     if not location.is_dir():
         hint = ""
-        if location.suffix.lower() in (".csv", ".tsv", ".xlsx", ".xls", ".ods"):
+        if location.suffix.lower() in TABLE_SUFFIXES:
             hint = f" To make profiles of a table's rows: matcher import-table {location} --profiles FOLDER."
-        elif location.suffix.lower() in (".yaml", ".yml"):
+        elif location.suffix.lower() in PROFILE_SUFFIXES:
             hint = " Give the folder that holds it."
         raise ProfilesNotFound(f"'{location}' is not a folder of profile YAML files or a profile store.{hint}")
 
