@@ -319,3 +319,31 @@ def consortium():
             Profile("Umber", "US", "company", capabilities=("solar cells",), city="Berlin"),  # Berlin, New Hampshire
         ]
     )
+
+
+@pytest.fixture
+def quoted(tmp_path, write_profile):
+    """``quoted(quote)``: a profiles folder whose Volga Lasers cites ``quote`` from seeds/a.txt beside it
+    (``support.ARTICLE``), and Sky Drones, which needs what Volga Lasers offers."""
+    from .support import ARTICLE
+
+    def make(quote: str) -> Path:
+        seeds = tmp_path / "seeds"
+        seeds.mkdir(exist_ok=True)
+        (seeds / "a.txt").write_text(ARTICLE, encoding="utf-8")
+        folder = tmp_path / "profiles"
+        write_profile(
+            folder,
+            "volga",
+            name="Volga Lasers",
+            country="RU",
+            kind="company",
+            capabilities=["airborne laser scanning of pipelines"],
+            sources=[{"article": "a.txt", "quote": quote}],
+        )
+        write_profile(
+            folder, "sky", name="Sky Drones", country="CN", kind="company", needs=["laser scanning of pipelines"]
+        )
+        return folder
+
+    return make

@@ -35,3 +35,7 @@ def profile_sets(draw):
         needs = draw(st.lists(statement, min_size=0 if caps else 1, max_size=3))
         out.append(Profile(name=f"Org{i}", country="CN", kind="company", capabilities=tuple(caps), needs=tuple(needs)))
     return out
+
+
+ARTICLE = "Volga Lasers in the news\nVolga Lasers scans   pipelines from the air.\n"
+"""A seed article with a title line and a sentence whose spacing a quote need not copy."""

@@ -137,22 +137,9 @@ def test_the_report_links_the_article_by_its_title(tmp_path):
 
 
 @pytest.fixture
-def unbacked(tmp_path, write_profile):
+def unbacked(quoted):
     """A folder where Volga Lasers' one quote is not in its article."""
-    (tmp_path / "seeds").mkdir()
-    (tmp_path / "seeds" / "a.txt").write_text("News\nVolga Lasers scans pipelines from the air.\n", encoding="utf-8")
-    folder = tmp_path / "profiles"
-    write_profile(
-        folder,
-        "volga",
-        name="Volga Lasers",
-        country="RU",
-        kind="company",
-        capabilities=["airborne laser scanning of pipelines"],
-        sources=[{"article": "a.txt", "quote": "Volga Lasers builds rockets."}],
-    )
-    write_profile(folder, "sky", name="Sky Drones", country="CN", kind="company", needs=["laser scanning of pipelines"])
-    return folder
+    return quoted("Volga Lasers builds rockets.")
 
 
 def test_every_renderer_leaves_an_unbacked_quote_out(unbacked, tmp_path):

@@ -14,34 +14,9 @@ from matcher.index.catalog import open_catalog
 from matcher.profiles.articles import articles_in, quote_problems
 from matcher.profiles.load import load_folder, parse_profile
 
+from .support import ARTICLE
+
 ROOT = Path(__file__).resolve().parents[1]
-ARTICLE = "Volga Lasers in the news\nVolga Lasers scans   pipelines from the air.\n"
-
-
-@pytest.fixture
-def quoted(tmp_path, write_profile):
-    """``quoted(quote)``: a profiles folder whose Volga Lasers cites ``quote`` from seeds/a.txt beside it."""
-
-    def make(quote: str) -> Path:
-        seeds = tmp_path / "seeds"
-        seeds.mkdir(exist_ok=True)
-        (seeds / "a.txt").write_text(ARTICLE, encoding="utf-8")
-        folder = tmp_path / "profiles"
-        write_profile(
-            folder,
-            "volga",
-            name="Volga Lasers",
-            country="RU",
-            kind="company",
-            capabilities=["airborne laser scanning of pipelines"],
-            sources=[{"article": "a.txt", "quote": quote}],
-        )
-        write_profile(
-            folder, "sky", name="Sky Drones", country="CN", kind="company", needs=["laser scanning of pipelines"]
-        )
-        return folder
-
-    return make
 
 
 def test_a_source_says_whose_words_and_about_what():
