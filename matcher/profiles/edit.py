@@ -21,7 +21,7 @@ from ..paths import seeds_for, write_text_atomic
 from .load import load_folder, parse_profile, read_text
 from .model import Profile
 from .scaffold import ProfileExists, create_profile, render_profile
-from .validate import check_sources
+from .validate import check_sources, unknown_partners
 
 LIST_FIELDS = ("aliases", "sectors", "capabilities", "needs", "partners")
 """Fields a form gives as text, one item a line."""
@@ -121,17 +121,7 @@ def check_form(folder: Path, fields: dict, *, original: Path | None = None) -> F
             )
     problems += check_sources(profile, seeds_for(folder))
     known = set(taken) | {n.casefold() for n in profile.names}
-    for i, partner in enumerate(profile.partners):
-        if partner.casefold() not in known:
-            problems.append(
-                Problem(
-                    target,
-                    f"{partner!r} names no profile in this folder",
-                    field=f"partners[{i}]",
-                    hint="check the spelling, or add a profile for it",
-                    severity="warning",
-                )
-            )
+    problems += unknown_partners(profile, known, target, "this folder", lines=False)
     return FormCheck(fields, problems)
 
 

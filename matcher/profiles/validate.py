@@ -81,17 +81,23 @@ def validate(paths: Iterable[Path]) -> Report:
             if where(path) not in wanted_set:
                 continue
             problems += check_sources(profile, seeds)
-            for i, partner in enumerate(profile.partners):
-                if partner.casefold() not in names:
-                    problems.append(
-                        Problem(
-                            path,
-                            f"{partner!r} names no profile in {folder}",
-                            profile.line_of(f"partners[{i}]"),
-                            f"partners[{i}]",
-                            "check the spelling, or add a profile for it",
-                            severity="warning",
-                        )
-                    )
+            problems += unknown_partners(profile, names, path, str(folder))
     problems.sort(key=lambda p: (str(p.path), p.line or 0))
     return Report(wanted, problems)
+
+
+def unknown_partners(profile, known: set[str], path: Path, folder: str, *, lines: bool = True) -> list[Problem]:
+    """A warning for each of ``profile``'s partners that names no profile in ``folder`` (``known``: its names
+    and aliases, case-folded), at the partner's line where ``lines`` (a form shows it by its field instead)."""
+    return [
+        Problem(
+            path,
+            f"{partner!r} names no profile in {folder}",
+            profile.line_of(f"partners[{i}]") if lines else None,
+            f"partners[{i}]",
+            "check the spelling, or add a profile for it",
+            severity="warning",
+        )
+        for i, partner in enumerate(profile.partners)
+        if partner.casefold() not in known
+    ]
